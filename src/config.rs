@@ -1,0 +1,292 @@
+//! Settings from the environment. Every variable is documented with its default here and in the
+//! README. Names never start with `FC_` (reserved by Function Compute).
+//!
+//! A bad value does not stop the function from starting (FC would only say "FunctionNotStarted"):
+//! it is kept in [`Settings::problems`] and every invocation answers `config.invalid` naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::ProbeError;
+use crate::policy::AllowList;
+use crate::target::{TargetDefaults, TargetSpec};
+
+/// All settings, read once at start-up (no I/O besides the environment).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The configured targets: `APIGW_TARGETS`, else `APIGW_URL`, else `APIGW_GROUP_ID` +
+    /// `APIGW_PATH` (+ `APIGW_REGION`, `APIGW_METHOD`, `APIGW_STAGE`). Default: none.
+    pub targets: Vec<TargetSpec>,
+    /// `APIGW_ALLOW_HOSTS`: host patterns for targets from events and HTTP requests.
+    /// Default `*.alicloudapi.com`.
+    pub allow_hosts: AllowList,
+    /// `APIGW_DNS_SERVERS`: `ip[:port]` list that replaces `/etc/resolv.conf`. Default: none
+    /// (the system configuration, which FC points at 100.100.2.136/138).
+    pub dns_servers: Vec<SocketAddr>,
+    /// `APIGW_CA_FILE`: a PEM file of extra CA certificates for https targets. Default: none
+    /// (the Mozilla roots built into the binary).
+    pub ca_file: Option<PathBuf>,
+    /// `APIGW_REGION`, else `FC_REGION`: region for group targets and hints. Default: none.
+    pub region: Option<String>,
+    /// `APIGW_TIMEOUT_MS`: time limit for one sample, all phases. Default 5000.
+    pub sample_timeout: Duration,
+    /// `APIGW_DNS_TIMEOUT_MS`: limit for resolving. Default 2000.
+    pub dns_timeout: Duration,
+    /// `APIGW_CONNECT_TIMEOUT_MS`: limit for the TCP handshake. Default 3000.
+    pub connect_timeout: Duration,
+    /// `APIGW_TLS_TIMEOUT_MS`: limit for the TLS handshake. Default 3000.
+    pub tls_timeout: Duration,
+    /// `APIGW_DEADLINE_MS`: limit for a whole invocation. Default 60000. The effective deadline
+    /// is the smaller of this and FC's `x-fc-function-timeout` minus `APIGW_BUDGET_MARGIN_MS`.
+    pub deadline: Duration,
+    /// `APIGW_BUDGET_MARGIN_MS`: time kept back from FC's function timeout to write the report.
+    /// Default 500.
+    pub budget_margin: Duration,
+    /// `APIGW_MAX_SAMPLES`: largest `samples` per target. Default 20.
+    pub max_samples: u32,
+    /// `APIGW_MAX_TARGETS`: most targets per invocation. Default 10.
+    pub max_targets: usize,
+    /// `APIGW_MAX_EVENT_BYTES`: largest accepted event or request body. Default 131072
+    /// (FC's asynchronous and timer payload limit).
+    pub max_event_bytes: usize,
+    /// Problems found in the variables above; non-empty means every invocation fails with
+    /// `config.invalid`.
+    pub problems: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_lookup(|_| None)
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+        let mut millis = |name: &str, default: u64| -> Duration {
+            match get(name).map(|v| v.trim().parse::<u64>()) {
+                None => Duration::from_millis(default),
+                Some(Ok(v)) if v > 0 => Duration::from_millis(v),
+                Some(_) => {
+                    problems.push(format!("{name} must be a positive number of milliseconds"));
+                    Duration::from_millis(default)
+                }
+            }
+        };
+        let sample_timeout = millis("APIGW_TIMEOUT_MS", 5000);
+        let dns_timeout = millis("APIGW_DNS_TIMEOUT_MS", 2000);
+        let connect_timeout = millis("APIGW_CONNECT_TIMEOUT_MS", 3000);
+        let tls_timeout = millis("APIGW_TLS_TIMEOUT_MS", 3000);
+        let deadline = millis("APIGW_DEADLINE_MS", 60_000);
+        let budget_margin = match get("APIGW_BUDGET_MARGIN_MS").map(|v| v.trim().parse::<u64>()) {
+            None => Duration::from_millis(500),
+            Some(Ok(v)) => Duration::from_millis(v),
+            Some(Err(_)) => {
+                problems.push("APIGW_BUDGET_MARGIN_MS must be a number of milliseconds".into());
+                Duration::from_millis(500)
+            }
+        };
+        let mut count = |name: &str, default: u64| -> u64 {
+            match get(name).map(|v| v.trim().parse::<u64>()) {
+                None => default,
+                Some(Ok(v)) if v > 0 => v,
+                Some(_) => {
+                    problems.push(format!("{name} must be a positive whole number"));
+                    default
+                }
+            }
+        };
+        let max_samples = count("APIGW_MAX_SAMPLES", 20).min(u64::from(u32::MAX)) as u32;
+        let max_targets = count("APIGW_MAX_TARGETS", 10) as usize;
+        let max_event_bytes = count("APIGW_MAX_EVENT_BYTES", 128 * 1024) as usize;
+
+        let region = get("APIGW_REGION").or_else(|| get("FC_REGION"));
+        let allow_hosts = get("APIGW_ALLOW_HOSTS")
+            .map(|v| AllowList::parse(&v))
+            .unwrap_or_default();
+
+        let mut dns_servers = Vec::new();
+        if let Some(list) = get("APIGW_DNS_SERVERS") {
+            for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match parse_server(item) {
+                    Some(addr) => dns_servers.push(addr),
+                    None => problems.push(format!(
+                        "APIGW_DNS_SERVERS entry {item:?} is not ip or ip:port"
+                    )),
+                }
+            }
+        }
+
+        let targets = match configured_targets(&get) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(e);
+                Vec::new()
+            }
+        };
+
+        Self {
+            targets,
+            allow_hosts,
+            dns_servers,
+            ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
+            region,
+            sample_timeout,
+            dns_timeout,
+            connect_timeout,
+            tls_timeout,
+            deadline,
+            budget_margin,
+            max_samples,
+            max_targets,
+            max_event_bytes,
+            problems,
+        }
+    }
+
+    /// `config.invalid` when the environment had problems.
+    pub fn check(&self) -> Result<(), ProbeError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ProbeError::config(format!(
+                "the function's environment is not valid: {}",
+                self.problems.join("; ")
+            )))
+        }
+    }
+
+    /// Defaults for turning specs into targets.
+    pub fn target_defaults(&self) -> TargetDefaults {
+        TargetDefaults {
+            region: self.region.clone(),
+            timeout: self.sample_timeout,
+            max_samples: self.max_samples,
+        }
+    }
+}
+
+/// `ip` or `ip:port` (IPv6 as `[ip]:port`); port 53 by default.
+fn parse_server(s: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    s.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 53))
+}
+
+fn configured_targets(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<TargetSpec>, String> {
+    if let Some(json) = get("APIGW_TARGETS") {
+        let specs: Vec<TargetSpec> = serde_json::from_str(&json)
+            .map_err(|e| format!("APIGW_TARGETS is not a JSON array of targets: {e}"))?;
+        return Ok(specs);
+    }
+    let common = |spec: TargetSpec| TargetSpec {
+        method: get("APIGW_METHOD"),
+        stage: get("APIGW_STAGE"),
+        ..spec
+    };
+    if let Some(url) = get("APIGW_URL") {
+        return Ok(vec![common(TargetSpec::from_url(url))]);
+    }
+    if let Some(group) = get("APIGW_GROUP_ID") {
+        return Ok(vec![common(TargetSpec {
+            group: Some(group),
+            region: get("APIGW_REGION"),
+            path: Some(get("APIGW_PATH").unwrap_or_else(|| "/".into())),
+            ..TargetSpec::default()
+        })]);
+    }
+    Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let s = settings(&[]);
+        assert!(s.targets.is_empty());
+        assert_eq!(s.sample_timeout, Duration::from_millis(5000));
+        assert_eq!(s.deadline, Duration::from_secs(60));
+        assert_eq!(s.budget_margin, Duration::from_millis(500));
+        assert_eq!(s.max_samples, 20);
+        assert!(s.allow_hosts.allows("x.alicloudapi.com"));
+        assert!(s.problems.is_empty());
+    }
+
+    #[test]
+    fn group_target_uses_fc_region() {
+        let s = settings(&[
+            ("APIGW_GROUP_ID", "0123456789abcdef0123456789abcdef"),
+            ("APIGW_PATH", "/web/cloudapi"),
+            ("APIGW_STAGE", "TEST"),
+            ("FC_REGION", "cn-shanghai"),
+        ]);
+        let t = s.targets[0]
+            .clone()
+            .build(&s.target_defaults(), crate::target::Origin::Config)
+            .unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            "http://0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com/web/cloudapi"
+        );
+        assert_eq!(t.stage.as_deref(), Some("TEST"));
+    }
+
+    #[test]
+    fn targets_json_wins_and_bad_values_are_problems() {
+        let s = settings(&[
+            (
+                "APIGW_TARGETS",
+                r#"[{"name":"a","url":"http://a.alicloudapi.com/"}]"#,
+            ),
+            ("APIGW_URL", "http://ignored/"),
+        ]);
+        assert_eq!(s.targets[0].name.as_deref(), Some("a"));
+        let s = settings(&[
+            ("APIGW_TARGETS", "[{"),
+            ("APIGW_TIMEOUT_MS", "soon"),
+            ("APIGW_DNS_SERVERS", "127.0.0.1:5353, nope"),
+        ]);
+        assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
+        assert_eq!(s.dns_servers, vec!["127.0.0.1:5353".parse().unwrap()]);
+        assert_eq!(
+            s.check().unwrap_err().class,
+            crate::error::ErrorClass::ConfigInvalid
+        );
+    }
+
+    #[test]
+    fn dns_server_default_port_is_53() {
+        let s = settings(&[("APIGW_DNS_SERVERS", "100.100.2.136,[::1]:5300")]);
+        assert_eq!(
+            s.dns_servers,
+            vec![
+                "100.100.2.136:53".parse().unwrap(),
+                "[::1]:5300".parse().unwrap()
+            ]
+        );
+    }
+}

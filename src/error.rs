@@ -1,0 +1,357 @@
+//! Failure classes: a stable name, a message that says what happened, and a hint that says
+//! which setting to change.
+//!
+//! The class names are part of the report's contract (alarms and dashboards match on them):
+//! extend the list, never rename an entry.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// Why a target (or one sample of it) failed.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The configuration or the event is not valid.
+    ConfigInvalid,
+    /// The target is not allowed (allow-list, metadata service, link-local).
+    TargetForbidden,
+    /// The name does not exist (NXDOMAIN).
+    DnsNxdomain,
+    /// The name exists but has no A/AAAA record.
+    DnsNoRecords,
+    /// The DNS server answered SERVFAIL (or another server-side failure code).
+    DnsServfail,
+    /// The DNS server refused the query.
+    DnsRefused,
+    /// No DNS server answered in time, or none could be reached.
+    DnsTimeout,
+    /// The address answered the SYN with a reset: nothing listens on that port.
+    TcpRefused,
+    /// No answer to the SYN: packets are dropped on the way.
+    TcpTimeout,
+    /// The kernel has no route to the address (or an ICMP unreachable came back).
+    TcpUnreachable,
+    /// The connection was reset after it was established.
+    TcpReset,
+    /// The TLS handshake failed for a reason other than the certificate.
+    TlsHandshake,
+    /// The server's certificate is not trusted or does not name the host.
+    TlsCertificate,
+    /// The TLS handshake did not complete in time.
+    TlsTimeout,
+    /// No response (or no complete body) in time.
+    HttpTimeout,
+    /// The server spoke something that is not valid HTTP/1.1, or closed early.
+    HttpProtocol,
+    /// The response status is not one the target expects (and the gateway did not flag it).
+    HttpStatus,
+    /// The invocation's time budget ran out before this work could finish.
+    BudgetExceeded,
+    /// API Gateway rejected the call itself: the code from `X-Ca-Error-Code`, e.g. `A403IS`.
+    Gateway(String),
+}
+
+impl ErrorClass {
+    /// The stable, dotted name used in reports and logs.
+    pub fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Self::ConfigInvalid => "config.invalid",
+            Self::TargetForbidden => "target.forbidden",
+            Self::DnsNxdomain => "dns.nxdomain",
+            Self::DnsNoRecords => "dns.no_records",
+            Self::DnsServfail => "dns.servfail",
+            Self::DnsRefused => "dns.refused",
+            Self::DnsTimeout => "dns.timeout",
+            Self::TcpRefused => "tcp.refused",
+            Self::TcpTimeout => "tcp.timeout",
+            Self::TcpUnreachable => "tcp.unreachable",
+            Self::TcpReset => "tcp.reset",
+            Self::TlsHandshake => "tls.handshake",
+            Self::TlsCertificate => "tls.certificate",
+            Self::TlsTimeout => "tls.timeout",
+            Self::HttpTimeout => "http.timeout",
+            Self::HttpProtocol => "http.protocol",
+            Self::HttpStatus => "http.status",
+            Self::BudgetExceeded => "budget.exceeded",
+            Self::Gateway(code) => return Cow::Owned(format!("gateway.{code}")),
+        })
+    }
+
+    /// Every class with a fixed name, for documentation and tests.
+    pub const FIXED: &'static [ErrorClass] = &[
+        Self::ConfigInvalid,
+        Self::TargetForbidden,
+        Self::DnsNxdomain,
+        Self::DnsNoRecords,
+        Self::DnsServfail,
+        Self::DnsRefused,
+        Self::DnsTimeout,
+        Self::TcpRefused,
+        Self::TcpTimeout,
+        Self::TcpUnreachable,
+        Self::TcpReset,
+        Self::TlsHandshake,
+        Self::TlsCertificate,
+        Self::TlsTimeout,
+        Self::HttpTimeout,
+        Self::HttpProtocol,
+        Self::HttpStatus,
+        Self::BudgetExceeded,
+    ];
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for ErrorClass {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+/// What the hints may take into account about the target and the function.
+#[derive(Clone, Debug, Default)]
+pub struct HintContext {
+    /// The host the target names.
+    pub host: String,
+    /// The region in the host name (`<group>-<region>-vpc.alicloudapi.com`), if it has one.
+    pub domain_region: Option<String>,
+    /// The function's own region (`FC_REGION` / `x-fc-region`), if known.
+    pub function_region: Option<String>,
+}
+
+impl HintContext {
+    /// Builds the context for `host`, reading the region out of an API Gateway domain.
+    pub fn for_host(host: &str, function_region: Option<&str>) -> Self {
+        Self {
+            host: host.to_owned(),
+            domain_region: crate::target::apigw_domain(host).map(|d| d.region),
+            function_region: function_region.map(str::to_owned),
+        }
+    }
+
+    /// True when the host is a group's VPC second-level domain.
+    pub fn is_vpc_domain(&self) -> bool {
+        crate::target::apigw_domain(&self.host).is_some_and(|d| d.vpc)
+    }
+
+    /// True when the function and the API Gateway domain are known to be in different regions.
+    pub fn cross_region(&self) -> bool {
+        matches!((&self.domain_region, &self.function_region), (Some(d), Some(f)) if d != f)
+    }
+}
+
+/// One failure, as it appears in the report: `{"class", "message", "hint"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProbeError {
+    pub class: ErrorClass,
+    pub message: String,
+    pub hint: String,
+}
+
+impl ProbeError {
+    /// An error whose hint is derived from the class and the context.
+    pub fn new(class: ErrorClass, message: impl Into<String>, ctx: &HintContext) -> Self {
+        let hint = hint(&class, ctx);
+        Self {
+            class,
+            message: message.into(),
+            hint,
+        }
+    }
+
+    /// A `config.invalid` error: the hint is always about the input that was given.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::ConfigInvalid, message, &HintContext::default())
+    }
+
+    /// A `target.forbidden` error.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(
+            ErrorClass::TargetForbidden,
+            message,
+            &HintContext::default(),
+        )
+    }
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class, self.message)
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+/// The hint for a class: what the user most likely has to change, in console terms.
+pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
+    use ErrorClass::*;
+    let vpc = ctx.is_vpc_domain();
+    let cross = ctx.cross_region();
+    match class {
+        ConfigInvalid => "Fix the event or the APIGW_* environment variables; see the README's \
+            configuration table for the accepted fields."
+            .into(),
+        TargetForbidden => "Only hosts matching APIGW_ALLOW_HOSTS (default *.alicloudapi.com) may \
+            come from an event or an HTTP request, and the metadata service (100.100.100.200) and \
+            link-local addresses are never probed. Configure the target in APIGW_TARGETS or widen \
+            APIGW_ALLOW_HOSTS."
+            .into(),
+        DnsNxdomain if vpc => "The VPC second-level domain does not resolve: in the API Gateway \
+            console open the group and enable its VPC second-level domain (内网VPC二级域名), check \
+            the group id and region in the host name, and check the function has VPC access \
+            (vpcConfig) so that it asks the VPC's DNS (100.100.2.136/138)."
+            .into(),
+        DnsNxdomain => "The name does not exist: check the host name in the URL, and that the \
+            function's DNS (VPC DNS 100.100.2.136/138, or customDNS) serves this zone."
+            .into(),
+        DnsNoRecords => {
+            "The name exists but has no address record: check the DNS zone (PrivateZone \
+            records, or the group's domain binding in API Gateway)."
+                .into()
+        }
+        DnsServfail => "The DNS server failed to answer: check the function's DNS servers \
+            (customDNS must keep 100.100.2.136 and 100.100.2.138) and any PrivateZone forwarding \
+            rule for this zone."
+            .into(),
+        DnsRefused => "The DNS server refused the query: the function's DNS servers (customDNS) \
+            must be ones that serve the VPC, i.e. 100.100.2.136 and 100.100.2.138."
+            .into(),
+        DnsTimeout => "No DNS server answered: the function needs VPC access (vpcConfig) to reach \
+            the VPC DNS 100.100.2.136/138, and customDNS, if set, must keep those servers."
+            .into(),
+        TcpRefused => "The address answered but nothing listens on that port: check the port in \
+            the URL (the VPC domain serves HTTP on 80 and HTTPS on 443) and that the name resolves \
+            to the gateway instance."
+            .into(),
+        TcpTimeout | TcpUnreachable if cross => format!(
+            "The gateway (region {}) is not reachable from this function (region {}): the \
+             function's VPC must be attached to the CEN instance together with the dedicated \
+             instance's authorized inbound VPC, with a bandwidth package between the two regions \
+             and a CEN route for the gateway's address range; the function's vSwitch must be in \
+             the attached VPC.",
+            ctx.domain_region.as_deref().unwrap_or("?"),
+            ctx.function_region.as_deref().unwrap_or("?")
+        ),
+        TcpTimeout => "Packets are dropped before the gateway answers: the function's VPC must be \
+            the dedicated instance's authorized inbound VPC (入访VPC) and the function's vSwitch \
+            must be in that VPC; across regions, CEN must route to the gateway's range; check the \
+            function's security group allows outbound traffic."
+            .into(),
+        TcpUnreachable => "There is no route to the gateway: give the function VPC access \
+            (vpcConfig with a vSwitch in the gateway's authorized inbound VPC), or across regions \
+            add the CEN route for the gateway's address range."
+            .into(),
+        TcpReset => "The connection was reset: check the gateway instance's inbound access \
+            settings and any proxy or security device between the function and the gateway."
+            .into(),
+        TlsHandshake => "The TLS handshake failed: check the group's HTTPS settings (SSL \
+            certificate bound to the domain, TLS policy) or call the VPC domain over http://."
+            .into(),
+        TlsCertificate => "The certificate is not trusted for this host: bind a certificate for \
+            this domain to the group, or set APIGW_CA_FILE to the PEM of a private CA; the VPC \
+            second-level domain is usually called over http://."
+            .into(),
+        TlsTimeout => "The TLS handshake did not complete in time: check that the port serves TLS \
+            (https:// on 443) and that the path does not drop large packets."
+            .into(),
+        HttpTimeout => "The gateway accepted the connection but did not answer in time: check the \
+            API's backend timeout and the backend's health, or raise the target's timeout_ms."
+            .into(),
+        HttpProtocol => "The answer was not valid HTTP: check the port and scheme (http:// vs \
+            https://) of the URL."
+            .into(),
+        HttpStatus => "The status came from the backend (no X-Ca-Error-Code): check the backend \
+            service, or list the statuses you expect in the target's expect.status."
+            .into(),
+        BudgetExceeded => "The function's time budget ran out: raise the function's timeout, \
+            lower the samples or timeout_ms of the targets, or probe fewer targets per call."
+            .into(),
+        Gateway(code) => gateway_hint(code),
+    }
+}
+
+/// Hints for API Gateway's own error codes (`X-Ca-Error-Code`).
+fn gateway_hint(code: &str) -> String {
+    let text = match code {
+        "I404DO" => {
+            "The Host is not a domain of the group: call the group's VPC second-level domain."
+        }
+        "I404NF" => {
+            "No API matches: check path, method and the group's BasePath, and that the API \
+            is published to the stage sent in X-Ca-Stage (RELEASE by default)."
+        }
+        _ => {
+            "API Gateway rejected the call itself: look the code up in API Gateway's error code \
+            table and check the API's settings."
+        }
+    };
+    text.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_names_are_stable_and_unique() {
+        let names: Vec<_> = ErrorClass::FIXED.iter().map(|c| c.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert_eq!(ErrorClass::DnsNxdomain.name(), "dns.nxdomain");
+        assert_eq!(
+            ErrorClass::Gateway("A403IS".into()).name(),
+            "gateway.A403IS"
+        );
+    }
+
+    #[test]
+    fn every_class_has_a_hint() {
+        let ctx = HintContext::for_host("x", None);
+        for class in ErrorClass::FIXED {
+            assert!(hint(class, &ctx).len() > 20, "{class}");
+        }
+    }
+
+    #[test]
+    fn nxdomain_on_vpc_domain_names_the_vpc_domain_switch() {
+        let ctx = HintContext::for_host(
+            "0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com",
+            Some("cn-shanghai"),
+        );
+        let h = hint(&ErrorClass::DnsNxdomain, &ctx);
+        assert!(h.contains("VPC second-level domain"), "{h}");
+    }
+
+    #[test]
+    fn timeout_hint_differs_across_regions() {
+        let host = "0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com";
+        let same = hint(
+            &ErrorClass::TcpTimeout,
+            &HintContext::for_host(host, Some("cn-shanghai")),
+        );
+        let cross = hint(
+            &ErrorClass::TcpTimeout,
+            &HintContext::for_host(host, Some("cn-zhangjiakou")),
+        );
+        assert_ne!(same, cross);
+        assert!(cross.contains("CEN"), "{cross}");
+        assert!(same.contains("inbound VPC"), "{same}");
+    }
+
+    #[test]
+    fn serializes_as_class_message_hint() {
+        let e = ProbeError::config("bad");
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["class"], "config.invalid");
+        assert_eq!(v["message"], "bad");
+        assert!(v["hint"].as_str().unwrap().contains("APIGW_"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Events: what an invocation asks for, and how that becomes a list of targets.
+//!
+//! Accepted event bodies (`POST /invoke`, `POST /probe`):
+//! - empty or `{}`: the configured targets;
+//! - `{"target": "<name>"}`: one configured target by name;
+//! - `{"url": "...", ...}`: one target (any target field may sit beside `url`);
+//! - `{"targets": [ {target}, ... ]}`;
+//! - a timer event `{"triggerTime", "triggerName", "payload"}` whose `payload` string is one of
+//!   the above as JSON, a configured target's name, or empty.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::error::ProbeError;
+use crate::policy;
+use crate::report::{TargetReport, TimerInfo};
+use crate::target::{Origin, Target, TargetSpec};
+
+/// Which targets an invocation asks for.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    /// The configured targets.
+    Configured,
+    /// One configured target by name.
+    Named(String),
+    /// Targets written in the request itself.
+    Specs(Vec<TargetSpec>),
+}
+
+/// A parsed event.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub selection: Selection,
+    /// Present for timer-trigger events.
+    pub timer: Option<TimerInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimerEvent {
+    #[serde(rename = "triggerTime")]
+    trigger_time: String,
+    #[serde(rename = "triggerName")]
+    trigger_name: String,
+    #[serde(default)]
+    payload: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedEvent {
+    target: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsEvent {
+    targets: Vec<TargetSpec>,
+}
+
+impl Event {
+    /// Parses an event body.
+    pub fn parse(body: &[u8]) -> Result<Self, ProbeError> {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ProbeError::config("the event is not UTF-8 text"))?;
+        if text.trim().is_empty() {
+            return Ok(Self {
+                selection: Selection::Configured,
+                timer: None,
+            });
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| ProbeError::config(format!("the event is not JSON: {e}")))?;
+        let is_timer = value
+            .as_object()
+            .is_some_and(|o| o.contains_key("triggerTime") && o.contains_key("triggerName"));
+        if is_timer {
+            let timer: TimerEvent = serde_json::from_value(value)
+                .map_err(|e| ProbeError::config(format!("the timer event is not valid: {e}")))?;
+            let payload = timer.payload.unwrap_or_default();
+            let selection = Self::parse_payload(&payload)?;
+            return Ok(Self {
+                selection,
+                timer: Some(TimerInfo {
+                    trigger_name: timer.trigger_name,
+                    trigger_time: timer.trigger_time,
+                }),
+            });
+        }
+        Ok(Self {
+            selection: Self::selection(value)?,
+            timer: None,
+        })
+    }
+
+    /// A timer payload: JSON like an event, a target name, or empty.
+    fn parse_payload(payload: &str) -> Result<Selection, ProbeError> {
+        let p = payload.trim();
+        if p.is_empty() {
+            return Ok(Selection::Configured);
+        }
+        if p.starts_with('{') {
+            let value: Value = serde_json::from_str(p).map_err(|e| {
+                ProbeError::config(format!("the timer payload is not valid JSON: {e}"))
+            })?;
+            return Self::selection(value);
+        }
+        Ok(Selection::Named(p.to_owned()))
+    }
+
+    fn selection(value: Value) -> Result<Selection, ProbeError> {
+        let Value::Object(obj) = value else {
+            return Err(ProbeError::config(
+                "the event must be a JSON object such as {}, {\"target\": \"name\"}, {\"url\": \"...\"} or {\"targets\": [...]}",
+            ));
+        };
+        if obj.is_empty() {
+            return Ok(Selection::Configured);
+        }
+        let invalid =
+            |e: serde_json::Error| ProbeError::config(format!("the event is not valid: {e}"));
+        if obj.contains_key("targets") {
+            let t: TargetsEvent = serde_json::from_value(Value::Object(obj)).map_err(invalid)?;
+            return Ok(Selection::Specs(t.targets));
+        }
+        if obj.contains_key("target") {
+            let n: NamedEvent = serde_json::from_value(Value::Object(obj)).map_err(invalid)?;
+            return Ok(Selection::Named(n.target));
+        }
+        if obj.contains_key("url") || obj.contains_key("group") {
+            let spec: TargetSpec = serde_json::from_value(Value::Object(obj)).map_err(invalid)?;
+            return Ok(Selection::Specs(vec![spec]));
+        }
+        let keys: Vec<&String> = obj.keys().collect();
+        Err(ProbeError::config(format!(
+            "the event has none of \"target\", \"url\", \"group\", \"targets\" (it has {keys:?})"
+        )))
+    }
+}
+
+/// The targets to probe, in order. A target that cannot be built or is not allowed becomes a
+/// failed entry of the report instead of failing the whole invocation, so that the others still
+/// run; an invocation-level problem (unknown name, too many targets) is an error.
+pub fn plan(
+    selection: Selection,
+    settings: &Settings,
+    request_origin: Origin,
+) -> Result<Vec<Result<Target, TargetReport>>, ProbeError> {
+    settings.check()?;
+    let (specs, origin) = match selection {
+        Selection::Configured => {
+            if settings.targets.is_empty() {
+                return Err(ProbeError::config(
+                    "no targets are configured: set APIGW_URL, APIGW_GROUP_ID + APIGW_PATH, or APIGW_TARGETS, or name a url in the event",
+                ));
+            }
+            (settings.targets.clone(), Origin::Config)
+        }
+        Selection::Named(name) => {
+            let spec = settings
+                .targets
+                .iter()
+                .find(|t| t.name.as_deref() == Some(name.as_str()))
+                .cloned()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = settings
+                        .targets
+                        .iter()
+                        .filter_map(|t| t.name.as_deref())
+                        .collect();
+                    ProbeError::config(format!(
+                        "no configured target is named {name:?} (configured: {known:?})"
+                    ))
+                })?;
+            (vec![spec], Origin::Config)
+        }
+        Selection::Specs(specs) => (specs, request_origin),
+    };
+    if specs.is_empty() {
+        return Err(ProbeError::config("the event lists no targets"));
+    }
+    if specs.len() > settings.max_targets {
+        return Err(ProbeError::config(format!(
+            "{} targets asked for; at most {} per invocation (APIGW_MAX_TARGETS)",
+            specs.len(),
+            settings.max_targets
+        )));
+    }
+    let defaults = settings.target_defaults();
+    Ok(specs
+        .into_iter()
+        .map(|spec| {
+            let name = spec
+                .name
+                .clone()
+                .or_else(|| spec.url.clone())
+                .unwrap_or_else(|| "target".into());
+            let url = spec.url.clone().unwrap_or_default();
+            spec.build(&defaults, origin)
+                .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
+                .map_err(|e| TargetReport::failed_early(name, url, e))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_braces_mean_configured() {
+        for body in ["", "  ", "{}"] {
+            let e = Event::parse(body.as_bytes()).unwrap();
+            assert!(matches!(e.selection, Selection::Configured));
+            assert!(e.timer.is_none());
+        }
+    }
+
+    #[test]
+    fn timer_payload_forms() {
+        let e = Event::parse(
+            br#"{"triggerTime":"2026-11-24T05:49:00Z","triggerName":"probe","payload":"{\"target\":\"a\"}"}"#,
+        )
+        .unwrap();
+        assert!(matches!(e.selection, Selection::Named(ref n) if n == "a"));
+        assert_eq!(e.timer.unwrap().trigger_name, "probe");
+        let e = Event::parse(br#"{"triggerTime":"t","triggerName":"p","payload":"b"}"#).unwrap();
+        assert!(matches!(e.selection, Selection::Named(ref n) if n == "b"));
+        let e = Event::parse(br#"{"triggerTime":"t","triggerName":"p","payload":""}"#).unwrap();
+        assert!(matches!(e.selection, Selection::Configured));
+    }
+
+    #[test]
+    fn url_event_takes_target_fields() {
+        let e = Event::parse(br#"{"url":"http://a.alicloudapi.com/x","samples":3}"#).unwrap();
+        let Selection::Specs(specs) = e.selection else {
+            panic!()
+        };
+        assert_eq!(specs[0].samples, Some(3));
+    }
+
+    #[test]
+    fn bad_events_are_config_invalid() {
+        for body in [
+            &b"[1]"[..],
+            b"nope",
+            b"{\"foo\":1}",
+            b"{\"url\":5}",
+            b"\xff\xfe",
+            b"{\"targets\":[{\"url\":\"x\",\"bogus\":1}]}",
+        ] {
+            let err = Event::parse(body).unwrap_err();
+            assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
+        }
+    }
+
+    #[test]
+    fn plan_applies_allow_list_to_request_targets_only() {
+        let settings = Settings::from_lookup(|k| match k {
+            "APIGW_TARGETS" => Some(r#"[{"name":"inner","url":"http://10.0.0.1/"}]"#.into()),
+            _ => None,
+        });
+        let planned = plan(Selection::Configured, &settings, Origin::Request).unwrap();
+        assert!(planned[0].is_ok(), "configured targets are trusted");
+        let planned = plan(
+            Selection::Specs(vec![TargetSpec::from_url("http://10.0.0.1/")]),
+            &settings,
+            Origin::Request,
+        )
+        .unwrap();
+        let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
+        assert_eq!(err.class, crate::error::ErrorClass::TargetForbidden);
+        assert!(plan(Selection::Named("nope".into()), &settings, Origin::Request).is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! What the function may call: the allow-list for targets that come from requests, and the
+//! addresses that are never dialled. This is what keeps the function from becoming an open proxy
+//! into the VPC.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::error::ProbeError;
+use crate::target::{Origin, Target};
+
+/// The metadata service: holds the instance's credentials.
+pub const METADATA_SERVICE: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
+
+/// Host patterns from `APIGW_ALLOW_HOSTS` (comma-separated). Default `*.alicloudapi.com`.
+///
+/// A pattern is an exact host name, `*.suffix` (any name below `suffix`, at any depth), or `*`
+/// (any host).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowList {
+    patterns: Vec<String>,
+}
+
+impl Default for AllowList {
+    fn default() -> Self {
+        Self::parse("*.alicloudapi.com")
+    }
+}
+
+impl AllowList {
+    /// Parses a comma-separated list; empty entries are ignored, case does not matter.
+    pub fn parse(list: &str) -> Self {
+        Self {
+            patterns: list
+                .split(',')
+                .map(|p| p.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        }
+    }
+
+    /// True when `host` matches a pattern.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.patterns.iter().any(|p| match p.strip_prefix("*.") {
+            _ if p == "*" => true,
+            Some(suffix) => host
+                .strip_suffix(suffix)
+                .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+            None => *p == host,
+        })
+    }
+
+    /// The patterns, for messages.
+    pub fn describe(&self) -> String {
+        self.patterns.join(",")
+    }
+}
+
+/// True for addresses that are never dialled, whatever the configuration says.
+pub fn is_forbidden_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4 == METADATA_SERVICE || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_forbidden_address(IpAddr::V4(v4)),
+            None => (v6.segments()[0] & 0xffc0) == 0xfe80 || v6.is_unspecified(),
+        },
+    }
+}
+
+/// Checks a target before any packet is sent: the allow-list for request targets, and a literal
+/// address that is forbidden for everyone.
+pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError> {
+    if target.origin == Origin::Request {
+        if !allow.allows(&target.host) {
+            return Err(ProbeError::forbidden(format!(
+                "host {} is not allowed for targets from an event or HTTP request (APIGW_ALLOW_HOSTS={})",
+                target.host,
+                allow.describe()
+            )));
+        }
+        for (name, value) in &target.headers {
+            if name == hyper::header::HOST {
+                let host = value.to_str().unwrap_or_default();
+                let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                if !allow.allows(host) {
+                    return Err(ProbeError::forbidden(format!(
+                        "Host header {host} is not allowed (APIGW_ALLOW_HOSTS={})",
+                        allow.describe()
+                    )));
+                }
+            }
+        }
+    }
+    if let Some(ip) = target.address_override {
+        check_address(&target.host, ip)?;
+    }
+    Ok(())
+}
+
+/// Checks a resolved (or given) address just before it would be dialled.
+pub fn check_address(host: &str, ip: IpAddr) -> Result<(), ProbeError> {
+    if is_forbidden_address(ip) {
+        let what = if ip == IpAddr::V4(METADATA_SERVICE) {
+            "the metadata service"
+        } else {
+            "a link-local address"
+        };
+        return Err(ProbeError::forbidden(format!(
+            "{host} resolves to {ip}, {what}: never probed"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_allows_alicloudapi_subdomains_only() {
+        let a = AllowList::default();
+        assert!(a.allows("0123-cn-shanghai-vpc.alicloudapi.com"));
+        assert!(a.allows("X.ALICLOUDAPI.COM."));
+        assert!(!a.allows("alicloudapi.com"));
+        assert!(!a.allows("evilalicloudapi.com"));
+        assert!(!a.allows("alicloudapi.com.evil.net"));
+        assert!(!a.allows("10.0.0.1"));
+    }
+
+    #[test]
+    fn exact_and_star_patterns() {
+        let a = AllowList::parse(" api.internal , *.example.com,");
+        assert!(a.allows("api.internal"));
+        assert!(!a.allows("x.api.internal"));
+        assert!(a.allows("a.b.example.com"));
+        assert!(AllowList::parse("*").allows("anything"));
+        assert!(!AllowList::parse("").allows("anything"));
+    }
+
+    #[test]
+    fn metadata_and_link_local_are_forbidden() {
+        for a in [
+            "100.100.100.200",
+            "169.254.169.254",
+            "169.254.0.1",
+            "fe80::1",
+            "::ffff:100.100.100.200",
+            "0.0.0.0",
+        ] {
+            assert!(is_forbidden_address(a.parse().unwrap()), "{a}");
+        }
+        for a in ["100.100.2.136", "10.0.0.1", "127.0.0.1", "100.104.254.1"] {
+            assert!(!is_forbidden_address(a.parse().unwrap()), "{a}");
+        }
+    }
+}

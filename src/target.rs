@@ -1,0 +1,415 @@
+//! Targets: what to call. A [`TargetSpec`] is what a user writes (env, event, CLI); a [`Target`]
+//! is the checked, complete form the prober works with.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::ProbeError;
+
+/// Where a target came from. Only trusted origins may name any host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The function's own environment (`APIGW_*`), written by whoever deployed it.
+    Config,
+    /// The command line of the CLI: the user's own shell.
+    Cli,
+    /// An event or an HTTP-trigger request: checked against `APIGW_ALLOW_HOSTS`.
+    Request,
+}
+
+/// Which statuses count as success.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Accepted statuses. Default: any 2xx.
+    #[serde(default)]
+    pub status: Vec<u16>,
+}
+
+impl Expect {
+    /// True when `status` is accepted.
+    pub fn accepts(&self, status: u16) -> bool {
+        if self.status.is_empty() {
+            (200..300).contains(&status)
+        } else {
+            self.status.contains(&status)
+        }
+    }
+
+    /// How the accepted statuses read in a message.
+    pub fn describe(&self) -> String {
+        if self.status.is_empty() {
+            "2xx".into()
+        } else {
+            let list: Vec<String> = self.status.iter().map(u16::to_string).collect();
+            list.join(", ")
+        }
+    }
+}
+
+/// A target as written in `APIGW_TARGETS`, an event, or built from CLI flags.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// Name used in the report and to select the target (`{"target": "<name>"}`).
+    /// Default: the URL's host and path.
+    pub name: Option<String>,
+    /// Full URL. Alternative to `group` + `region` + `path`.
+    pub url: Option<String>,
+    /// API group id: builds `http://<group>-<region>-vpc.alicloudapi.com<path>`.
+    pub group: Option<String>,
+    /// Region of the group. Default: `APIGW_REGION`, else the function's region.
+    pub region: Option<String>,
+    /// Path (with query) of the API. Default `/`.
+    pub path: Option<String>,
+    /// HTTP method. Default `GET`.
+    pub method: Option<String>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Request body.
+    pub body: Option<String>,
+    /// API Gateway stage, sent as `X-Ca-Stage` (`RELEASE`, `TEST`, `PRE`). Default: none sent,
+    /// which the gateway treats as RELEASE.
+    pub stage: Option<String>,
+    /// Calls to make, each on a fresh connection. Default 1.
+    pub samples: Option<u32>,
+    /// Time limit for one sample, all phases. Default `APIGW_TIMEOUT_MS`.
+    pub timeout_ms: Option<u64>,
+    /// Accepted statuses. Default any 2xx.
+    pub expect: Option<Expect>,
+    /// Include the (first 64 KiB of the) response body in the report. Default false.
+    #[serde(default)]
+    pub return_body: bool,
+}
+
+/// Limits and defaults that apply when a spec becomes a target.
+#[derive(Clone, Debug)]
+pub struct TargetDefaults {
+    /// Region used for `group` targets without one.
+    pub region: Option<String>,
+    /// Per-sample time limit when the spec has none.
+    pub timeout: Duration,
+    /// Largest accepted `samples`.
+    pub max_samples: u32,
+}
+
+/// A checked target.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub url: Url,
+    /// The host to resolve and to send as `Host` and TLS SNI.
+    pub host: String,
+    pub port: u16,
+    pub https: bool,
+    pub method: hyper::Method,
+    pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+    pub body: bytes::Bytes,
+    pub stage: Option<String>,
+    pub samples: u32,
+    pub timeout: Duration,
+    pub expect: Expect,
+    pub return_body: bool,
+    pub origin: Origin,
+    /// Dial this address instead of resolving (CLI `--resolve`, or an IP-literal URL).
+    pub address_override: Option<IpAddr>,
+}
+
+/// The parts of an API Gateway group domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApigwDomain {
+    pub group: String,
+    pub region: String,
+    /// `-vpc` second-level domain.
+    pub vpc: bool,
+}
+
+/// Reads `<group>-<region>[-vpc|-intranet].alicloudapi.com`; `None` for other hosts.
+pub fn apigw_domain(host: &str) -> Option<ApigwDomain> {
+    let label = host
+        .trim_end_matches('.')
+        .strip_suffix(".alicloudapi.com")?
+        .to_ascii_lowercase();
+    if label.contains('.') || label.len() < 34 {
+        return None;
+    }
+    let (group, rest) = label.split_at(32);
+    if !group.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let rest = rest.strip_prefix('-')?;
+    let (region, vpc) = match rest.strip_suffix("-vpc") {
+        Some(region) => (region, true),
+        None => (rest.strip_suffix("-intranet").unwrap_or(rest), false),
+    };
+    if region.is_empty() {
+        return None;
+    }
+    Some(ApigwDomain {
+        group: group.to_owned(),
+        region: region.to_owned(),
+        vpc,
+    })
+}
+
+/// The URL of a group's API on its VPC second-level domain.
+pub fn vpc_url(group: &str, region: &str, path: &str) -> String {
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    format!("http://{group}-{region}-vpc.alicloudapi.com{path}")
+}
+
+const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
+
+impl TargetSpec {
+    /// A spec for a plain URL.
+    pub fn from_url(url: impl Into<String>) -> Self {
+        Self {
+            url: Some(url.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Checks the spec and completes it with defaults. Does not apply the allow-list: see
+    /// [`crate::policy`].
+    pub fn build(self, defaults: &TargetDefaults, origin: Origin) -> Result<Target, ProbeError> {
+        let raw_url = match (&self.url, &self.group) {
+            (Some(_), Some(_)) => {
+                return Err(ProbeError::config(
+                    "a target has both \"url\" and \"group\": give one of them",
+                ))
+            }
+            (Some(url), None) => url.clone(),
+            (None, Some(group)) => {
+                if group.len() != 32 || !group.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ProbeError::config(format!(
+                        "group {group:?} is not an API group id (32 hexadecimal characters)"
+                    )));
+                }
+                let region = self
+                    .region
+                    .clone()
+                    .or_else(|| defaults.region.clone())
+                    .ok_or_else(|| {
+                        ProbeError::config(
+                            "a group target needs a region: set \"region\", APIGW_REGION or FC_REGION",
+                        )
+                    })?;
+                if region.is_empty()
+                    || !region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                {
+                    return Err(ProbeError::config(format!(
+                        "region {region:?} is not a region id like cn-shanghai"
+                    )));
+                }
+                vpc_url(group, &region, self.path.as_deref().unwrap_or("/"))
+            }
+            (None, None) => {
+                return Err(ProbeError::config(
+                    "a target needs \"url\" or \"group\" (with \"path\")",
+                ))
+            }
+        };
+        if self.url.is_some() && (self.region.is_some() || self.path.is_some()) {
+            return Err(ProbeError::config(
+                "\"region\" and \"path\" go with \"group\"; with \"url\" put them in the URL",
+            ));
+        }
+        let url = Url::parse(&raw_url)
+            .map_err(|e| ProbeError::config(format!("URL {raw_url:?} is not valid: {e}")))?;
+        let https = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            other => {
+                return Err(ProbeError::config(format!(
+                    "URL scheme {other:?} is not supported: use http:// or https://"
+                )))
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ProbeError::config(
+                "credentials in the URL are not accepted: configure authentication instead",
+            ));
+        }
+        let (host, address_override) = match url.host() {
+            Some(url::Host::Domain(d)) => (d.to_owned(), None),
+            Some(url::Host::Ipv4(ip)) => (ip.to_string(), Some(IpAddr::V4(ip))),
+            Some(url::Host::Ipv6(ip)) => (ip.to_string(), Some(IpAddr::V6(ip))),
+            None => return Err(ProbeError::config(format!("URL {raw_url:?} has no host"))),
+        };
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+
+        let method_name = self.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        let method = hyper::Method::from_bytes(method_name.as_bytes())
+            .map_err(|_| ProbeError::config(format!("method {method_name:?} is not valid")))?;
+
+        let mut headers = Vec::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            let name = hyper::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ProbeError::config(format!("header name {name:?} is not valid")))?;
+            let value = hyper::header::HeaderValue::from_str(value).map_err(|_| {
+                ProbeError::config(format!("the value of header {name} is not valid"))
+            })?;
+            headers.push((name, value));
+        }
+
+        if let Some(stage) = &self.stage {
+            if !STAGES.contains(&stage.as_str()) {
+                return Err(ProbeError::config(format!(
+                    "stage {stage:?} is not one of RELEASE, TEST, PRE"
+                )));
+            }
+        }
+
+        let samples = self.samples.unwrap_or(1);
+        if samples == 0 || samples > defaults.max_samples {
+            return Err(ProbeError::config(format!(
+                "samples must be between 1 and {} (APIGW_MAX_SAMPLES), not {samples}",
+                defaults.max_samples
+            )));
+        }
+        let timeout = match self.timeout_ms {
+            Some(0) => return Err(ProbeError::config("timeout_ms must be more than 0")),
+            Some(ms) => Duration::from_millis(ms),
+            None => defaults.timeout,
+        };
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}{}", host, url.path()));
+
+        Ok(Target {
+            name,
+            host,
+            port,
+            https,
+            method,
+            headers,
+            body: bytes::Bytes::from(self.body.unwrap_or_default()),
+            stage: self.stage,
+            samples,
+            timeout,
+            expect: self.expect.unwrap_or_default(),
+            return_body: self.return_body,
+            origin,
+            address_override,
+            url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUP: &str = "0123456789abcdef0123456789abcdef";
+
+    fn defaults() -> TargetDefaults {
+        TargetDefaults {
+            region: Some("cn-shanghai".into()),
+            timeout: Duration::from_secs(5),
+            max_samples: 20,
+        }
+    }
+
+    #[test]
+    fn reads_vpc_domains() {
+        let d = apigw_domain(&format!("{GROUP}-cn-shanghai-vpc.alicloudapi.com")).unwrap();
+        assert_eq!(d.region, "cn-shanghai");
+        assert!(d.vpc);
+        let d = apigw_domain(&format!("{GROUP}-ap-southeast-1.alicloudapi.com")).unwrap();
+        assert_eq!(d.region, "ap-southeast-1");
+        assert!(!d.vpc);
+        assert!(apigw_domain("example.alicloudapi.com").is_none());
+        assert!(apigw_domain("example.com").is_none());
+    }
+
+    #[test]
+    fn builds_url_from_group() {
+        let spec = TargetSpec {
+            group: Some(GROUP.into()),
+            path: Some("/web/cloudapi".into()),
+            ..Default::default()
+        };
+        let t = spec.build(&defaults(), Origin::Config).unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            format!("http://{GROUP}-cn-shanghai-vpc.alicloudapi.com/web/cloudapi")
+        );
+        assert_eq!(t.port, 80);
+        assert!(!t.https);
+        assert_eq!(t.samples, 1);
+    }
+
+    #[test]
+    fn rejects_bad_specs_with_config_invalid() {
+        let bad = [
+            TargetSpec::default(),
+            TargetSpec::from_url("ftp://x/"),
+            TargetSpec::from_url("not a url"),
+            TargetSpec::from_url("http://user:pw@x/"),
+            TargetSpec {
+                samples: Some(0),
+                ..TargetSpec::from_url("http://x/")
+            },
+            TargetSpec {
+                samples: Some(1000),
+                ..TargetSpec::from_url("http://x/")
+            },
+            TargetSpec {
+                stage: Some("PROD".into()),
+                ..TargetSpec::from_url("http://x/")
+            },
+            TargetSpec {
+                method: Some("GE T".into()),
+                ..TargetSpec::from_url("http://x/")
+            },
+            TargetSpec {
+                group: Some("nothex".into()),
+                ..Default::default()
+            },
+        ];
+        for spec in bad {
+            let err = spec
+                .clone()
+                .build(&defaults(), Origin::Request)
+                .unwrap_err();
+            assert_eq!(
+                err.class,
+                crate::error::ErrorClass::ConfigInvalid,
+                "{spec:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ip_literal_sets_override() {
+        let t = TargetSpec::from_url("http://10.0.0.5:8080/x")
+            .build(&defaults(), Origin::Cli)
+            .unwrap();
+        assert_eq!(t.address_override, Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(t.port, 8080);
+    }
+
+    #[test]
+    fn expect_defaults_to_2xx() {
+        let e = Expect::default();
+        assert!(e.accepts(204));
+        assert!(!e.accepts(302));
+        let e = Expect { status: vec![404] };
+        assert!(e.accepts(404));
+        assert!(!e.accepts(200));
+    }
+}
