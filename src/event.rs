@@ -146,7 +146,7 @@ pub fn plan(
     selection: Selection,
     settings: &Settings,
     request_origin: Origin,
-) -> Result<Vec<Result<Target, TargetReport>>, ProbeError> {
+) -> Result<Vec<Result<Target, Box<TargetReport>>>, ProbeError> {
     settings.check()?;
     let (specs, origin) = match selection {
         Selection::Configured => {
@@ -199,7 +199,7 @@ pub fn plan(
             let url = spec.url.clone().unwrap_or_default();
             spec.build(&defaults, origin)
                 .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
-                .map_err(|e| TargetReport::failed_early(name, url, e))
+                .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
         })
         .collect())
 }

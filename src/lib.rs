@@ -5,11 +5,15 @@
 //! The data path, one module each: [`event`] (what an invocation asks for) → [`target`] (what
 //! to call) → [`policy`] (may we) → [`resolve`] → [`connect`] → [`call`] → [`report`].
 
+pub mod call;
+pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod error;
 pub mod event;
 pub mod policy;
 pub mod probe;
 pub mod report;
+pub mod resolve;
 pub mod scope;
 pub mod target;

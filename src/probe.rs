@@ -1,14 +1,37 @@
 //! The prober: event → targets → resolve → connect → call → report.
+//!
+//! Like blackbox_exporter's HTTP prober: resolve first, dial the chosen address keeping the
+//! original `Host` and SNI, timestamp each phase, and derive the durations once at the end.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::Request;
+use tokio::sync::OnceCell;
+
+use crate::call::{Exchange, Progress};
 use crate::config::Settings;
-use crate::error::ProbeError;
-use crate::event::Selection;
-use crate::report::{FunctionInfo, Report, TimerInfo, Trigger};
-use crate::target::Origin;
+use crate::connect;
+use crate::error::{ErrorClass, HintContext, ProbeError};
+use crate::event::{self, Selection};
+use crate::policy;
+use crate::report::{
+    self, DnsReport, FunctionInfo, GatewayInfo, Latency, Phases, Report, Sample, TargetReport,
+    TimerInfo, Trigger,
+};
+use crate::resolve::Resolver;
+use crate::scope::Scope;
+use crate::target::{Origin, Target};
+
+/// The `User-Agent` of every call.
+pub const USER_AGENT: &str = concat!("apigw-vpc-probe/", env!("CARGO_PKG_VERSION"));
+
+/// The shortest budget an invocation gets, whatever FC's timeout says.
+const MIN_BUDGET: Duration = Duration::from_millis(50);
 
 /// One request to probe: what to probe and within which limits.
 #[derive(Clone, Debug)]
@@ -28,25 +51,684 @@ pub struct Invocation {
     pub resolve: Vec<(String, u16, IpAddr)>,
 }
 
-/// Holds what probes share: settings, the resolver and the TLS configuration (both built on
-/// first use, so that start-up does no I/O).
+impl Invocation {
+    /// An invocation with no FC context (CLI, tests).
+    pub fn new(trigger: Trigger, request_id: impl Into<String>, selection: Selection) -> Self {
+        Self {
+            trigger,
+            request_id: request_id.into(),
+            selection,
+            origin: Origin::Request,
+            function_timeout: None,
+            function_region: None,
+            function: None,
+            timer: None,
+            resolve: Vec::new(),
+        }
+    }
+}
+
+/// Holds what probes share: settings, the resolver and the TLS configuration. Both are built on
+/// first use, so that start-up does no I/O.
 pub struct Prober {
     settings: Arc<Settings>,
+    resolver: OnceCell<Result<Arc<Resolver>, ProbeError>>,
+    tls: OnceCell<Result<Arc<rustls::ClientConfig>, ProbeError>>,
 }
 
 impl Prober {
     pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
+        Self {
+            settings,
+            resolver: OnceCell::new(),
+            tls: OnceCell::new(),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
+    /// The deadline of an invocation: the configured one, or FC's timeout less the margin.
+    pub fn budget(&self, function_timeout: Option<Duration>) -> Duration {
+        let fc = function_timeout.map(|t| t.saturating_sub(self.settings.budget_margin));
+        fc.map_or(self.settings.deadline, |t| t.min(self.settings.deadline))
+            .max(MIN_BUDGET)
+    }
+
     /// Runs one invocation. `Err` only for invocation-level bad input (invalid event, unknown
     /// target name, configuration problems); per-target failures are in the report.
     pub async fn run(&self, inv: Invocation) -> Result<Report, ProbeError> {
-        let _ = inv;
-        todo!()
+        let started = Instant::now();
+        let started_at = SystemTime::now();
+        let budget = self.budget(inv.function_timeout);
+        let deadline = started + budget;
+        let planned = event::plan(inv.selection, &self.settings, inv.origin)?;
+        let region = inv
+            .function_region
+            .clone()
+            .or_else(|| self.settings.region.clone());
+
+        let probes = planned.into_iter().map(|planned| {
+            let region = region.clone();
+            let resolve = &inv.resolve;
+            async move {
+                match planned {
+                    Ok(mut target) => {
+                        let overridden = resolve.iter().find(|(h, p, _)| {
+                            h.eq_ignore_ascii_case(&target.host) && *p == target.port
+                        });
+                        if let Some((_, _, ip)) = overridden {
+                            target.address_override = Some(*ip);
+                        }
+                        self.probe_target(target, deadline, region.as_deref()).await
+                    }
+                    Err(failed) => *failed,
+                }
+            }
+        });
+        let targets = futures_util::future::join_all(probes).await;
+
+        let mut function = inv.function;
+        if let Some(f) = &mut function {
+            f.budget_ms = report::ms(budget);
+        }
+        Ok(Report {
+            schema: report::SCHEMA,
+            ok: targets.iter().all(|t| t.ok),
+            trigger: inv.trigger,
+            request_id: inv.request_id,
+            started_at: report::rfc3339(started_at),
+            duration_ms: report::ms(started.elapsed()),
+            function,
+            timer: inv.timer,
+            targets,
+        })
     }
+
+    /// Probes one target: its samples one after the other, each on a fresh connection.
+    async fn probe_target(
+        &self,
+        target: Target,
+        deadline: Instant,
+        region: Option<&str>,
+    ) -> TargetReport {
+        let ctx = HintContext::for_host(&target.host, region);
+        let mut report = TargetReport {
+            name: target.name.clone(),
+            url: target.url.to_string(),
+            ok: false,
+            dns: None,
+            samples: Vec::with_capacity(target.samples as usize),
+            latency_ms: None,
+            warnings: Vec::new(),
+            error: None,
+        };
+        for _ in 0..target.samples {
+            let (sample, dns) = self.sample(&target, deadline, &ctx).await;
+            if report.dns.is_none() {
+                report.dns = dns;
+            }
+            let stop = sample.error.as_ref().is_some_and(|e| {
+                matches!(
+                    e.class,
+                    ErrorClass::BudgetExceeded
+                        | ErrorClass::TargetForbidden
+                        | ErrorClass::ConfigInvalid
+                )
+            });
+            report.samples.push(sample);
+            if stop {
+                break;
+            }
+        }
+
+        if let Some(dns) = &report.dns {
+            if dns.scope == Some(Scope::Public) && ctx.is_vpc_domain() {
+                report.warnings.push(format!(
+                    "{} is a VPC second-level domain but resolves to a public address ({}): traffic would leave the VPC; check the function's DNS (customDNS, PrivateZone)",
+                    dns.host,
+                    dns.addresses.join(", ")
+                ));
+            }
+        }
+        let answered: Vec<f64> = report
+            .samples
+            .iter()
+            .filter(|s| s.status.is_some())
+            .map(|s| s.phases_ms.total)
+            .collect();
+        report.latency_ms = Latency::of(&answered);
+        report.error = report.samples.iter().find_map(|s| s.error.clone());
+        report.ok = report.error.is_none() && report.samples.len() == target.samples as usize;
+        tracing::info!(
+            target_name = %report.name,
+            ok = report.ok,
+            class = report.error.as_ref().map(|e| e.class.name()).as_deref().unwrap_or(""),
+            samples = report.samples.len(),
+            p50_ms = report.latency_ms.map_or(0.0, |l| l.p50),
+            "target probed"
+        );
+        report
+    }
+
+    /// One sample: resolve, connect, TLS, request, response, each under its own limit.
+    async fn sample(
+        &self,
+        target: &Target,
+        budget: Instant,
+        ctx: &HintContext,
+    ) -> (Sample, Option<DnsReport>) {
+        let s = &self.settings;
+        let mut sample = Sample {
+            ok: false,
+            remote: None,
+            status: None,
+            bytes: 0,
+            phases_ms: Phases::default(),
+            gateway: None,
+            body: None,
+            error: None,
+        };
+
+        // Built first: pure work that must not count towards any network phase.
+        let request = match build_request(target) {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    Clock::start(budget, target.timeout).fail(sample, Phase::Dns, e),
+                    None,
+                )
+            }
+        };
+        let mut clock = Clock::start(budget, target.timeout);
+
+        // Resolve.
+        let (addresses, dns) = match target.address_override {
+            Some(ip) => {
+                let source = if target
+                    .url
+                    .host_str()
+                    .is_some_and(|h| h.parse::<IpAddr>().is_ok() || h.starts_with('['))
+                {
+                    "literal"
+                } else {
+                    "override"
+                };
+                clock.mark(Phase::Dns);
+                (
+                    vec![ip],
+                    dns_report(&target.host, &[ip], &[], Duration::ZERO, source),
+                )
+            }
+            None => {
+                let resolver = match self.resolver().await {
+                    Ok(r) => r,
+                    Err(e) => return (clock.fail(sample, Phase::Dns, e), None),
+                };
+                let servers = resolver.servers().to_vec();
+                let result = clock
+                    .limit(
+                        Phase::Dns,
+                        s.dns_timeout,
+                        ctx,
+                        resolver.resolve(&target.host, ctx),
+                    )
+                    .await;
+                match result {
+                    Ok(res) => {
+                        clock.mark(Phase::Dns);
+                        let dns = dns_report(
+                            &target.host,
+                            &res.addresses,
+                            &servers,
+                            res.elapsed,
+                            "resolver",
+                        );
+                        (res.addresses, dns)
+                    }
+                    Err(mut e) => {
+                        if e.class == ErrorClass::DnsTimeout
+                            && !e.message.contains(&servers.join(", "))
+                        {
+                            e.message = format!("{}, asking {}", e.message, servers.join(", "));
+                        }
+                        let dns =
+                            dns_report(&target.host, &[], &servers, clock.elapsed(), "resolver");
+                        return (clock.fail(sample, Phase::Dns, e), Some(dns));
+                    }
+                }
+            }
+        };
+
+        // Never dial a forbidden address, whichever of the answers would be chosen.
+        if let Some(e) = addresses
+            .iter()
+            .find_map(|ip| policy::check_address(&target.host, *ip).err())
+        {
+            return (clock.fail(sample, Phase::Connect, e), Some(dns));
+        }
+        let ip = addresses
+            .iter()
+            .copied()
+            .find(IpAddr::is_ipv4)
+            .unwrap_or(addresses[0]);
+        let remote = SocketAddr::new(ip, target.port);
+        sample.remote = Some(remote.to_string());
+
+        // Connect.
+        let stream = match clock
+            .limit(
+                Phase::Connect,
+                s.connect_timeout,
+                ctx,
+                connect::tcp(remote, ctx),
+            )
+            .await
+        {
+            Ok(stream) => stream,
+            Err(e) => return (clock.fail(sample, Phase::Connect, e), Some(dns)),
+        };
+        clock.mark(Phase::Connect);
+
+        // Request, over TLS or not.
+        let mut exchange = Exchange::new(target.return_body);
+        let sent = if target.https {
+            let tls = match self.tls().await {
+                Ok(c) => c,
+                Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+            };
+            let stream = match clock
+                .limit(
+                    Phase::Tls,
+                    s.tls_timeout,
+                    ctx,
+                    connect::tls(stream, &target.host, tls, ctx),
+                )
+                .await
+            {
+                Ok(stream) => stream,
+                Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+            };
+            clock.mark(Phase::Tls);
+            clock
+                .limit(
+                    Phase::Ttfb,
+                    Duration::MAX,
+                    ctx,
+                    exchange.send(stream, request, ctx),
+                )
+                .await
+        } else {
+            clock.mark(Phase::Tls);
+            clock
+                .limit(
+                    Phase::Ttfb,
+                    Duration::MAX,
+                    ctx,
+                    exchange.send(stream, request, ctx),
+                )
+                .await
+        };
+        let body = match sent {
+            Ok(()) => {
+                clock
+                    .limit(Phase::Transfer, Duration::MAX, ctx, exchange.body(ctx))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let progress = exchange.finish();
+        clock.wire(&progress);
+        sample.bytes = progress.bytes;
+        if target.return_body && progress.head.is_some() {
+            sample.body = Some(String::from_utf8_lossy(&progress.body).into_owned());
+        }
+        if let Err(e) = body {
+            let phase = clock.current();
+            return (clock.fail(sample, phase, e), Some(dns));
+        }
+        // The exchange completed: the phases stand, whatever the status says.
+        sample.phases_ms = clock.phases();
+        match judge(target, &progress, &mut sample, ctx) {
+            Ok(()) => sample.ok = true,
+            Err(e) => sample.error = Some(e),
+        }
+        (sample, Some(dns))
+    }
+
+    async fn resolver(&self) -> Result<Arc<Resolver>, ProbeError> {
+        self.resolver
+            .get_or_init(|| async {
+                Resolver::new(&self.settings.dns_servers, self.settings.dns_timeout).map(Arc::new)
+            })
+            .await
+            .clone()
+    }
+
+    async fn tls(&self) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
+        self.tls
+            .get_or_init(|| async { connect::tls_config(self.settings.ca_file.as_deref()) })
+            .await
+            .clone()
+    }
+}
+
+/// Checks the response against the target's expectation and fills status and gateway fields.
+fn judge(
+    target: &Target,
+    progress: &Progress,
+    sample: &mut Sample,
+    ctx: &HintContext,
+) -> Result<(), ProbeError> {
+    let Some((status, headers)) = &progress.head else {
+        return Err(ProbeError::new(
+            ErrorClass::HttpProtocol,
+            "no response head",
+            ctx,
+        ));
+    };
+    sample.status = Some(*status);
+    let gateway = gateway_info(headers);
+    let code = gateway.error_code.clone();
+    let from_gateway = gateway.request_id.is_some();
+    sample.gateway = (from_gateway || code.is_some()).then_some(gateway);
+    if target.expect.accepts(*status) {
+        return Ok(());
+    }
+    match code {
+        Some(code) => {
+            let message = sample
+                .gateway
+                .as_ref()
+                .and_then(|g| g.error_message.clone())
+                .unwrap_or_default();
+            Err(ProbeError::new(
+                ErrorClass::Gateway(code.clone()),
+                format!("API Gateway answered {status} {code}: {message}"),
+                ctx,
+            ))
+        }
+        None => Err(ProbeError::new(
+            ErrorClass::HttpStatus,
+            format!(
+                "HTTP {status} from the {} (no X-Ca-Error-Code); expected {}",
+                if from_gateway {
+                    "backend, passed through by API Gateway"
+                } else {
+                    "server"
+                },
+                target.expect.describe()
+            ),
+            ctx,
+        )),
+    }
+}
+
+/// The `X-Ca-*` response headers. Error codes are kept only if they look like one (6
+/// alphanumerics as documented, up to 16 tolerated), so a hostile server cannot forge classes.
+fn gateway_info(headers: &HeaderMap) -> GatewayInfo {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect::<String>())
+    };
+    GatewayInfo {
+        request_id: get("x-ca-request-id"),
+        error_code: get("x-ca-error-code").filter(|c| {
+            !c.is_empty() && c.len() <= 16 && c.bytes().all(|b| b.is_ascii_alphanumeric())
+        }),
+        error_message: get("x-ca-error-message"),
+    }
+}
+
+/// The request as sent: origin-form URI, the original `Host`, the stage, the target's headers.
+fn build_request(target: &Target) -> Result<Request<Full<Bytes>>, ProbeError> {
+    let path = match target.url.query() {
+        Some(q) => format!("{}?{q}", target.url.path()),
+        None => target.url.path().to_owned(),
+    };
+    let default_port = if target.https { 443 } else { 80 };
+    let host = match (target.port, &target.address_override) {
+        (p, _) if p == default_port => bracket(&target.host),
+        (p, _) => format!("{}:{p}", bracket(&target.host)),
+    };
+    let mut builder = Request::builder()
+        .method(target.method.clone())
+        .uri(path)
+        .header(hyper::header::HOST, host)
+        .header(hyper::header::USER_AGENT, USER_AGENT)
+        .header(hyper::header::ACCEPT, "*/*")
+        // One connection per sample: say so, so the server closes cleanly.
+        .header(hyper::header::CONNECTION, "close");
+    if let Some(stage) = &target.stage {
+        builder = builder.header("x-ca-stage", stage.as_str());
+    }
+    let mut request = builder
+        .body(Full::new(target.body.clone()))
+        .map_err(|e| ProbeError::config(format!("the request cannot be built: {e}")))?;
+    for (name, value) in &target.headers {
+        // The target's own headers win over the defaults above (e.g. Host, Accept).
+        request.headers_mut().insert(name.clone(), value.clone());
+    }
+    if !target.body.is_empty() && !request.headers().contains_key(hyper::header::CONTENT_TYPE) {
+        request.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+    }
+    Ok(request)
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+fn dns_report(
+    host: &str,
+    addresses: &[IpAddr],
+    servers: &[String],
+    elapsed: Duration,
+    source: &'static str,
+) -> DnsReport {
+    DnsReport {
+        host: host.to_owned(),
+        addresses: addresses.iter().map(IpAddr::to_string).collect(),
+        scope: Scope::of_all(addresses),
+        servers: servers.to_vec(),
+        ms: report::ms(elapsed),
+        source,
+    }
+}
+
+/// The phases of a sample, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Dns = 0,
+    Connect = 1,
+    Tls = 2,
+    Send = 3,
+    Ttfb = 4,
+    Transfer = 5,
+}
+
+impl Phase {
+    const ALL: [Phase; 6] = [
+        Phase::Dns,
+        Phase::Connect,
+        Phase::Tls,
+        Phase::Send,
+        Phase::Ttfb,
+        Phase::Transfer,
+    ];
+
+    fn name(self) -> &'static str {
+        ["dns", "connect", "tls", "send", "ttfb", "transfer"][self as usize]
+    }
+
+    /// The class of a timeout in this phase.
+    fn timeout_class(self) -> ErrorClass {
+        match self {
+            Phase::Dns => ErrorClass::DnsTimeout,
+            Phase::Connect => ErrorClass::TcpTimeout,
+            Phase::Tls => ErrorClass::TlsTimeout,
+            Phase::Send | Phase::Ttfb | Phase::Transfer => ErrorClass::HttpTimeout,
+        }
+    }
+}
+
+/// The instants of one sample. Phases end at their marks; durations are derived once, at the
+/// end, as differences of consecutive marks, so they add up to the total exactly.
+struct Clock {
+    start: Instant,
+    sample_deadline: Instant,
+    budget: Instant,
+    ends: [Option<Instant>; 6],
+    end: Option<Instant>,
+}
+
+impl Clock {
+    fn start(budget: Instant, sample_timeout: Duration) -> Self {
+        let start = Instant::now();
+        Self {
+            start,
+            sample_deadline: start + sample_timeout,
+            budget,
+            ends: [None; 6],
+            end: None,
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn mark(&mut self, phase: Phase) {
+        self.ends[phase as usize] = Some(Instant::now());
+    }
+
+    /// The first phase without an end mark.
+    fn current(&self) -> Phase {
+        Phase::ALL
+            .into_iter()
+            .find(|p| self.ends[*p as usize].is_none())
+            .unwrap_or(Phase::Transfer)
+    }
+
+    /// Takes the instants the socket saw: request written, first byte, body complete.
+    fn wire(&mut self, p: &Progress) {
+        if let Some(t) = p.sent {
+            self.ends[Phase::Send as usize] = Some(t);
+        }
+        if let Some(t) = p.first_byte {
+            self.ends[Phase::Ttfb as usize] = Some(t);
+        }
+        if let Some(t) = p.done {
+            self.ends[Phase::Transfer as usize] = Some(t);
+            self.end = Some(t);
+        }
+    }
+
+    /// Runs `fut` within the phase's own limit, the sample's timeout and the invocation's
+    /// budget, whichever ends first; a timeout is named after the phase, or after the budget.
+    async fn limit<T>(
+        &self,
+        phase: Phase,
+        phase_limit: Duration,
+        ctx: &HintContext,
+        fut: impl std::future::Future<Output = Result<T, ProbeError>>,
+    ) -> Result<T, ProbeError> {
+        let now = Instant::now();
+        let phase_deadline = now.checked_add(phase_limit).unwrap_or(self.sample_deadline);
+        let deadline = phase_deadline.min(self.sample_deadline).min(self.budget);
+        match tokio::time::timeout_at(deadline.into(), fut).await {
+            Ok(result) => result,
+            Err(_) => {
+                let waited = report::ms(Instant::now() - now);
+                if deadline == self.budget && self.budget < phase_deadline.min(self.sample_deadline)
+                {
+                    Err(ProbeError::new(
+                        ErrorClass::BudgetExceeded,
+                        format!(
+                            "the invocation's time budget ran out during {} (after {waited:.0} ms in that phase)",
+                            phase.name()
+                        ),
+                        ctx,
+                    ))
+                } else {
+                    let limit = if deadline == self.sample_deadline {
+                        "the sample timeout (timeout_ms / APIGW_TIMEOUT_MS)".to_owned()
+                    } else {
+                        format!("the {} limit", phase.name())
+                    };
+                    Err(ProbeError::new(
+                        phase.timeout_class(),
+                        format!(
+                            "{} phase timed out after {waited:.0} ms ({limit})",
+                            phase.name()
+                        ),
+                        ctx,
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Ends the sample with `error` in `phase`: that phase lasts until now, later ones are 0.
+    fn fail(mut self, mut sample: Sample, phase: Phase, error: ProbeError) -> Sample {
+        let now = Instant::now();
+        // Marks the socket saw may run past the failing phase; the phase keeps the rest.
+        for p in Phase::ALL {
+            if p >= phase {
+                self.ends[p as usize] = None;
+            }
+        }
+        self.ends[phase as usize] = Some(now);
+        self.end = Some(now);
+        sample.phases_ms = self.phases();
+        sample.ok = false;
+        sample.error = Some(error);
+        sample
+    }
+
+    fn phases(&self) -> Phases {
+        let end = self.end.unwrap_or_else(Instant::now);
+        let mut prev = self.start;
+        let mut out = [0.0f64; 6];
+        for p in Phase::ALL {
+            let at = self.ends[p as usize].map(|t| t.max(prev).min(end));
+            if let Some(t) = at {
+                out[p as usize] = micros(t - prev);
+                prev = t;
+            }
+        }
+        // Whatever is left (e.g. hyper's handshake before the first write) belongs to the last
+        // phase reached, so that the phases add up to the total.
+        let total = micros(end - self.start);
+        let sum: f64 = out.iter().sum();
+        let last = Phase::ALL
+            .into_iter()
+            .rev()
+            .find(|p| self.ends[*p as usize].is_some())
+            .unwrap_or(Phase::Dns);
+        out[last as usize] += ((total - sum) * 1000.0).round() / 1000.0;
+        Phases {
+            dns: out[0],
+            connect: out[1],
+            tls: out[2],
+            send: out[3],
+            ttfb: out[4],
+            transfer: out[5],
+            total,
+        }
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    report::ms(d)
 }

@@ -1,0 +1,189 @@
+//! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop).
+//! Exit code 0 when every target is ok, 1 when a target failed, 2 for usage or configuration
+//! errors.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::error::{ErrorClass, ProbeError};
+use crate::event::Selection;
+use crate::probe::{Invocation, Prober};
+use crate::report::{Report, Trigger};
+use crate::target::{Origin, TargetSpec};
+
+/// Exit code: every target ok.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a target failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: usage or configuration error.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Probe an API from the command line.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Settings such as APIGW_DNS_SERVERS, APIGW_CA_FILE and APIGW_TIMEOUT_MS \
+    are read from the environment as in the function.\n\nExit status: 0 ok, 1 a target failed, \
+    2 usage or configuration error."
+)]
+pub struct ProbeArgs {
+    /// URL to call, e.g. http://<group>-cn-shanghai-vpc.alicloudapi.com/web/cloudapi.
+    /// Without it: the configured targets (APIGW_URL, APIGW_GROUP_ID, APIGW_TARGETS).
+    pub url: Option<String>,
+    /// Probe the configured target with this name instead of a URL.
+    #[arg(long, conflicts_with = "url")]
+    pub target: Option<String>,
+    /// HTTP method.
+    #[arg(short = 'X', long, default_value = "GET")]
+    pub method: String,
+    /// Extra header 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Request body.
+    #[arg(short = 'd', long)]
+    pub data: Option<String>,
+    /// API Gateway stage sent as X-Ca-Stage: RELEASE, TEST or PRE.
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Number of calls, each on a fresh connection.
+    #[arg(short = 'n', long, default_value_t = 1)]
+    pub samples: u32,
+    /// Time limit of one call in milliseconds (default APIGW_TIMEOUT_MS, 5000).
+    #[arg(long, value_name = "MS")]
+    pub timeout: Option<u64>,
+    /// Dial ADDR for HOST:PORT instead of resolving, as curl's --resolve (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Statuses that count as success (repeatable; default any 2xx).
+    #[arg(long = "expect-status", value_name = "CODE")]
+    pub expect_status: Vec<u16>,
+    /// Print the JSON report instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Include the response body (first 64 KiB) in the report.
+    #[arg(long)]
+    pub body: bool,
+}
+
+/// Runs the `probe` subcommand; returns the exit code.
+pub async fn probe(args: ProbeArgs) -> i32 {
+    match run(args).await {
+        Ok((report, json)) => {
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("error: cannot write the report: {e}"),
+                }
+            } else {
+                print!("{}", report.summary());
+            }
+            exit_code(&report)
+        }
+        Err(e) => {
+            eprintln!("error {}: {}\nhint: {}", e.class, e.message, e.hint);
+            EXIT_USAGE
+        }
+    }
+}
+
+/// 0 ok, 2 when a target's own configuration is invalid, else 1.
+pub fn exit_code(report: &Report) -> i32 {
+    if report.ok {
+        EXIT_OK
+    } else if report.targets.iter().all(|t| {
+        t.error
+            .as_ref()
+            .is_some_and(|e| e.class == ErrorClass::ConfigInvalid)
+    }) {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILED
+    }
+}
+
+async fn run(args: ProbeArgs) -> Result<(Report, bool), ProbeError> {
+    let settings = Arc::new(Settings::from_env());
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| parse_resolve(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let selection = match (&args.url, &args.target) {
+        (Some(url), _) => Selection::Specs(vec![spec_from_args(url, &args)?]),
+        (None, Some(name)) => Selection::Named(name.clone()),
+        (None, None) => Selection::Configured,
+    };
+    let mut inv = Invocation::new(Trigger::Cli, cli_request_id(), selection);
+    inv.origin = Origin::Cli;
+    inv.resolve = resolve;
+    let report = Prober::new(settings).run(inv).await?;
+    Ok((report, args.json))
+}
+
+fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError> {
+    let mut headers = BTreeMap::new();
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| ProbeError::config(format!("header {h:?} is not 'Name: value'")))?;
+        headers.insert(name.trim().to_owned(), value.trim().to_owned());
+    }
+    Ok(TargetSpec {
+        url: Some(url.to_owned()),
+        method: Some(args.method.clone()),
+        headers,
+        body: args.data.clone(),
+        stage: args.stage.clone(),
+        samples: Some(args.samples),
+        timeout_ms: args.timeout,
+        expect: (!args.expect_status.is_empty()).then(|| crate::target::Expect {
+            status: args.expect_status.clone(),
+        }),
+        return_body: args.body,
+        ..TargetSpec::default()
+    })
+}
+
+/// `host:port:addr` (addr may be `[v6]`).
+fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), ProbeError> {
+    let bad = || ProbeError::config(format!("--resolve {s:?} is not HOST:PORT:ADDR"));
+    let (host, rest) = s.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port = port.parse::<u16>().map_err(|_| bad())?;
+    let addr = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map_err(|_| bad())?;
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok((host.to_owned(), port, addr))
+}
+
+fn cli_request_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("cli-{}-{:x}", std::process::id(), nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_resolve_like_curl() {
+        let (h, p, a) = parse_resolve("x.alicloudapi.com:80:10.0.0.7").unwrap();
+        assert_eq!(
+            (h.as_str(), p, a),
+            ("x.alicloudapi.com", 80, "10.0.0.7".parse().unwrap())
+        );
+        let (_, _, a) = parse_resolve("h:443:[::1]").unwrap();
+        assert_eq!(a, "::1".parse::<IpAddr>().unwrap());
+        for bad in ["h:80", "h:x:1.2.3.4", ":80:1.2.3.4", "h:80:nope"] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Opening the connection: TCP to the chosen address, then TLS with the original host as SNI.
+//! Each failure is mapped to the class that says where the path is broken.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::ClientConfig;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::error::{ErrorClass, HintContext, ProbeError};
+
+/// Opens a TCP connection. The caller bounds the time and maps its own timeout.
+pub async fn tcp(addr: SocketAddr, ctx: &HintContext) -> Result<TcpStream, ProbeError> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| connect_error(addr, &e, ctx))?;
+    // The request goes out in one write; don't let Nagle hold back a body.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+fn connect_error(addr: SocketAddr, e: &io::Error, ctx: &HintContext) -> ProbeError {
+    use io::ErrorKind::*;
+    let (class, what) = match e.kind() {
+        ConnectionRefused => (ErrorClass::TcpRefused, "refused the connection (RST)"),
+        ConnectionReset => (ErrorClass::TcpReset, "reset the connection"),
+        TimedOut => (ErrorClass::TcpTimeout, "did not answer the TCP handshake"),
+        HostUnreachable | NetworkUnreachable | PermissionDenied | AddrNotAvailable => {
+            (ErrorClass::TcpUnreachable, "is unreachable")
+        }
+        _ => (ErrorClass::TcpUnreachable, "could not be connected"),
+    };
+    ProbeError::new(class, format!("{addr} {what}: {e}"), ctx)
+}
+
+/// Runs the TLS handshake over `stream` with `host` as SNI and for certificate verification.
+pub async fn tls(
+    stream: TcpStream,
+    host: &str,
+    config: Arc<ClientConfig>,
+    ctx: &HintContext,
+) -> Result<TlsStream<TcpStream>, ProbeError> {
+    let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+        ProbeError::new(
+            ErrorClass::TlsHandshake,
+            format!("{host} is not a valid TLS server name"),
+            ctx,
+        )
+    })?;
+    TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|e| tls_error(host, &e, ctx))
+}
+
+fn tls_error(host: &str, e: &io::Error, ctx: &HintContext) -> ProbeError {
+    let rustls_error = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let class = match rustls_error {
+        Some(rustls::Error::InvalidCertificate(_)) => ErrorClass::TlsCertificate,
+        Some(_) => ErrorClass::TlsHandshake,
+        None if e.kind() == io::ErrorKind::ConnectionReset => ErrorClass::TcpReset,
+        None => ErrorClass::TlsHandshake,
+    };
+    let message = match (rustls_error, &class) {
+        (Some(rustls::Error::InvalidCertificate(c)), _) => {
+            format!("the certificate presented for {host} is not accepted: {c:?}")
+        }
+        (Some(r), _) => format!("TLS handshake with {host} failed: {r}"),
+        (None, _) => format!("TLS handshake with {host} failed: {e}"),
+    };
+    ProbeError::new(class, message, ctx)
+}
+
+/// The client TLS configuration: Mozilla's roots built into the binary (the function image's
+/// CA bundle may be old or absent) plus the PEM certificates in `ca_file`.
+pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, ProbeError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<Result<_, _>>())
+            .map_err(|e| {
+                ProbeError::config(format!(
+                    "APIGW_CA_FILE {} cannot be read as PEM certificates: {e}",
+                    path.display()
+                ))
+            })?;
+        if certs.is_empty() {
+            return Err(ProbeError::config(format!(
+                "APIGW_CA_FILE {} holds no certificate",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                ProbeError::config(format!(
+                    "a certificate in APIGW_CA_FILE {} is not valid: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    // Pick the provider explicitly: more than one may be compiled into the dependency tree.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProbeError::config(format!("TLS configuration failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
