@@ -1,0 +1,44 @@
+# apigw-vpc-probe — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/debug/apigw-vpc-probe
+
+# Debian packages the tests use: nft and ip build the isolated network namespaces, curl plays a
+# caller. Installed only when missing, and only as root (a non-root run says what it skips).
+TEST_PACKAGES := nftables iproute2 util-linux curl
+
+.PHONY: all build demo test lint fmt deps
+
+all: build
+
+build:
+	$(CARGO) build
+
+## demo: start the local stand-in (DNS, API Gateway, backend) and invoke the function the three
+## ways FC does; prints every report.
+demo:
+	$(CARGO) run --quiet -- demo
+
+## test: every test (unit, integration against the real binary, network-namespace tests).
+test: deps
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+deps:
+	@missing=""; \
+	for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "note: missing Debian packages:$$missing (not root: network-namespace tests will skip)"; \
+	  fi; \
+	fi
