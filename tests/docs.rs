@@ -1,0 +1,35 @@
+//! The README is part of the contract: it must name every error class and every setting.
+
+use apigw_vpc_probe::error::ErrorClass;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md")
+}
+
+#[test]
+fn readme_lists_every_error_class() {
+    let readme = readme();
+    for class in ErrorClass::FIXED {
+        assert!(
+            readme.contains(&format!("`{}`", class.name())),
+            "README lacks {class}"
+        );
+    }
+}
+
+#[test]
+fn readme_documents_every_setting() {
+    let readme = readme();
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/config.rs"))
+        .expect("config.rs");
+    let mut seen = 0;
+    for (i, _) in source.match_indices("\"APIGW_") {
+        let name: String = source[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+            .collect();
+        seen += 1;
+        assert!(readme.contains(&format!("`{name}`")), "README lacks {name}");
+    }
+    assert!(seen > 10, "found only {seen} settings in config.rs");
+}
