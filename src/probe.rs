@@ -732,3 +732,122 @@ impl Clock {
 fn micros(d: Duration) -> f64 {
     report::ms(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{TargetDefaults, TargetSpec};
+
+    fn target(url: &str) -> Target {
+        TargetSpec {
+            stage: Some("TEST".into()),
+            headers: [("x-custom".to_owned(), "1".to_owned())].into(),
+            ..TargetSpec::from_url(url)
+        }
+        .build(
+            &TargetDefaults {
+                region: None,
+                timeout: Duration::from_secs(1),
+                max_samples: 5,
+            },
+            Origin::Config,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn request_keeps_the_original_host_and_sends_the_stage() {
+        let r = build_request(&target(
+            "http://g-cn-shanghai-vpc.alicloudapi.com/web/x?a=1",
+        ))
+        .unwrap();
+        assert_eq!(r.uri(), "/web/x?a=1");
+        assert_eq!(r.headers()["host"], "g-cn-shanghai-vpc.alicloudapi.com");
+        assert_eq!(r.headers()["x-ca-stage"], "TEST");
+        assert_eq!(r.headers()["x-custom"], "1");
+        let r = build_request(&target("https://h.example:8443/")).unwrap();
+        assert_eq!(r.headers()["host"], "h.example:8443");
+    }
+
+    #[test]
+    fn gateway_codes_must_look_like_codes() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ca-request-id", HeaderValue::from_static("r-1"));
+        h.insert("x-ca-error-code", HeaderValue::from_static("I404NF"));
+        h.insert(
+            "x-ca-error-message",
+            HeaderValue::from_static("API not found"),
+        );
+        let g = gateway_info(&h);
+        assert_eq!(g.error_code.as_deref(), Some("I404NF"));
+        assert_eq!(g.request_id.as_deref(), Some("r-1"));
+        h.insert("x-ca-error-code", HeaderValue::from_static("a.b c"));
+        assert_eq!(gateway_info(&h).error_code, None);
+    }
+
+    #[test]
+    fn phases_add_up_to_the_total_on_success_and_failure() {
+        let base = Instant::now();
+        let at = |us: u64| base + Duration::from_micros(us);
+        let mut clock = Clock {
+            start: base,
+            sample_deadline: at(10_000_000),
+            budget: at(10_000_000),
+            ends: [None; 6],
+            end: None,
+        };
+        clock.ends = [
+            Some(at(1_234)),
+            Some(at(1_900)),
+            Some(at(1_901)),
+            None,
+            None,
+            None,
+        ];
+        clock.wire(&Progress {
+            sent: Some(at(2_000)),
+            first_byte: Some(at(7_777)),
+            done: Some(at(8_001)),
+            ..Progress::default()
+        });
+        let p = clock.phases();
+        assert_eq!(p.dns, 1.234);
+        assert_eq!(p.ttfb, 5.777);
+        assert_eq!(p.total, 8.001);
+        let sum = p.dns + p.connect + p.tls + p.send + p.ttfb + p.transfer;
+        assert!((sum - p.total).abs() < 1e-9, "{p:?}");
+
+        let clock = Clock::start(
+            Instant::now() + Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        let sample = Sample {
+            ok: true,
+            remote: None,
+            status: None,
+            bytes: 0,
+            phases_ms: Phases::default(),
+            gateway: None,
+            body: None,
+            error: None,
+        };
+        std::thread::sleep(Duration::from_millis(2));
+        let failed = clock.fail(sample, Phase::Connect, ProbeError::config("x"));
+        let p = failed.phases_ms;
+        assert!(!failed.ok);
+        assert!(p.connect >= 2.0 && p.total >= p.connect, "{p:?}");
+        let sum = p.dns + p.connect + p.tls + p.send + p.ttfb + p.transfer;
+        assert!((sum - p.total).abs() < 1e-9, "{p:?}");
+    }
+
+    #[test]
+    fn budget_is_fc_timeout_less_margin_capped_by_the_deadline() {
+        let prober = Prober::new(Arc::new(Settings::default()));
+        assert_eq!(prober.budget(None), Duration::from_secs(60));
+        assert_eq!(
+            prober.budget(Some(Duration::from_secs(3))),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(prober.budget(Some(Duration::from_millis(100))), MIN_BUDGET);
+    }
+}
