@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use apigw_vpc_probe::cli;
+use apigw_vpc_probe::{cli, runtime};
 
 #[derive(Parser)]
 #[command(name = "apigw-vpc-probe", version, about)]
@@ -14,13 +14,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve Function Compute's requests: the custom runtime that bootstrap runs.
+    Serve(runtime::ServeArgs),
     /// Call an API and report phases and errors.
     Probe(cli::ProbeArgs),
 }
 
 fn main() {
     let args = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let tokio_rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
@@ -31,8 +33,9 @@ fn main() {
             std::process::exit(cli::EXIT_USAGE);
         }
     };
-    let code = runtime.block_on(async {
+    let code = tokio_rt.block_on(async {
         match args.command {
+            Command::Serve(a) => runtime::serve(a).await,
             Command::Probe(a) => cli::probe(a).await,
         }
     });

@@ -1,0 +1,214 @@
+//! The handler: a plain async function from a request to a [`Reply`]. It knows nothing of FC's
+//! log markers, spans or panics; the layers in [`super::layers`] add those.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::StatusCode;
+use serde_json::json;
+
+use super::body::{self, BodyError};
+use super::context::{InstanceEnv, RequestContext};
+use super::query;
+use super::reply::{Outcome, Reply};
+use super::routes::Route;
+use crate::config::Settings;
+use crate::error::{ErrorClass, ProbeError};
+use crate::event::{Event, Selection};
+use crate::probe::{Invocation, Prober};
+use crate::report::{Report, TimerInfo, Trigger};
+use crate::target::Origin;
+
+/// A request as the handler sees it.
+pub struct FcRequest {
+    pub route: Route,
+    /// Chosen by the service (it names the request's span before the handler runs).
+    pub request_id: String,
+    pub method: hyper::Method,
+    /// The path as received (for messages).
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Incoming,
+}
+
+/// What requests share: the prober (which holds the settings) and the instance's environment.
+pub struct App {
+    prober: Prober,
+    instance: InstanceEnv,
+}
+
+impl App {
+    pub fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
+        Self {
+            prober: Prober::new(settings),
+            instance,
+        }
+    }
+
+    /// Settings and environment from the process environment (no other I/O).
+    pub fn from_env() -> Self {
+        Self::new(Arc::new(Settings::from_env()), InstanceEnv::from_env())
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.prober.settings()
+    }
+}
+
+/// Serves one request.
+pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+    match req.route {
+        Route::Invoke => invoke(&app, req).await.as_event_invocation(),
+        Route::Probe => probe(&app, req).await,
+        Route::Healthz => Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok),
+        // Nothing to prepare: the resolver and TLS settings are built on first use, and the
+        // initializer must not fail the instance over a probe target being down.
+        Route::Initialize | Route::PreStop | Route::PreFreeze => {
+            Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
+        }
+        Route::NotFound => not_found(&req),
+    }
+}
+
+/// `POST /invoke`: the event decides what to probe. Status mapping to FC's 200/404 is left to
+/// [`Reply::as_event_invocation`].
+async fn invoke(app: &App, mut req: FcRequest) -> Reply {
+    let body = match read_body(app, &mut req).await {
+        Ok(b) => b,
+        Err(reply) => return reply,
+    };
+    let event = match Event::parse(&body) {
+        Ok(e) => e,
+        Err(e) => return Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id),
+    };
+    let trigger = if event.timer.is_some() {
+        Trigger::Timer
+    } else {
+        Trigger::Event
+    };
+    let result = run(app, &req, trigger, event.selection, event.timer).await;
+    match result {
+        Ok(report) => Reply::report(report_status(&report, StatusCode::NOT_FOUND), &report),
+        Err(e) => Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id),
+    }
+}
+
+/// `GET /probe` (query) or `POST /probe` (event body; an empty body falls back to the query).
+async fn probe(app: &App, mut req: FcRequest) -> Reply {
+    let (selection, timer) = if req.method == hyper::Method::POST {
+        let body = match read_body(app, &mut req).await {
+            Ok(b) => b,
+            Err(reply) => return reply,
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            match query::selection(req.query.as_deref()) {
+                Ok(s) => (s, None),
+                Err(e) => return http_bad_input(&e, &req.request_id),
+            }
+        } else {
+            match Event::parse(&body) {
+                Ok(e) => (e.selection, e.timer),
+                Err(e) => return http_bad_input(&e, &req.request_id),
+            }
+        }
+    } else {
+        match query::selection(req.query.as_deref()) {
+            Ok(s) => (s, None),
+            Err(e) => return http_bad_input(&e, &req.request_id),
+        }
+    };
+    match run(app, &req, Trigger::Http, selection, timer).await {
+        Ok(report) => {
+            let status = if report.any_forbidden() {
+                StatusCode::FORBIDDEN
+            } else {
+                report_status(&report, StatusCode::BAD_GATEWAY)
+            };
+            Reply::report(status, &report)
+        }
+        Err(e) => http_bad_input(&e, &req.request_id),
+    }
+}
+
+async fn run(
+    app: &App,
+    req: &FcRequest,
+    trigger: Trigger,
+    selection: Selection,
+    timer: Option<TimerInfo>,
+) -> Result<Report, ProbeError> {
+    let ctx = RequestContext::new(req.request_id.clone(), &req.headers, &app.instance);
+    // Credentials stay in the context: nothing in a probe is signed yet, and they must not
+    // travel further than needed.
+    let inv = Invocation {
+        trigger,
+        request_id: ctx.request_id,
+        selection,
+        origin: Origin::Request,
+        function_timeout: ctx.function_timeout,
+        function_region: ctx.function.region.clone(),
+        function: Some(ctx.function),
+        timer,
+        resolve: Vec::new(),
+    };
+    app.prober.run(inv).await
+}
+
+/// 200 when every target was ok, else `failed`.
+fn report_status(report: &Report, failed: StatusCode) -> StatusCode {
+    if report.ok {
+        StatusCode::OK
+    } else {
+        failed
+    }
+}
+
+/// 403 for a forbidden target, else 400.
+fn http_bad_input(e: &ProbeError, request_id: &str) -> Reply {
+    let status = if e.class == ErrorClass::TargetForbidden {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Reply::bad_input(status, e, request_id)
+}
+
+/// The body within `APIGW_MAX_EVENT_BYTES`, or the reply that refuses it.
+async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
+    let limit = app.settings().max_event_bytes;
+    body::read_limited(&mut req.body, limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => {
+                let e = ProbeError {
+                    class: ErrorClass::ConfigInvalid,
+                    message: format!("the request body is larger than {limit} bytes"),
+                    hint: "Send a smaller event (FC's limit for asynchronous and timer events \
+                        is 128 KB), or raise APIGW_MAX_EVENT_BYTES."
+                        .into(),
+                };
+                Reply::bad_input(StatusCode::PAYLOAD_TOO_LARGE, &e, &req.request_id)
+            }
+            BodyError::Read(detail) => {
+                let e = ProbeError::config(format!("the request body could not be read: {detail}"));
+                Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id)
+            }
+        })
+}
+
+fn not_found(req: &FcRequest) -> Reply {
+    // The path is the caller's own input; cut it so that the answer stays small.
+    let path: String = req.path.chars().take(200).collect();
+    Reply::error(
+        StatusCode::NOT_FOUND,
+        "route.not_found",
+        &format!("{} {path} is not served", req.method),
+        "Served: POST /invoke (events), GET /probe?target=<name> | ?url=<url>, POST /probe \
+         (event body), GET /healthz, POST /initialize, GET /pre-stop.",
+        &req.request_id,
+        Outcome::NotFound,
+    )
+}

@@ -1,0 +1,108 @@
+//! The Function Compute custom runtime: the HTTP server FC's `bootstrap` starts
+//! (`apigw-vpc-probe serve`).
+//!
+//! One module per job:
+//! - [`server`]: listening, connections, graceful stop;
+//! - [`service`]: the boundary where an HTTP request meets the layers and the handler;
+//! - [`layers`]: request span, FC log markers, access log, panic catching;
+//! - [`handler`]: the plain async function that answers each route;
+//! - [`routes`], [`context`], [`query`], [`body`], [`reply`]: what the handler reads and answers.
+//!
+//! Start-up does no network I/O: settings come from the environment and the prober builds its
+//! resolver on first use, so FC's TCP readiness check succeeds within milliseconds.
+
+pub mod body;
+pub mod context;
+pub mod handler;
+pub mod layers;
+pub mod query;
+pub mod reply;
+pub mod routes;
+pub mod server;
+pub mod service;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+
+use handler::App;
+
+/// Exit status: stopped by a signal.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: could not start (address in use, signal handler).
+pub const EXIT_START_FAILED: i32 = 1;
+
+/// Serve FC's requests (what the function's bootstrap runs).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Listens on 0.0.0.0:$FC_CUSTOM_LISTEN_PORT, else $FC_SERVER_PORT, else 9000. \
+    Settings (APIGW_*) are read from the environment; logs are JSON lines on stdout, level from \
+    RUST_LOG (default info). Stops on SIGTERM or SIGINT."
+)]
+pub struct ServeArgs {
+    /// Listen on this address instead (e.g. 127.0.0.1:9000 for local tests).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// Runs the `serve` subcommand until SIGTERM/SIGINT; returns the exit status.
+pub async fn serve(args: ServeArgs) -> i32 {
+    crate::log::init();
+    // Registered before listening, so a SIGTERM right after start-up is not missed.
+    let mut sigterm = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot install the SIGTERM handler");
+            return EXIT_START_FAILED;
+        }
+    };
+    let addr = match args.listen {
+        Some(addr) => addr,
+        None => {
+            let (addr, notes) = server::listen_addr(|k| std::env::var(k).ok());
+            for note in notes {
+                tracing::warn!("{note}");
+            }
+            addr
+        }
+    };
+    let listener = match TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(listen = %addr, error = %e, "cannot listen");
+            return EXIT_START_FAILED;
+        }
+    };
+    let app = Arc::new(App::from_env());
+    let problems = app.settings().problems.len();
+    if problems > 0 {
+        // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold
+        // secrets. Each invocation answers config.invalid with the details.
+        tracing::warn!(
+            problems,
+            "the APIGW_* settings are not valid; every probe will answer config.invalid"
+        );
+    }
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(listen = %local, version = env!("CARGO_PKG_VERSION"), "listening");
+
+    let handler = Arc::new(move |req| handler::handle(app.clone(), req));
+    let shutdown = async move {
+        tokio::select! {
+            _ = sigterm.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
+            () = sigint() => tracing::info!(signal = "SIGINT", "stopping"),
+        }
+    };
+    server::run(listener, handler, shutdown).await;
+    tracing::info!("stopped");
+    EXIT_OK
+}
+
+/// Completes on Ctrl-C; never, if the handler cannot be installed.
+async fn sigint() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,157 @@
+//! `GET /probe` query strings → a [`Selection`].
+//!
+//! - no query: the configured targets;
+//! - `target=<name>`: one configured target;
+//! - `url=<url>` or `group=<id>` (+ `region`, `path`) with any of `name`, `method`, `stage`,
+//!   `samples`, `timeout_ms`, `return_body`: one target written in the request.
+//!
+//! Unknown or repeated parameters are refused, like unknown fields in an event: a typo should
+//! not silently probe something else.
+
+use url::form_urlencoded;
+
+use crate::error::ProbeError;
+use crate::event::Selection;
+use crate::target::TargetSpec;
+
+/// The parameters `/probe` accepts.
+pub const PARAMS: &[&str] = &[
+    "target",
+    "url",
+    "group",
+    "region",
+    "path",
+    "name",
+    "method",
+    "stage",
+    "samples",
+    "timeout_ms",
+    "return_body",
+];
+
+/// Parses a query string (without the `?`).
+pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if !PARAMS.contains(&k.as_ref()) {
+            return Err(ProbeError::config(format!(
+                "query parameter {k:?} is not known; accepted: {}",
+                PARAMS.join(", ")
+            )));
+        }
+        if pairs.iter().any(|(seen, _)| *seen == k) {
+            return Err(ProbeError::config(format!(
+                "query parameter {k:?} is given more than once"
+            )));
+        }
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    if pairs.is_empty() {
+        return Ok(Selection::Configured);
+    }
+    let take = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(name) = take("target") {
+        if pairs.len() > 1 {
+            return Err(ProbeError::config(
+                "\"target\" selects a configured target as it is; other parameters go with \"url\" or \"group\"",
+            ));
+        }
+        return Ok(Selection::Named(name));
+    }
+    let spec = TargetSpec {
+        name: take("name"),
+        url: take("url"),
+        group: take("group"),
+        region: take("region"),
+        path: take("path"),
+        method: take("method"),
+        stage: take("stage"),
+        samples: take("samples").map(|v| number("samples", &v)).transpose()?,
+        timeout_ms: take("timeout_ms")
+            .map(|v| number("timeout_ms", &v))
+            .transpose()?,
+        return_body: take("return_body")
+            .map(|v| flag("return_body", &v))
+            .transpose()?
+            .unwrap_or(false),
+        ..TargetSpec::default()
+    };
+    if spec.url.is_none() && spec.group.is_none() {
+        return Err(ProbeError::config(
+            "give \"target\", \"url\" or \"group\" (or no parameters for the configured targets)",
+        ));
+    }
+    Ok(Selection::Specs(vec![spec]))
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ProbeError> {
+    v.trim()
+        .parse()
+        .map_err(|_| ProbeError::config(format!("{name} must be a whole number, not {v:?}")))
+}
+
+fn flag(name: &str, v: &str) -> Result<bool, ProbeError> {
+    match v.trim() {
+        "" | "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(ProbeError::config(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_query_means_configured() {
+        assert!(matches!(selection(None), Ok(Selection::Configured)));
+        assert!(matches!(selection(Some("")), Ok(Selection::Configured)));
+    }
+
+    #[test]
+    fn target_names_a_configured_target() {
+        let s = selection(Some("target=api%20one")).unwrap();
+        assert!(matches!(s, Selection::Named(ref n) if n == "api one"));
+        assert!(selection(Some("target=a&samples=2")).is_err());
+    }
+
+    #[test]
+    fn url_takes_target_fields() {
+        let s = selection(Some(
+            "url=http%3A%2F%2Fa.alicloudapi.com%2Fx%3Fq%3D1&samples=3&method=post&stage=TEST&timeout_ms=800&return_body",
+        ))
+        .unwrap();
+        let Selection::Specs(specs) = s else {
+            panic!("{s:?}")
+        };
+        let t = &specs[0];
+        assert_eq!(t.url.as_deref(), Some("http://a.alicloudapi.com/x?q=1"));
+        assert_eq!(t.samples, Some(3));
+        assert_eq!(t.method.as_deref(), Some("post"));
+        assert_eq!(t.stage.as_deref(), Some("TEST"));
+        assert_eq!(t.timeout_ms, Some(800));
+        assert!(t.return_body);
+    }
+
+    #[test]
+    fn refuses_unknown_repeated_and_malformed_parameters() {
+        for q in [
+            "urll=http://x/",
+            "url=http://x/&url=http://y/",
+            "url=http://x/&samples=many",
+            "url=http://x/&samples=-1",
+            "url=http://x/&return_body=maybe",
+            "samples=2",
+        ] {
+            let e = selection(Some(q)).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid, "{q}");
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! What a handler answers, before it becomes an HTTP response.
+//!
+//! A [`Reply`] can only carry the headers this runtime is allowed to set (`content-type`,
+//! `x-fc-status`, `server-timing`): FC owns every other `x-fc-*` header and `connection`,
+//! `content-length`, `date`, `keep-alive`, `server`, and no request header is ever copied into a
+//! response. The [`Outcome`] tells the layers (FC markers, access log) how the request went
+//! without them parsing the body.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use serde_json::json;
+
+use crate::error::ProbeError;
+use crate::report::Report;
+
+/// FC's error signal for event invocations.
+pub const X_FC_STATUS: HeaderName = HeaderName::from_static("x-fc-status");
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// How a request went, for the layers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Served; every target (if any) was ok.
+    Ok,
+    /// The probe ran and these error classes failed targets.
+    TargetsFailed(Vec<String>),
+    /// The input was refused before probing; the error class.
+    BadInput(String),
+    /// No such route.
+    NotFound,
+    /// The handler panicked.
+    Panicked,
+    /// The runtime failed (a bug), e.g. a report that could not be written.
+    Internal,
+}
+
+/// A handler's answer.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// `x-fc-status`: set on event invocations only.
+    pub fc_status: Option<StatusCode>,
+    /// `Server-Timing` header value.
+    pub server_timing: Option<String>,
+    /// JSON body.
+    pub body: Bytes,
+    pub outcome: Outcome,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: StatusCode, body: &serde_json::Value, outcome: Outcome) -> Self {
+        Self {
+            status,
+            fc_status: None,
+            server_timing: None,
+            // Serializing a `Value` cannot fail (its map keys are strings).
+            body: Bytes::from(body.to_string()),
+            outcome,
+        }
+    }
+
+    /// FC's error body: `{"errorType", "errorMessage", "hint", "requestId"}`.
+    pub fn error(
+        status: StatusCode,
+        error_type: &str,
+        message: &str,
+        hint: &str,
+        request_id: &str,
+        outcome: Outcome,
+    ) -> Self {
+        Self::json(
+            status,
+            &json!({
+                "errorType": error_type,
+                "errorMessage": message,
+                "hint": hint,
+                "requestId": request_id,
+            }),
+            outcome,
+        )
+    }
+
+    /// Invalid input, as FC's error body.
+    pub fn bad_input(status: StatusCode, e: &ProbeError, request_id: &str) -> Self {
+        let class = e.class.name().into_owned();
+        Self::error(
+            status,
+            &class,
+            &e.message,
+            &e.hint,
+            request_id,
+            Outcome::BadInput(class.clone()),
+        )
+    }
+
+    /// A report, with `Server-Timing`.
+    pub fn report(status: StatusCode, report: &Report) -> Self {
+        let outcome = if report.ok {
+            Outcome::Ok
+        } else {
+            Outcome::TargetsFailed(
+                report
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.error.as_ref())
+                    .map(|e| e.class.name().into_owned())
+                    .collect(),
+            )
+        };
+        match serde_json::to_vec(report) {
+            Ok(body) => {
+                let timing = report.server_timing();
+                Self {
+                    status,
+                    fc_status: None,
+                    server_timing: (!timing.is_empty()).then_some(timing),
+                    body: Bytes::from(body),
+                    outcome,
+                }
+            }
+            Err(e) => Self::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "runtime.internal",
+                &format!("the report could not be written as JSON: {e}"),
+                "This is a bug in apigw-vpc-probe; please report it with the function's log.",
+                &report.request_id,
+                Outcome::Internal,
+            ),
+        }
+    }
+
+    /// For event invocations: FC reads success or failure from the status and `x-fc-status`,
+    /// and only 200 and 404 carry a meaning (404 = function error).
+    pub fn as_event_invocation(mut self) -> Self {
+        let status = if self.status == StatusCode::OK {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        self.status = status;
+        self.fc_status = Some(status);
+        self
+    }
+
+    /// True when FC should count this as a function error.
+    pub fn is_function_error(&self) -> bool {
+        self.outcome != Outcome::Ok
+    }
+
+    /// The HTTP response.
+    pub fn into_response(self) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        if let Some(s) = self.fc_status {
+            headers.insert(X_FC_STATUS, HeaderValue::from(s.as_u16()));
+        }
+        // The timing is built from numbers and fixed names; a value that still does not fit in
+        // a header is dropped rather than failing the response.
+        if let Some(v) = self
+            .server_timing
+            .and_then(|t| HeaderValue::from_str(&t).ok())
+        {
+            headers.insert(SERVER_TIMING, v);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_invocations_only_know_200_and_404() {
+        let r = Reply::bad_input(StatusCode::BAD_REQUEST, &ProbeError::config("x"), "r")
+            .as_event_invocation();
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.fc_status, Some(StatusCode::NOT_FOUND));
+        assert!(r.is_function_error());
+        let resp = r.into_response();
+        assert_eq!(resp.headers()["x-fc-status"], "404");
+    }
+
+    #[test]
+    fn only_allowed_headers_are_set() {
+        let r = Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+        let resp = r.into_response();
+        for name in resp.headers().keys() {
+            assert!(
+                ["content-type", "x-fc-status", "server-timing"].contains(&name.as_str()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_body_has_fc_fields() {
+        let r = Reply::bad_input(StatusCode::BAD_REQUEST, &ProbeError::config("bad"), "req-1");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["errorType"], "config.invalid");
+        assert_eq!(v["errorMessage"], "bad");
+        assert_eq!(v["requestId"], "req-1");
+        assert!(v["hint"].as_str().unwrap().contains("APIGW_"));
+        assert_eq!(r.outcome, Outcome::BadInput("config.invalid".into()));
+    }
+}

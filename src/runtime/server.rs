@@ -1,0 +1,161 @@
+//! The HTTP/1 server FC talks to: listen, a task per connection, graceful stop on SIGTERM.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::service::{self, Handler};
+
+/// The port when neither `FC_CUSTOM_LISTEN_PORT` nor `FC_SERVER_PORT` is set.
+pub const DEFAULT_PORT: u16 = 9000;
+
+/// Time a client has to send a request head. hyper also applies it to idle keep-alive
+/// connections, so it is long enough that FC's pooled connections are rarely closed under it,
+/// and short enough that a stuck client does not hold a connection for good.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Time in-flight requests get to finish after SIGTERM.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The address FC expects: `0.0.0.0:$FC_CUSTOM_LISTEN_PORT`, else `$FC_SERVER_PORT`, else
+/// 9000. Returns a note for each variable that was set but is not a port.
+pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<String>) {
+    let mut notes = Vec::new();
+    for name in ["FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"] {
+        let Some(value) = get(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match value.trim().parse::<u16>() {
+            Ok(port) => return (SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)), notes),
+            Err(_) => notes.push(format!("{name}={value:?} is not a port; ignored")),
+        }
+    }
+    (
+        SocketAddr::from((Ipv4Addr::UNSPECIFIED, DEFAULT_PORT)),
+        notes,
+    )
+}
+
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish (for
+/// [`SHUTDOWN_GRACE`] at most).
+pub async fn run<H: Handler + ?Sized>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(connection(stream, handler.clone(), stop_rx.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+            // Reap finished connections so the set does not grow with every one ever served.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "connections still busy after the shutdown grace period; closing them"
+        );
+    }
+}
+
+/// Serves one connection until the peer closes it or the server stops.
+async fn connection<H: Handler + ?Sized>(
+    stream: TcpStream,
+    handler: Arc<H>,
+    mut stop: watch::Receiver<bool>,
+) {
+    // Replies are small and written at once: do not let Nagle hold the last segment back.
+    let _ = stream.set_nodelay(true);
+    let svc = service_fn(move |req| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(service::call(handler, req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // FC owns the `date` header.
+        .auto_date_header(false);
+    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(e) = result {
+                // Peers that hang up or time out are routine; not worth more than debug.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            return;
+        }
+        Ok(_) = stop.wait_for(|stopped| *stopped) => {}
+    }
+    // Finish the request in flight, if any, then close.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn addr(vars: &[(&str, &str)]) -> (SocketAddr, Vec<String>) {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        listen_addr(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn port_comes_from_fc_variables() {
+        assert_eq!(addr(&[]).0, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(
+            addr(&[("FC_SERVER_PORT", "8000")]).0,
+            "0.0.0.0:8000".parse().unwrap()
+        );
+        assert_eq!(
+            addr(&[
+                ("FC_CUSTOM_LISTEN_PORT", "9001"),
+                ("FC_SERVER_PORT", "8000")
+            ])
+            .0,
+            "0.0.0.0:9001".parse().unwrap()
+        );
+        let (a, notes) = addr(&[
+            ("FC_CUSTOM_LISTEN_PORT", "http"),
+            ("FC_SERVER_PORT", "8000"),
+        ]);
+        assert_eq!(a, "0.0.0.0:8000".parse().unwrap());
+        assert_eq!(notes.len(), 1);
+    }
+}
