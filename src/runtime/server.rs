@@ -159,3 +159,65 @@ mod tests {
         assert_eq!(notes.len(), 1);
     }
 }
+
+#[cfg(test)]
+mod serving_tests {
+    use super::*;
+    use crate::runtime::handler::FcRequest;
+    use crate::runtime::reply::{Outcome, Reply};
+    use crate::runtime::routes::Route;
+    use hyper::StatusCode;
+
+    /// A handler that panics on `/invoke` and answers everything else.
+    async fn panicky(req: FcRequest) -> Reply {
+        if req.route == Route::Invoke {
+            panic!("boom for {}", req.request_id);
+        }
+        Reply::json(
+            StatusCode::OK,
+            &serde_json::json!({"route": req.route.name()}),
+            Outcome::Ok,
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_does_not_stop_the_server() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(listener, Arc::new(panicky), async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+
+        for _ in 0..3 {
+            let resp = client
+                .post(format!("http://{addr}/invoke"))
+                .header("x-fc-request-id", "req-panic")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 404);
+            assert_eq!(resp.headers()["x-fc-status"], "404");
+            let body: serde_json::Value =
+                serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+            assert_eq!(body["errorType"], "runtime.panic");
+            assert_eq!(body["requestId"], "req-panic");
+            // No panic message in the answer: it goes to the log only.
+            assert!(!body.to_string().contains("boom"));
+
+            let resp = client
+                .get(format!("http://{addr}/healthz"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+        }
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("stops")
+            .unwrap();
+    }
+}
