@@ -54,6 +54,8 @@ pub struct FunctionInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<u32>,

@@ -114,8 +114,6 @@ pub struct RequestContext {
     pub request_id: String,
     /// Name, region, qualifier, memory and timeout, for the report.
     pub function: FunctionInfo,
-    /// `x-fc-version-id`, else the environment's version.
-    pub version: Option<String>,
     /// `x-fc-function-timeout` (seconds): the budget the prober has to fit in.
     pub function_timeout: Option<Duration>,
     /// From `x-fc-access-key-*` / `x-fc-security-token`, else the environment.
@@ -138,6 +136,7 @@ impl RequestContext {
             name: get("x-fc-function-name").or_else(|| env.function_name.clone()),
             region: get("x-fc-region").or_else(|| env.region.clone()),
             qualifier: get("x-fc-qualifier"),
+            version: get("x-fc-version-id").or_else(|| env.version.clone()),
             memory_mb: get("x-fc-function-memory")
                 .and_then(|v| v.parse().ok())
                 .or(env.memory_mb),
@@ -154,7 +153,6 @@ impl RequestContext {
         Self {
             request_id,
             function,
-            version: get("x-fc-version-id").or_else(|| env.version.clone()),
             function_timeout: timeout_s.map(|s| Duration::from_secs(u64::from(s))),
             credentials,
         }
@@ -251,7 +249,7 @@ mod tests {
         assert_eq!(ctx.function.memory_mb, Some(512));
         assert_eq!(ctx.function.timeout_s, Some(3));
         assert_eq!(ctx.function.qualifier.as_deref(), Some("LATEST"));
-        assert_eq!(ctx.version.as_deref(), Some("2"));
+        assert_eq!(ctx.function.version.as_deref(), Some("2"));
         assert_eq!(ctx.function_timeout, Some(Duration::from_secs(3)));
         assert!(ctx.credentials.is_none());
     }
@@ -270,7 +268,7 @@ mod tests {
         let ctx = RequestContext::new("r".into(), &h, &env);
         assert_eq!(ctx.function.name.as_deref(), Some("hdrfn"));
         assert_eq!(ctx.function.memory_mb, Some(1024));
-        assert_eq!(ctx.version.as_deref(), Some("7"));
+        assert_eq!(ctx.function.version.as_deref(), Some("7"));
         let creds = ctx.credentials.unwrap();
         assert_eq!(creds.access_key_id(), "LTAIenv");
         assert_eq!(creds.access_key_secret(), "envsecret");
@@ -299,7 +297,6 @@ mod tests {
         let ctx = RequestContext {
             request_id: "r".into(),
             function: FunctionInfo::default(),
-            version: None,
             function_timeout: None,
             credentials: Some(creds),
         };
