@@ -18,4 +18,5 @@ pub mod report;
 pub mod resolve;
 pub mod runtime;
 pub mod scope;
+pub mod sign;
 pub mod target;

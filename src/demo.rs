@@ -1,0 +1,217 @@
+//! `apigw-vpc-probe demo`: the seed's setup on this machine, in one command.
+//!
+//! Starts the stand-in (a DNS server answering the group's VPC domain, an API-Gateway-like
+//! server, a backend serving `/web/cloudapi`), starts the function itself (this binary's `serve`,
+//! as FC's bootstrap would) and invokes it the three ways FC does: a console "Test" event, an
+//! HTTP trigger request, and a timer trigger event. One configured target is meant to fail, so
+//! that an error with its hint is on screen.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::standin::{self, StandIn};
+
+/// Runs the demo; returns the process exit code (0 when every invocation behaved as expected).
+pub async fn run() -> i32 {
+    match demo().await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            1
+        }
+    }
+}
+
+async fn demo() -> Result<(), String> {
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let stand_in = StandIn::start(loopback)
+        .await
+        .map_err(|e| format!("cannot start the stand-in: {e}"))?;
+    let domain = stand_in.domain();
+    let disabled = format!(
+        "{}-{}-vpc.alicloudapi.com",
+        standin::DISABLED_GROUP,
+        standin::DEMO_REGION
+    );
+    let port = stand_in.gateway_addr().port();
+    println!("== the stand-in of the seed's setup");
+    println!("   VPC DNS (100.100.2.136 in FC)  {}", stand_in.dns_addr());
+    println!("   API Gateway, dedicated instance {}  group domain {domain}", stand_in.gateway_addr());
+    println!("   backend ECS                     {}  serves /web/cloudapi", stand_in.backend_addr());
+    println!("   {disabled}: a group whose VPC second-level domain is not enabled");
+
+    let targets = json!([
+        {"name": "cloudapi", "url": stand_in.url("/web/cloudapi"), "stage": "RELEASE"},
+        {"name": "vpc-domain-disabled", "url": format!("http://{disabled}:{port}/web/cloudapi")},
+    ]);
+    let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
+    let mut function = start_function(listen, stand_in.dns_addr(), &targets.to_string())?;
+    let base = format!("http://{listen}");
+    wait_ready(listen).await?;
+
+    let client = reqwest::Client::new();
+    let fc = |path: &str, id: &str| {
+        client
+            .post(format!("{base}{path}"))
+            .header("x-fc-request-id", id)
+            .header("x-fc-function-name", "apigw-vpc-probe")
+            .header("x-fc-region", standin::DEMO_REGION)
+            .header("x-fc-function-timeout", "30")
+            .header("x-fc-function-memory", "128")
+            .header("x-fc-control-path", path)
+            .header("content-type", "application/octet-stream")
+    };
+
+    section("1. console \"Test\" event: POST /invoke {}  (all configured targets; one fails)");
+    let resp = fc("/invoke", "demo-console-1").body("{}").send().await;
+    let console = show(resp).await?;
+
+    section(&format!(
+        "2. HTTP trigger: GET /probe?url=…&samples=3  ({domain} is allowed by APIGW_ALLOW_HOSTS)"
+    ));
+    let url = stand_in.url("/web/cloudapi");
+    let resp = client
+        .get(format!("{base}/probe"))
+        .query(&[("url", url.as_str()), ("samples", "3")])
+        .header("x-fc-request-id", "demo-http-2")
+        .header("x-fc-control-path", "/http-invoke")
+        .send()
+        .await;
+    let http = show(resp).await?;
+
+    section("3. timer trigger: POST /invoke {\"triggerTime\", \"triggerName\", \"payload\"}");
+    let timer_event = json!({
+        "triggerTime": crate::report::rfc3339(std::time::SystemTime::now()),
+        "triggerName": "probe-every-minute",
+        "payload": "{\"target\": \"cloudapi\"}",
+    });
+    let resp = fc("/invoke", "demo-timer-3")
+        .body(timer_event.to_string())
+        .send()
+        .await;
+    let timer = show(resp).await?;
+
+    let _ = function.kill().await;
+    drop(stand_in);
+
+    let expected = [
+        ("console event", console, 404, false),
+        ("HTTP trigger", http, 200, true),
+        ("timer event", timer, 200, true),
+    ];
+    let mut problems = Vec::new();
+    for (what, (status, ok), want_status, want_ok) in expected {
+        if status != want_status || ok != Some(want_ok) {
+            problems.push(format!("{what}: status {status}, expected {want_status}"));
+        }
+    }
+    println!();
+    if problems.is_empty() {
+        println!("== done: the console event failed as it should (a group without a VPC domain), the HTTP trigger and the timer probe succeeded.");
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+/// Prints the answer as FC would pass it on: status, `x-fc-status`, `Server-Timing`, a line per
+/// target, then the report itself. Returns the status and the report's `ok`.
+async fn show(
+    resp: Result<reqwest::Response, reqwest::Error>,
+) -> Result<(u16, Option<bool>), String> {
+    let resp = resp.map_err(|e| format!("the function did not answer: {e}"))?;
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    println!(
+        "   HTTP {status}  x-fc-status: {}",
+        header("x-fc-status").as_deref().unwrap_or("-")
+    );
+    if let Some(timing) = header("server-timing") {
+        println!("   Server-Timing: {timing}");
+    }
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    let report: Value = serde_json::from_slice(&body).map_err(|e| {
+        format!(
+            "the answer is not JSON ({e}): {}",
+            String::from_utf8_lossy(&body)
+        )
+    })?;
+    for t in report["targets"].as_array().into_iter().flatten() {
+        let verdict = if t["ok"].as_bool() == Some(true) { "OK  " } else { "FAIL" };
+        let p50 = t["latency_ms"]["p50"]
+            .as_f64()
+            .map(|v| format!("  p50 {v:.3} ms"))
+            .unwrap_or_default();
+        println!("   {verdict} {}{p50}", t["name"].as_str().unwrap_or("?"));
+        if let Some(class) = t["error"]["class"].as_str() {
+            println!("        error {class}: {}", t["error"]["message"].as_str().unwrap_or(""));
+            println!("        hint: {}", t["error"]["hint"].as_str().unwrap_or(""));
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok((status, report["ok"].as_bool()))
+}
+
+fn start_function(listen: SocketAddr, dns: SocketAddr, targets: &str) -> Result<Child, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .env("FC_CUSTOM_LISTEN_PORT", listen.port().to_string())
+        .env("FC_REGION", standin::DEMO_REGION)
+        .env("FC_FUNCTION_NAME", "apigw-vpc-probe")
+        .env("APIGW_DNS_SERVERS", dns.to_string())
+        .env("APIGW_TARGETS", targets)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the function: {e}"))?;
+    // The function's own stdout is what FC ships to SLS: show it, marked as such.
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                println!("   │ function log: {line}");
+            }
+        });
+    }
+    Ok(child)
+}
+
+/// FC's readiness check: a TCP connect to the port.
+async fn wait_ready(addr: SocketAddr) -> Result<(), String> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Err(format!("the function did not listen on {addr} within 10 s"))
+}
+
+fn free_port() -> std::io::Result<SocketAddr> {
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    l.local_addr()
+}
