@@ -64,6 +64,21 @@ pub struct ProbeArgs {
     /// Include the response body (first 64 KiB) in the report.
     #[arg(long)]
     pub body: bool,
+    /// Authentication: app (signature; the secret from APIGW_APP_SECRET or
+    /// APIGW_APP_SECRET_FILE), appcode (from APIGW_APPCODE) or none. Default: app when an
+    /// AppKey is configured.
+    #[arg(long, value_parser = ["app", "appcode", "none"])]
+    pub auth: Option<String>,
+    /// AppKey for the signature (default APIGW_APP_KEY). The secret is never a flag.
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// HmacSHA256 (default) or HmacSHA1.
+    #[arg(long, value_parser = ["HmacSHA256", "HmacSHA1"])]
+    pub signature_method: Option<String>,
+    /// Print the client's string to sign (it holds no secret), for comparing with the
+    /// gateway's.
+    #[arg(long)]
+    pub show_string_to_sign: bool,
 }
 
 /// Runs the `probe` subcommand; returns the exit code.
@@ -103,7 +118,16 @@ pub fn exit_code(report: &Report) -> i32 {
 }
 
 async fn run(args: ProbeArgs) -> Result<(Report, bool), ProbeError> {
-    let settings = Arc::new(Settings::from_env());
+    let mut settings = Settings::from_env();
+    if let Some(key) = &args.app_key {
+        settings.credentials.app_key = Some(key.clone());
+        if settings.credentials.app_secret.is_none() {
+            return Err(ProbeError::config(
+                "--app-key needs the AppSecret in APIGW_APP_SECRET or APIGW_APP_SECRET_FILE",
+            ));
+        }
+    }
+    let settings = Arc::new(settings);
     let resolve = args
         .resolve
         .iter()
@@ -141,6 +165,9 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
             status: args.expect_status.clone(),
         }),
         return_body: args.body,
+        auth: args.auth.clone(),
+        signature_method: args.signature_method.clone(),
+        show_string_to_sign: args.show_string_to_sign,
         ..TargetSpec::default()
     })
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::error::ProbeError;
 use crate::policy::AllowList;
-use crate::target::{TargetDefaults, TargetSpec};
+use crate::secret::Secret;
+use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
 
 /// All settings, read once at start-up (no I/O besides the environment).
 #[derive(Clone, Debug)]
@@ -50,6 +51,10 @@ pub struct Settings {
     /// `APIGW_MAX_EVENT_BYTES`: largest accepted event or request body. Default 131072
     /// (FC's asynchronous and timer payload limit).
     pub max_event_bytes: usize,
+    /// `APIGW_APP_KEY`, `APIGW_APP_SECRET` (else the first line of `APIGW_APP_SECRET_FILE`) and
+    /// `APIGW_APPCODE`: the app's credentials for API Gateway. Default: none, and then targets
+    /// are called without authentication unless they ask for it.
+    pub credentials: AppCredentials,
     /// Problems found in the variables above; non-empty means every invocation fails with
     /// `config.invalid`.
     pub problems: Vec<String>,
@@ -125,6 +130,30 @@ impl Settings {
             }
         }
 
+        let app_secret = match (get("APIGW_APP_SECRET"), get("APIGW_APP_SECRET_FILE")) {
+            (Some(secret), _) => Secret::new(secret.trim()),
+            (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
+                Ok(text) => Secret::new(text.lines().next().unwrap_or("").trim()),
+                Err(e) => {
+                    // The error names the file, never its content.
+                    problems.push(format!("APIGW_APP_SECRET_FILE {path} cannot be read: {e}"));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        let credentials = AppCredentials {
+            app_key: get("APIGW_APP_KEY").map(|k| k.trim().to_owned()),
+            app_secret,
+            appcode: get("APIGW_APPCODE").and_then(|c| Secret::new(c.trim())),
+        };
+        if credentials.app_key.is_some() != credentials.app_secret.is_some() {
+            problems.push(
+                "APIGW_APP_KEY and APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE) go together: set both"
+                    .into(),
+            );
+        }
+
         let targets = match configured_targets(&get) {
             Ok(t) => t,
             Err(e) => {
@@ -148,6 +177,7 @@ impl Settings {
             max_samples,
             max_targets,
             max_event_bytes,
+            credentials,
             problems,
         }
     }
@@ -170,6 +200,7 @@ impl Settings {
             region: self.region.clone(),
             timeout: self.sample_timeout,
             max_samples: self.max_samples,
+            credentials: self.credentials.clone(),
         }
     }
 }

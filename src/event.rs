@@ -118,6 +118,14 @@ impl Event {
         if obj.is_empty() {
             return Ok(Selection::Configured);
         }
+        reject_secrets(&obj)?;
+        if let Some(Value::Array(targets)) = obj.get("targets") {
+            for t in targets {
+                if let Value::Object(t) = t {
+                    reject_secrets(t)?;
+                }
+            }
+        }
         let invalid =
             |e: serde_json::Error| ProbeError::config(format!("the event is not valid: {e}"));
         if obj.contains_key("targets") {
@@ -137,6 +145,65 @@ impl Event {
             "the event has none of \"target\", \"url\", \"group\", \"targets\" (it has {keys:?})"
         )))
     }
+}
+
+/// Field names that would carry a secret. Secrets come only from the function's environment:
+/// an event can be written by anyone who may invoke the function, and events are logged.
+const SECRET_FIELDS: &[&str] = &[
+    "secret",
+    "appsecret",
+    "appcode",
+    "accesskeysecret",
+    "securitytoken",
+    "password",
+];
+
+fn reject_secrets(obj: &serde_json::Map<String, Value>) -> Result<(), ProbeError> {
+    for key in obj.keys() {
+        let folded: String = key
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if SECRET_FIELDS.contains(&folded.as_str()) {
+            return Err(ProbeError::config(format!(
+                "the event has a field {key:?}: secrets are accepted only from the function's environment (APIGW_APP_SECRET, APIGW_APP_SECRET_FILE, APIGW_APPCODE), never from an event"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A target from a request must not carry credentials either: no `Authorization` header and no
+/// `AppCode` query parameter.
+fn reject_request_secrets(spec: &TargetSpec) -> Result<(), ProbeError> {
+    if spec
+        .headers
+        .keys()
+        .any(|h| h.eq_ignore_ascii_case("authorization"))
+    {
+        return Err(ProbeError::config(
+            "a target from an event or HTTP request may not set Authorization: configure APIGW_APPCODE or the app's key and secret in the function's environment",
+        ));
+    }
+    let has_appcode = spec
+        .url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .is_some_and(|u| {
+            u.query_pairs()
+                .any(|(k, _)| k.eq_ignore_ascii_case("appcode"))
+        })
+        || spec
+            .path
+            .as_deref()
+            .is_some_and(|p| p.to_ascii_lowercase().contains("appcode="));
+    if has_appcode {
+        return Err(ProbeError::config(
+            "a target from an event or HTTP request may not carry an AppCode in its query string: configure APIGW_APPCODE",
+        ));
+    }
+    Ok(())
 }
 
 /// The targets to probe, in order. A target that cannot be built or is not allowed becomes a
@@ -197,7 +264,13 @@ pub fn plan(
                 .or_else(|| spec.url.clone())
                 .unwrap_or_else(|| "target".into());
             let url = spec.url.clone().unwrap_or_default();
-            spec.build(&defaults, origin)
+            let checked = if origin == Origin::Request {
+                reject_request_secrets(&spec)
+            } else {
+                Ok(())
+            };
+            checked
+                .and_then(|()| spec.build(&defaults, origin))
                 .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
                 .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
         })
@@ -252,6 +325,32 @@ mod tests {
         ] {
             let err = Event::parse(body).unwrap_err();
             assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
+        }
+    }
+
+    #[test]
+    fn secrets_in_events_are_refused() {
+        for body in [
+            &br#"{"url":"http://a.alicloudapi.com/","app_secret":"x"}"#[..],
+            br#"{"targets":[{"url":"http://a.alicloudapi.com/","AppCode":"x"}]}"#,
+            br#"{"triggerTime":"t","triggerName":"n","payload":"{\"url\":\"http://a.alicloudapi.com/\",\"appSecret\":\"x\"}"}"#,
+        ] {
+            let err = Event::parse(body).unwrap_err();
+            assert!(err.message.contains("environment"), "{err}");
+            assert!(!err.message.contains("\"x\""), "{err}");
+        }
+        let settings = Settings::default();
+        for spec in [
+            TargetSpec {
+                headers: [("Authorization".to_owned(), "APPCODE c".to_owned())].into(),
+                ..TargetSpec::from_url("http://a.alicloudapi.com/")
+            },
+            TargetSpec::from_url("http://a.alicloudapi.com/x?AppCode=c"),
+        ] {
+            let planned = plan(Selection::Specs(vec![spec]), &settings, Origin::Request).unwrap();
+            let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
+            assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
+            assert!(!err.message.contains("APPCODE c"));
         }
     }
 

@@ -18,5 +18,6 @@ pub mod report;
 pub mod resolve;
 pub mod runtime;
 pub mod scope;
+pub mod secret;
 pub mod sign;
 pub mod target;

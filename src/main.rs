@@ -17,7 +17,7 @@ enum Command {
     /// Serve Function Compute's requests: the custom runtime that bootstrap runs.
     Serve(runtime::ServeArgs),
     /// Call an API and report phases and errors.
-    Probe(cli::ProbeArgs),
+    Probe(Box<cli::ProbeArgs>),
 }
 
 fn main() {
@@ -36,7 +36,7 @@ fn main() {
     let code = tokio_rt.block_on(async {
         match args.command {
             Command::Serve(a) => runtime::serve(a).await,
-            Command::Probe(a) => cli::probe(a).await,
+            Command::Probe(a) => cli::probe(*a).await,
         }
     });
     std::process::exit(code);

@@ -119,6 +119,9 @@ pub struct Sample {
     /// The response body (at most 64 KiB, lossy UTF-8) when the target asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// The client's string to sign, when the target asks for it (it holds no secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub string_to_sign: Option<String>,
     pub error: Option<ProbeError>,
 }
 
@@ -310,6 +313,14 @@ impl Report {
                         .map(|id| format!("  X-Ca-Request-Id {id}"))
                         .unwrap_or_default(),
                 );
+            }
+            for s in &t.samples {
+                if let Some(sts) = &s.string_to_sign {
+                    let _ = writeln!(out, "     string to sign:");
+                    for line in sts.split('\n') {
+                        let _ = writeln!(out, "       | {line}");
+                    }
+                }
             }
             if let Some(l) = &t.latency_ms {
                 let _ = writeln!(

@@ -125,6 +125,42 @@ pub fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body))
 }
 
+/// Where the gateway's string to sign (from an `A403IS` message, `\n` written as `#`) differs
+/// from the client's: the first differing line, both sides. `None` when the message carries no
+/// string to sign or the two agree (then the secret is what differs).
+pub fn first_difference(client: &str, gateway_message: &str) -> Option<String> {
+    let (_, server) = gateway_message.split_once("StringToSign:")?;
+    let server = server.trim_end().replace('#', "\n");
+    let client_lines: Vec<&str> = client.split('\n').collect();
+    let server_lines: Vec<&str> = server.split('\n').collect();
+    let n = client_lines.len().max(server_lines.len());
+    (0..n).find_map(|i| {
+        let c = client_lines.get(i).copied();
+        let s = server_lines.get(i).copied();
+        (c != s).then(|| {
+            format!(
+                "line {} ({}) differs: client {:?}, gateway {:?}",
+                i + 1,
+                line_label(i, &client_lines),
+                c.unwrap_or("<none>"),
+                s.unwrap_or("<none>")
+            )
+        })
+    })
+}
+
+fn line_label(i: usize, lines: &[&str]) -> &'static str {
+    match i {
+        0 => "HTTP method",
+        1 => "Accept",
+        2 => "Content-MD5",
+        3 => "Content-Type",
+        4 => "Date",
+        _ if i + 1 >= lines.len() => "path and parameters",
+        _ => "signed header",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +190,20 @@ mod tests {
             c.string_to_sign(),
             "POST\n\n\napplication/x-www-form-urlencoded\n\nx-b:\nx-ca-key:k\n/f?0=0&a=form&b=false&z&名=值"
         );
+    }
+
+    #[test]
+    fn names_the_first_differing_line() {
+        let client = "GET\napplication/json\n\n\n\nx-ca-key:k\n/a?x=1";
+        let msg =
+            "Invalid Signature, Server StringToSign:GET#application/json####x-ca-key:k#/a?x=2";
+        let d = first_difference(client, msg).unwrap();
+        assert!(d.contains("line 7 (path and parameters)"), "{d}");
+        assert!(d.contains("/a?x=1") && d.contains("/a?x=2"), "{d}");
+        let same =
+            "Invalid Signature, Server StringToSign:GET#application/json####x-ca-key:k#/a?x=1";
+        assert_eq!(first_difference(client, same), None);
+        assert_eq!(first_difference(client, "Invalid Signature"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ProbeError;
+use crate::secret::Secret;
+use crate::sign::SignatureMethod;
 
 /// Where a target came from. Only trusted origins may name any host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +87,37 @@ pub struct TargetSpec {
     /// Include the (first 64 KiB of the) response body in the report. Default false.
     #[serde(default)]
     pub return_body: bool,
+    /// `app` (signature), `appcode` or `none`. Default: `app` when `APIGW_APP_KEY` is set,
+    /// else `none`. The secrets themselves come only from the environment.
+    pub auth: Option<String>,
+    /// `HmacSHA256` (default) or `HmacSHA1`, for `auth: app`.
+    pub signature_method: Option<String>,
+    /// Put the client's string to sign in each sample (it holds no secret). Default false.
+    #[serde(default)]
+    pub show_string_to_sign: bool,
+}
+
+/// The app's credentials for API Gateway, from the environment.
+#[derive(Clone, Debug, Default)]
+pub struct AppCredentials {
+    pub app_key: Option<String>,
+    pub app_secret: Option<Secret>,
+    pub appcode: Option<Secret>,
+}
+
+/// How a target authenticates to API Gateway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// No authentication headers.
+    None,
+    /// App signature (`X-Ca-Key`, `X-Ca-Signature`, …).
+    App {
+        key: String,
+        secret: Secret,
+        method: SignatureMethod,
+    },
+    /// Simple authentication: `Authorization: APPCODE <code>`.
+    AppCode(Secret),
 }
 
 /// Limits and defaults that apply when a spec becomes a target.
@@ -96,6 +129,8 @@ pub struct TargetDefaults {
     pub timeout: Duration,
     /// Largest accepted `samples`.
     pub max_samples: u32,
+    /// The app's credentials for `auth`.
+    pub credentials: AppCredentials,
 }
 
 /// A checked target.
@@ -115,6 +150,8 @@ pub struct Target {
     pub timeout: Duration,
     pub expect: Expect,
     pub return_body: bool,
+    pub auth: Auth,
+    pub show_string_to_sign: bool,
     pub origin: Origin,
     /// Dial this address instead of resolving (CLI `--resolve`, or an IP-literal URL).
     pub address_override: Option<IpAddr>,
@@ -289,6 +326,7 @@ impl TargetSpec {
             .name
             .clone()
             .unwrap_or_else(|| format!("{}{}", host, url.path()));
+        let auth = self.auth_with(&defaults.credentials)?;
 
         Ok(Target {
             name,
@@ -303,10 +341,50 @@ impl TargetSpec {
             timeout,
             expect: self.expect.unwrap_or_default(),
             return_body: self.return_body,
+            auth,
+            show_string_to_sign: self.show_string_to_sign,
             origin,
             address_override,
             url,
         })
+    }
+}
+
+impl TargetSpec {
+    /// The authentication the spec asks for, completed with the configured credentials.
+    fn auth_with(&self, creds: &AppCredentials) -> Result<Auth, ProbeError> {
+        let method = match &self.signature_method {
+            None => SignatureMethod::default(),
+            Some(m) => SignatureMethod::parse(m).ok_or_else(|| {
+                ProbeError::config(format!(
+                    "signature_method {m:?} is not HmacSHA256 or HmacSHA1"
+                ))
+            })?,
+        };
+        let kind = match self.auth.as_deref() {
+            Some(kind) => kind.to_ascii_lowercase(),
+            None if creds.app_key.is_some() => "app".into(),
+            None => "none".into(),
+        };
+        match kind.as_str() {
+            "none" => Ok(Auth::None),
+            "app" => match (&creds.app_key, &creds.app_secret) {
+                (Some(key), Some(secret)) => Ok(Auth::App {
+                    key: key.clone(),
+                    secret: secret.clone(),
+                    method,
+                }),
+                _ => Err(ProbeError::config(
+                    "auth \"app\" needs APIGW_APP_KEY and APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE) in the function's environment",
+                )),
+            },
+            "appcode" => creds.appcode.clone().map(Auth::AppCode).ok_or_else(|| {
+                ProbeError::config("auth \"appcode\" needs APIGW_APPCODE in the function's environment")
+            }),
+            other => Err(ProbeError::config(format!(
+                "auth {other:?} is not one of app, appcode, none"
+            ))),
+        }
     }
 }
 
@@ -321,7 +399,38 @@ mod tests {
             region: Some("cn-shanghai".into()),
             timeout: Duration::from_secs(5),
             max_samples: 20,
+            credentials: AppCredentials::default(),
         }
+    }
+
+    #[test]
+    fn auth_defaults_to_app_when_a_key_is_configured() {
+        let mut d = defaults();
+        let spec = TargetSpec::from_url("http://x/");
+        assert_eq!(
+            spec.clone().build(&d, Origin::Config).unwrap().auth,
+            Auth::None
+        );
+        d.credentials = AppCredentials {
+            app_key: Some("k".into()),
+            app_secret: Secret::new("s"),
+            appcode: None,
+        };
+        let t = spec.clone().build(&d, Origin::Config).unwrap();
+        assert!(
+            matches!(t.auth, Auth::App { ref key, method: SignatureMethod::HmacSha256, .. } if key == "k")
+        );
+        let appcode = TargetSpec {
+            auth: Some("appcode".into()),
+            ..spec.clone()
+        };
+        let err = appcode.build(&d, Origin::Config).unwrap_err();
+        assert!(err.message.contains("APIGW_APPCODE"), "{err}");
+        let bad = TargetSpec {
+            signature_method: Some("md5".into()),
+            ..spec
+        };
+        assert!(bad.build(&d, Origin::Config).is_err());
     }
 
     #[test]
