@@ -41,8 +41,14 @@ async fn demo() -> Result<(), String> {
     let port = stand_in.gateway_addr().port();
     println!("== the stand-in of the seed's setup");
     println!("   VPC DNS (100.100.2.136 in FC)  {}", stand_in.dns_addr());
-    println!("   API Gateway, dedicated instance {}  group domain {domain}", stand_in.gateway_addr());
-    println!("   backend ECS                     {}  serves /web/cloudapi", stand_in.backend_addr());
+    println!(
+        "   API Gateway, dedicated instance {}  group domain {domain}",
+        stand_in.gateway_addr()
+    );
+    println!(
+        "   backend ECS                     {}  serves /web/cloudapi",
+        stand_in.backend_addr()
+    );
     println!("   {disabled}: a group whose VPC second-level domain is not enabled");
 
     let targets = json!([
@@ -74,10 +80,16 @@ async fn demo() -> Result<(), String> {
     section(&format!(
         "2. HTTP trigger: GET /probe?url=…&samples=3  ({domain} is allowed by APIGW_ALLOW_HOSTS)"
     ));
-    let url = stand_in.url("/web/cloudapi");
+    let probe_url = url::Url::parse_with_params(
+        &format!("{base}/probe"),
+        [
+            ("url", stand_in.url("/web/cloudapi")),
+            ("samples", "3".into()),
+        ],
+    )
+    .map_err(|e| format!("cannot build the trigger URL: {e}"))?;
     let resp = client
-        .get(format!("{base}/probe"))
-        .query(&[("url", url.as_str()), ("samples", "3")])
+        .get(probe_url)
         .header("x-fc-request-id", "demo-http-2")
         .header("x-fc-control-path", "/http-invoke")
         .send()
@@ -154,15 +166,25 @@ async fn show(
         )
     })?;
     for t in report["targets"].as_array().into_iter().flatten() {
-        let verdict = if t["ok"].as_bool() == Some(true) { "OK  " } else { "FAIL" };
+        let verdict = if t["ok"].as_bool() == Some(true) {
+            "OK  "
+        } else {
+            "FAIL"
+        };
         let p50 = t["latency_ms"]["p50"]
             .as_f64()
             .map(|v| format!("  p50 {v:.3} ms"))
             .unwrap_or_default();
         println!("   {verdict} {}{p50}", t["name"].as_str().unwrap_or("?"));
         if let Some(class) = t["error"]["class"].as_str() {
-            println!("        error {class}: {}", t["error"]["message"].as_str().unwrap_or(""));
-            println!("        hint: {}", t["error"]["hint"].as_str().unwrap_or(""));
+            println!(
+                "        error {class}: {}",
+                t["error"]["message"].as_str().unwrap_or("")
+            );
+            println!(
+                "        hint: {}",
+                t["error"]["hint"].as_str().unwrap_or("")
+            );
         }
     }
     println!(

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use apigw_vpc_probe::{cli, runtime};
+use apigw_vpc_probe::{cli, demo, runtime, standin};
 
 #[derive(Parser)]
 #[command(name = "apigw-vpc-probe", version, about)]
@@ -18,6 +18,12 @@ enum Command {
     Serve(runtime::ServeArgs),
     /// Call an API and report phases and errors.
     Probe(Box<cli::ProbeArgs>),
+    /// Run the seed's setup locally (DNS, API Gateway, backend) and invoke the function the
+    /// three ways FC does.
+    Demo,
+    /// Run a part of the local stand-in (DNS, gateway, backend), e.g. in a network namespace.
+    #[command(subcommand)]
+    Standin(standin::StandinCommand),
 }
 
 fn main() {
@@ -37,6 +43,14 @@ fn main() {
         match args.command {
             Command::Serve(a) => runtime::serve(a).await,
             Command::Probe(a) => cli::probe(*a).await,
+            Command::Demo => demo::run().await,
+            Command::Standin(cmd) => match standin::run(cmd).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    cli::EXIT_USAGE
+                }
+            },
         }
     });
     std::process::exit(code);

@@ -1,0 +1,342 @@
+//! An API-Gateway-like server: the dedicated instance of the seed's setup.
+//!
+//! It picks the group by `Host`, the API by path, method and `X-Ca-Stage`, calls the backend on
+//! a fresh connection, and answers its own errors the way API Gateway does: `X-Ca-Error-Code`
+//! and `X-Ca-Error-Message` beside `X-Ca-Request-Id`, which every response carries. Backend
+//! answers pass through without `X-Ca-Error-Code`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use super::http::{serve_conn, Reply};
+
+/// Largest request body the stand-in forwards (the real limit depends on the instance).
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// The stages API Gateway knows.
+pub const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
+
+/// How an API authenticates its callers. The app signature and AppCode checks come with the
+/// API Gateway issue; until then every API is anonymous.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Auth {
+    /// Anonymous.
+    #[default]
+    None,
+}
+
+/// One published API.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub method: Method,
+    /// The request path; ending in `*` matches by prefix, and the rest is appended to
+    /// `backend_path`.
+    pub path: String,
+    /// Stages it is published to.
+    pub stages: Vec<String>,
+    pub backend: SocketAddr,
+    pub backend_path: String,
+    pub auth: Auth,
+}
+
+impl Api {
+    /// An anonymous API published to `stages`, served by `backend` at the same path.
+    pub fn new(method: Method, path: &str, stages: &[&str], backend: SocketAddr) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            stages: stages.iter().map(|s| (*s).to_owned()).collect(),
+            backend,
+            backend_path: path.trim_end_matches('*').to_owned(),
+            auth: Auth::None,
+        }
+    }
+
+    /// The backend path for `path` if this API's path matches it.
+    fn backend_path_for(&self, path: &str) -> Option<String> {
+        match self.path.strip_suffix('*') {
+            Some(prefix) => path
+                .strip_prefix(prefix)
+                .map(|rest| format!("{}{rest}", self.backend_path)),
+            None => (self.path == path).then(|| self.backend_path.clone()),
+        }
+    }
+}
+
+/// An API group: its domains (Host names) and APIs.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub id: String,
+    pub domains: Vec<String>,
+    pub apis: Vec<Api>,
+}
+
+/// The instance's configuration.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub groups: Vec<Group>,
+    /// How long the backend may take to answer. Default 10 s.
+    pub backend_timeout: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            groups: Vec::new(),
+            backend_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A running gateway; stops when dropped.
+pub struct Gateway {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Gateway {
+    /// Serves plain HTTP on `listen`.
+    pub async fn start(listen: SocketAddr, config: GatewayConfig) -> io::Result<Self> {
+        Self::spawn(listen, config, None).await
+    }
+
+    /// Serves HTTPS on `listen` with `tls`.
+    pub async fn start_tls(
+        listen: SocketAddr,
+        config: GatewayConfig,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> io::Result<Self> {
+        Self::spawn(listen, config, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+    }
+
+    async fn spawn(
+        listen: SocketAddr,
+        config: GatewayConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let config = Arc::new(config);
+        let handler = Arc::new(move |req: Request<Incoming>, peer: SocketAddr| {
+            let config = config.clone();
+            async move { handle(&config, req, peer).await }
+        });
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else {
+                    continue;
+                };
+                let handler = handler.clone();
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_conn(stream, peer, handler).await;
+                            }
+                        }
+                        None => serve_conn(stream, peer, handler).await,
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// API Gateway's own rejection: status, `X-Ca-Error-Code`, `X-Ca-Error-Message`.
+struct Rejection {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl Rejection {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// One request through the gateway: route, then call the backend.
+async fn handle(config: &GatewayConfig, req: Request<Incoming>, peer: SocketAddr) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string().to_ascii_uppercase();
+    let mut reply = match route_and_call(config, req, peer).await {
+        Ok(reply) => reply,
+        Err(r) => {
+            let mut reply = Response::new(Full::new(Bytes::new()));
+            *reply.status_mut() =
+                hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+            let h = reply.headers_mut();
+            h.insert("x-ca-error-code", HeaderValue::from_static(r.code));
+            if let Ok(v) = HeaderValue::from_str(&r.message) {
+                h.insert("x-ca-error-message", v);
+            }
+            reply
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        reply.headers_mut().insert("x-ca-request-id", v);
+    }
+    reply
+}
+
+async fn route_and_call(
+    config: &GatewayConfig,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Reply, Rejection> {
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let group = config
+        .groups
+        .iter()
+        .find(|g| g.domains.iter().any(|d| d.eq_ignore_ascii_case(&host)))
+        .ok_or_else(|| Rejection::new(404, "I404DO", "Invalid Domain"))?;
+    let stage = match req.headers().get("x-ca-stage") {
+        None => "RELEASE".to_owned(),
+        Some(v) => {
+            let s = v.to_str().unwrap_or("").to_ascii_uppercase();
+            if !STAGES.contains(&s.as_str()) {
+                return Err(Rejection::new(400, "I400SG", "Invalid Stage"));
+            }
+            s
+        }
+    };
+    let path = req.uri().path().to_owned();
+    let (api, backend_path) = group
+        .apis
+        .iter()
+        .filter(|api| api.method == req.method() && api.stages.contains(&stage))
+        .find_map(|api| api.backend_path_for(&path).map(|p| (api, p)))
+        .ok_or_else(|| Rejection::new(404, "I404NF", "API not found"))?;
+    match api.auth {
+        Auth::None => {}
+    }
+    call_backend(config, api, &backend_path, req, peer).await
+}
+
+/// Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1), nor Host (set to the backend's).
+fn forwardable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "content-length"
+    )
+}
+
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if forwardable(name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
+
+async fn call_backend(
+    config: &GatewayConfig,
+    api: &Api,
+    backend_path: &str,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Reply, Rejection> {
+    let connect_failed = |what: String| {
+        Rejection::new(
+            504,
+            "D504CO",
+            format!("Backend service connect failed: {what}"),
+        )
+    };
+    let timed_out = || Rejection::new(504, "D504TO", "Backend service request timeout");
+    let (parts, body) = req.into_parts();
+    let body = Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|_| Rejection::new(413, "I413RL", "Request body too Large"))?
+        .to_bytes();
+    let uri = match parts.uri.query() {
+        Some(q) => format!("{backend_path}?{q}"),
+        None => backend_path.to_owned(),
+    };
+    let mut forward = Request::builder()
+        .method(parts.method.clone())
+        .uri(uri)
+        .body(Full::new(body))
+        .map_err(|e| Rejection::new(400, "I400RU", format!("Invalid Request Uri {e}")))?;
+    copy_headers(&parts.headers, forward.headers_mut());
+    let h = forward.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&api.backend.to_string()) {
+        h.insert(hyper::header::HOST, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
+        h.insert("x-forwarded-for", v);
+    }
+
+    let exchange = async {
+        let stream = TcpStream::connect(api.backend)
+            .await
+            .map_err(|e| connect_failed(e.to_string()))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| connect_failed(e.to_string()))?;
+        let driver = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let resp = sender
+            .send_request(forward)
+            .await
+            .map_err(|e| connect_failed(e.to_string()))?;
+        let (parts, body) = resp.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| connect_failed(format!("connection broken during the body: {e}")))?
+            .to_bytes();
+        driver.abort();
+        Ok::<_, Rejection>((parts, body))
+    };
+    let (parts, body) = tokio::time::timeout(config.backend_timeout, exchange)
+        .await
+        .map_err(|_| timed_out())??;
+    let mut reply = Response::new(Full::new(body));
+    *reply.status_mut() = parts.status;
+    copy_headers(&parts.headers, reply.headers_mut());
+    Ok(reply)
+}
