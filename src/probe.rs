@@ -383,6 +383,13 @@ impl Prober {
         let progress = exchange.finish();
         clock.wire(&progress);
         sample.bytes = progress.bytes;
+        if let Some((status, headers)) = &progress.head {
+            sample.status = Some(*status);
+            let gateway = gateway_info(headers);
+            if gateway.request_id.is_some() || gateway.error_code.is_some() {
+                sample.gateway = Some(gateway);
+            }
+        }
         if target.return_body && progress.head.is_some() {
             sample.body = Some(String::from_utf8_lossy(&progress.body).into_owned());
         }
@@ -433,18 +440,15 @@ fn judge(
     string_to_sign: Option<&str>,
     ctx: &HintContext,
 ) -> Result<(), ProbeError> {
-    let Some((status, headers)) = &progress.head else {
+    let Some((status, _)) = &progress.head else {
         return Err(ProbeError::new(
             ErrorClass::HttpProtocol,
             "no response head",
             ctx,
         ));
     };
-    sample.status = Some(*status);
-    let gateway = gateway_info(headers);
-    let code = gateway.error_code.clone();
-    let from_gateway = gateway.request_id.is_some();
-    sample.gateway = (from_gateway || code.is_some()).then_some(gateway);
+    let code = sample.gateway.as_ref().and_then(|g| g.error_code.clone());
+    let from_gateway = sample.gateway.is_some();
     if target.expect.accepts(*status) {
         return Ok(());
     }

@@ -49,7 +49,10 @@ impl StandIn {
         let closed = closed_port(bind)?;
         let mut apis = vec![
             Api::new(Method::GET, "/web/cloudapi", &["RELEASE", "TEST"], b),
-            Api::new(Method::GET, "/web/preview", &["TEST"], b),
+            Api {
+                backend_path: "/web/cloudapi".into(),
+                ..Api::new(Method::GET, "/web/preview", &["TEST"], b)
+            },
             Api {
                 backend_path: "/web/cloudapi".into(),
                 ..Api::new(Method::GET, "/web/broken", &["RELEASE"], closed)

@@ -1,0 +1,323 @@
+//! The probe through the real binary (`probe --json`) against the stand-in on loopback: a real
+//! DNS server, an API-Gateway-like server, a backend, TLS with a test CA.
+
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
+
+use apigw_vpc_probe::standin::{self, Api, Behaviour, Gateway, GatewayConfig, Group, StandIn};
+use serde_json::Value;
+use support::{class, probe_cli, TestPki};
+
+const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+async fn stand_in() -> StandIn {
+    StandIn::start(LOCAL).await.expect("stand-in")
+}
+
+fn dns_env(s: &StandIn) -> String {
+    s.dns_addr().to_string()
+}
+
+fn sample(report: &Value) -> &Value {
+    &report["targets"][0]["samples"][0]
+}
+
+fn phase(report: &Value, name: &str) -> f64 {
+    sample(report)["phases_ms"][name].as_f64().expect(name)
+}
+
+fn assert_phases_add_up(report: &Value) {
+    for s in report["targets"][0]["samples"].as_array().unwrap() {
+        let p = &s["phases_ms"];
+        let sum: f64 = ["dns", "connect", "tls", "send", "ttfb", "transfer"]
+            .iter()
+            .map(|n| p[n].as_f64().unwrap())
+            .sum();
+        let total = p["total"].as_f64().unwrap();
+        assert!((sum - total).abs() < 0.01, "phases {p} do not add up");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolves_through_the_dns_server_and_calls_the_gateway() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let url = s.url("/web/cloudapi");
+    let (code, report) = probe_cli(&[&url, "--samples", "3"], &[("APIGW_DNS_SERVERS", &dns)]).await;
+    assert_eq!(code, 0, "{report}");
+    let t = &report["targets"][0];
+    assert_eq!(t["ok"], true);
+    assert_eq!(t["dns"]["addresses"][0], "127.0.0.1");
+    assert_eq!(t["dns"]["scope"], "loopback");
+    assert_eq!(t["dns"]["servers"][0], dns);
+    assert_eq!(t["samples"].as_array().unwrap().len(), 3);
+    assert!(t["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    // Every sample asks the DNS server again and opens its own connection.
+    assert!(s.dns.queries() >= 3, "{} queries", s.dns.queries());
+    assert!(
+        sample(&report)["gateway"]["request_id"]
+            .as_str()
+            .unwrap()
+            .len()
+            >= 32
+    );
+    assert_phases_add_up(&report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dns_failure_has_its_class() {
+    let s = stand_in().await;
+    let zone = s.dns.zone();
+    let port = s.gateway_addr().port();
+    zone.set("servfail.alicloudapi.com", Behaviour::ServFail);
+    zone.set("refused.alicloudapi.com", Behaviour::Refused);
+    zone.set("empty.alicloudapi.com", Behaviour::NoRecords);
+    zone.set("silent.alicloudapi.com", Behaviour::Drop);
+    let disabled = standin::vpc_domain(standin::DISABLED_GROUP, standin::DEMO_REGION);
+    let dns = dns_env(&s);
+    let env = [
+        ("APIGW_DNS_SERVERS", dns.as_str()),
+        ("APIGW_DNS_TIMEOUT_MS", "400"),
+    ];
+    for (host, want) in [
+        (disabled.as_str(), "dns.nxdomain"),
+        ("servfail.alicloudapi.com", "dns.servfail"),
+        ("refused.alicloudapi.com", "dns.refused"),
+        ("empty.alicloudapi.com", "dns.no_records"),
+        ("silent.alicloudapi.com", "dns.timeout"),
+    ] {
+        let url = format!("http://{host}:{port}/web/cloudapi");
+        let (code, report) = probe_cli(&[&url], &env).await;
+        assert_eq!(code, 1, "{host}");
+        assert_eq!(class(&report), want, "{host}: {report}");
+        assert!(
+            sample(&report)["remote"].is_null(),
+            "no connection for {host}"
+        );
+        assert_eq!(report["targets"][0]["dns"]["servers"][0], dns);
+    }
+    // The VPC domain case names the switch to turn on.
+    let url = format!("http://{disabled}:{port}/web/cloudapi");
+    let (_, report) = probe_cli(&[&url], &env).await;
+    let hint = report["targets"][0]["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("VPC second-level domain"), "{hint}");
+    // The timeout is the dns phase's own limit.
+    let url = format!("http://silent.alicloudapi.com:{port}/");
+    let (_, report) = probe_cli(&[&url], &env).await;
+    let dns_ms = phase(&report, "dns");
+    assert!((390.0..1500.0).contains(&dns_ms), "dns {dns_ms}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_errors_become_gateway_classes_and_backend_statuses_stay_http() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let env = [("APIGW_DNS_SERVERS", dns.as_str())];
+    let other_host = format!(
+        "{}:{}:127.0.0.1",
+        "other.alicloudapi.com",
+        s.gateway_addr().port()
+    );
+    let other_url = format!(
+        "http://other.alicloudapi.com:{}/web/cloudapi",
+        s.gateway_addr().port()
+    );
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![s.url("/web/preview")], "gateway.I404NF"),
+        (vec![s.url("/web/broken")], "gateway.D504CO"),
+        (
+            vec![other_url, "--resolve".into(), other_host],
+            "gateway.I404DO",
+        ),
+        (
+            vec![
+                s.url("/web/cloudapi"),
+                "-H".into(),
+                "X-Ca-Stage: PROD".into(),
+            ],
+            "gateway.I400SG",
+        ),
+        (vec![s.url("/status/503")], "http.status"),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, report) = probe_cli(&args, &env).await;
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(class(&report), want, "{args:?}: {report}");
+        let g = &sample(&report)["gateway"];
+        assert!(g["request_id"].is_string(), "{report}");
+        if want == "http.status" {
+            assert!(g["error_code"].is_null());
+            let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("backend"), "{msg}");
+        } else {
+            assert_eq!(g["error_code"], want.trim_start_matches("gateway."));
+        }
+    }
+    // The same API, published to TEST, answers when the stage is sent.
+    let (code, report) = probe_cli(&[&s.url("/web/preview"), "--stage", "TEST"], &env).await;
+    assert_eq!(code, 0, "{report}");
+    // I404NF's hint names the stage.
+    let (_, report) = probe_cli(&[&s.url("/web/preview")], &env).await;
+    let hint = report["targets"][0]["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("stage"), "{hint}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_original_host_and_the_stage_reach_the_gateway() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let (code, report) = probe_cli(
+        &[&s.url("/echo?q=1"), "--stage", "RELEASE", "--body"],
+        &[("APIGW_DNS_SERVERS", &dns)],
+    )
+    .await;
+    assert_eq!(code, 0, "{report}");
+    let echoed: Value = serde_json::from_str(sample(&report)["body"].as_str().unwrap()).unwrap();
+    let headers = &echoed["headers"];
+    assert_eq!(headers["x-ca-stage"], "RELEASE");
+    assert_eq!(echoed["query"], "q=1");
+    // The backend sees the gateway's Host; the gateway routed on ours (else I404DO).
+    assert_eq!(headers["host"], s.backend_addr().to_string());
+    assert!(headers["user-agent"]
+        .as_str()
+        .unwrap()
+        .starts_with("apigw-vpc-probe/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttfb_reflects_a_known_delay_and_phases_add_up() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let (code, report) = probe_cli(&[&s.url("/delay/300")], &[("APIGW_DNS_SERVERS", &dns)]).await;
+    assert_eq!(code, 0, "{report}");
+    let ttfb = phase(&report, "ttfb");
+    assert!((300.0..450.0).contains(&ttfb), "ttfb {ttfb}");
+    assert!(phase(&report, "connect") < 50.0);
+    assert!(phase(&report, "total") >= ttfb);
+    assert_phases_add_up(&report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answer_is_an_http_timeout_naming_ttfb() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let started = Instant::now();
+    let (code, report) = probe_cli(
+        &[&s.url("/delay/3000"), "--timeout", "400"],
+        &[("APIGW_DNS_SERVERS", &dns)],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(class(&report), "http.timeout", "{report}");
+    let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("ttfb"), "{msg}");
+    assert!(started.elapsed().as_millis() < 2500);
+    assert_phases_add_up(&report);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_mid_body_and_refused_connect() {
+    let s = stand_in().await;
+    let reset = format!("http://{}/reset", s.backend_addr());
+    let (code, report) = probe_cli(&[&reset], &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(class(&report), "tcp.reset", "{report}");
+    assert_eq!(
+        sample(&report)["status"],
+        200,
+        "the head arrived before the reset"
+    );
+    assert!(phase(&report, "transfer") > 0.0);
+
+    let closed = support::closed_addr();
+    let (code, report) = probe_cli(&[&format!("http://{closed}/")], &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(class(&report), "tcp.refused", "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_is_counted_whole_but_kept_to_64_kib() {
+    let s = stand_in().await;
+    let dns = dns_env(&s);
+    let (code, report) = probe_cli(
+        &[&s.url("/bytes/200000"), "--body"],
+        &[("APIGW_DNS_SERVERS", &dns)],
+    )
+    .await;
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(sample(&report)["bytes"], 200_000);
+    assert_eq!(sample(&report)["body"].as_str().unwrap().len(), 64 * 1024);
+    // Without --body, nothing of the body is in the report.
+    let (_, report) = probe_cli(&[&s.url("/bytes/10")], &[("APIGW_DNS_SERVERS", &dns)]).await;
+    assert!(sample(&report).get("body").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_test_ca_an_unknown_ca_and_a_wrong_name() {
+    let s = stand_in().await;
+    let domain = s.domain();
+    let config = GatewayConfig {
+        groups: vec![Group {
+            id: standin::DEMO_GROUP.into(),
+            domains: vec![domain.clone()],
+            apis: vec![Api::new(
+                hyper::Method::GET,
+                "/web/cloudapi",
+                &["RELEASE"],
+                s.backend_addr(),
+            )],
+        }],
+        ..GatewayConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let right = TestPki::new(&[&domain]);
+    let wrong_name = TestPki::new(&["someone-else.example"]);
+    let ca_file = dir.path().join("ca.pem");
+    let wrong_ca_file = dir.path().join("wrong-name-ca.pem");
+    std::fs::write(&ca_file, &right.ca_pem).unwrap();
+    std::fs::write(&wrong_ca_file, &wrong_name.ca_pem).unwrap();
+    let any = SocketAddr::new(LOCAL, 0);
+    let good = Gateway::start_tls(any, config.clone(), right.server.clone())
+        .await
+        .unwrap();
+    let bad = Gateway::start_tls(any, config, wrong_name.server.clone())
+        .await
+        .unwrap();
+    let dns = dns_env(&s);
+    let url = |gw: &Gateway| format!("https://{domain}:{}/web/cloudapi", gw.addr().port());
+    let ca = ca_file.to_str().unwrap();
+
+    let (code, report) = probe_cli(
+        &[&url(&good)],
+        &[("APIGW_DNS_SERVERS", &dns), ("APIGW_CA_FILE", ca)],
+    )
+    .await;
+    assert_eq!(code, 0, "{report}");
+    assert!(phase(&report, "tls") > 0.0);
+    assert_phases_add_up(&report);
+
+    // The built-in roots do not know the test CA.
+    let (_, report) = probe_cli(&[&url(&good)], &[("APIGW_DNS_SERVERS", &dns)]).await;
+    assert_eq!(class(&report), "tls.certificate", "{report}");
+
+    // A trusted CA, but the certificate names another host.
+    let (_, report) = probe_cli(
+        &[&url(&bad)],
+        &[
+            ("APIGW_DNS_SERVERS", &dns),
+            ("APIGW_CA_FILE", wrong_ca_file.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(class(&report), "tls.certificate", "{report}");
+    let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+    assert!(msg.to_lowercase().contains("name"), "{msg}");
+
+    // TLS spoken to a plain-HTTP port.
+    let plain = format!("https://{domain}:{}/web/cloudapi", s.gateway_addr().port());
+    let (_, report) = probe_cli(&[&plain], &[("APIGW_DNS_SERVERS", &dns)]).await;
+    assert_eq!(class(&report), "tls.handshake", "{report}");
+}
