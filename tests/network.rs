@@ -2,33 +2,22 @@
 //! network namespace (see `netns`): nothing here can reach a real network.
 
 mod netns;
+mod support;
 
-use std::process::Command;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use serde_json::Value;
+use apigw_vpc_probe::standin::{self, Behaviour, DnsServer, Zone};
+use support::{class, probe_cli as probe_async};
 
-fn probe(args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"))
-        .arg("probe")
-        .arg("--json")
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the binary");
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON report ({e}): stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
-}
-
-fn class(report: &Value) -> &str {
-    report["targets"][0]["error"]["class"]
-        .as_str()
-        .unwrap_or("")
+/// A DNS server on loopback (inside the namespace) answering `names`.
+async fn dns(names: &[(&str, &str)]) -> DnsServer {
+    let zone = Zone::default();
+    for (name, ip) in names {
+        zone.set(name, Behaviour::Answer(vec![ip.parse().unwrap()]));
+    }
+    DnsServer::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), zone)
+        .await
+        .expect("dns")
 }
 
 #[test]
@@ -39,7 +28,7 @@ fn metadata_and_link_local_urls_are_refused_without_a_packet() {
             "http://169.254.169.254/",
             "http://[::ffff:100.100.100.200]/",
         ] {
-            let (code, report) = probe(&[url], &[]);
+            let (code, report) = probe_async(&[url], &[]).await;
             assert_eq!(class(&report), "target.forbidden", "{url}: {report}");
             assert_eq!(code, 1);
             assert!(report["targets"][0]["samples"][0]["remote"].is_null());
@@ -57,7 +46,7 @@ fn dropped_syn_is_a_connect_timeout_naming_the_phase() {
     netns::isolated(|| async {
         let url = format!("http://{}:80/web/cloudapi", netns::BLACKHOLE);
         let started = std::time::Instant::now();
-        let (code, report) = probe(&[&url], &[("APIGW_CONNECT_TIMEOUT_MS", "400")]);
+        let (code, report) = probe_async(&[&url], &[("APIGW_CONNECT_TIMEOUT_MS", "400")]).await;
         assert_eq!(code, 1);
         assert_eq!(class(&report), "tcp.timeout", "{report}");
         let message = report["targets"][0]["error"]["message"].as_str().unwrap();
@@ -75,12 +64,136 @@ fn dropped_syn_is_a_connect_timeout_naming_the_phase() {
 fn missing_route_is_unreachable() {
     netns::isolated(|| async {
         let url = format!("http://{}/", netns::UNREACHABLE);
-        let (code, report) = probe(&[&url], &[]);
+        let (code, report) = probe_async(&[&url], &[]).await;
         assert_eq!(code, 1);
         assert_eq!(class(&report), "tcp.unreachable", "{report}");
         assert!(report["targets"][0]["error"]["hint"]
             .as_str()
             .unwrap()
             .contains("route"));
+    });
+}
+
+#[test]
+fn allowed_names_that_resolve_to_forbidden_addresses_are_refused_without_a_packet() {
+    netns::isolated(|| async {
+        let dns = dns(&[
+            ("meta.alicloudapi.com", "100.100.100.200"),
+            ("ll.alicloudapi.com", "169.254.169.254"),
+        ])
+        .await;
+        let server = dns.addr().to_string();
+        for host in ["meta.alicloudapi.com", "ll.alicloudapi.com"] {
+            let url = format!("http://{host}/latest/meta-data/");
+            let (code, report) = probe_async(&[&url], &[("APIGW_DNS_SERVERS", &server)]).await;
+            assert_eq!(code, 1);
+            assert_eq!(class(&report), "target.forbidden", "{report}");
+            assert!(report["targets"][0]["dns"]["addresses"][0].is_string());
+            assert!(report["targets"][0]["samples"][0]["remote"].is_null());
+        }
+        assert_eq!(netns::packets("forbidden"), 0);
+    });
+}
+
+#[test]
+fn event_and_trigger_targets_are_held_to_the_allow_list() {
+    netns::isolated(|| async {
+        let dns = dns(&[("meta.alicloudapi.com", "100.100.100.200")]).await;
+        let server = dns.addr().to_string();
+        let function = support::Server::start(&[("APIGW_DNS_SERVERS", &server)]);
+        // An allowed name that resolves to the metadata service.
+        let answer = support::invoke(
+            &function,
+            "ev-1",
+            r#"{"url":"http://meta.alicloudapi.com/"}"#,
+        )
+        .await;
+        assert_eq!(answer.status, 404);
+        assert_eq!(answer.header("x-fc-status"), Some("404"));
+        assert_eq!(class(&answer.json()), "target.forbidden");
+        // Hosts outside APIGW_ALLOW_HOSTS, from the event and from the HTTP trigger.
+        let blackhole = format!("http://{}/", netns::BLACKHOLE);
+        let event = serde_json::json!({"url": blackhole}).to_string();
+        let answer = support::invoke(&function, "ev-2", event).await;
+        assert_eq!(class(&answer.json()), "target.forbidden");
+        for url in [
+            blackhole.as_str(),
+            "http://100.100.100.200/",
+            "http://meta.alicloudapi.com/",
+        ] {
+            let probe =
+                url::Url::parse_with_params(&function.url("/probe"), [("url", url)]).unwrap();
+            let answer = support::get(probe.as_str(), &[]).await;
+            assert_eq!(answer.status, 403, "{url}");
+            assert_eq!(class(&answer.json()), "target.forbidden", "{url}");
+        }
+        assert_eq!(
+            netns::packets("forbidden"),
+            0,
+            "a packet went to a forbidden address"
+        );
+        assert_eq!(
+            netns::packets("blackhole"),
+            0,
+            "a refused target was dialled"
+        );
+    });
+}
+
+#[test]
+fn a_public_answer_for_a_vpc_domain_is_a_warning() {
+    netns::isolated(|| async {
+        let domain = standin::vpc_domain(standin::DEMO_GROUP, standin::DEMO_REGION);
+        // Routed into the namespace's veth pair: nothing leaves the namespace.
+        let dns = dns(&[(&domain, "47.100.1.1")]).await;
+        let server = dns.addr().to_string();
+        let url = format!("http://{domain}/web/cloudapi");
+        let (_, report) = probe_async(
+            &[&url],
+            &[
+                ("APIGW_DNS_SERVERS", &server),
+                ("APIGW_CONNECT_TIMEOUT_MS", "200"),
+            ],
+        )
+        .await;
+        let t = &report["targets"][0];
+        assert_eq!(t["dns"]["scope"], "public");
+        let warning = t["warnings"][0].as_str().unwrap_or("");
+        assert!(warning.contains("leave the VPC"), "{report}");
+    });
+}
+
+#[test]
+fn timeout_hint_names_cen_across_regions() {
+    netns::isolated(|| async {
+        let domain = standin::vpc_domain(standin::DEMO_GROUP, "cn-shanghai");
+        let dns = dns(&[(&domain, netns::BLACKHOLE)]).await;
+        let server = dns.addr().to_string();
+        let url = format!("http://{domain}/web/cloudapi");
+        let mut hints = Vec::new();
+        for region in ["cn-shanghai", "cn-zhangjiakou"] {
+            let (_, report) = probe_async(
+                &[&url],
+                &[
+                    ("APIGW_DNS_SERVERS", &server),
+                    ("APIGW_CONNECT_TIMEOUT_MS", "200"),
+                    ("FC_REGION", region),
+                ],
+            )
+            .await;
+            assert_eq!(class(&report), "tcp.timeout", "{report}");
+            hints.push(
+                report["targets"][0]["error"]["hint"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        assert!(hints[0].contains("inbound VPC"), "{}", hints[0]);
+        assert!(
+            hints[1].contains("CEN") && hints[1].contains("cn-zhangjiakou"),
+            "{}",
+            hints[1]
+        );
     });
 }
