@@ -3,7 +3,7 @@
 //! `APIGW_DNS_SERVERS` names other servers.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -19,11 +19,10 @@ pub struct Resolver {
     servers: Vec<String>,
 }
 
-/// The addresses of a host and how long it took to get them.
+/// The addresses of a host (the caller times the phase).
 #[derive(Clone, Debug)]
 pub struct Resolution {
     pub addresses: Vec<IpAddr>,
-    pub elapsed: Duration,
 }
 
 impl Resolver {
@@ -80,7 +79,6 @@ impl Resolver {
 
     /// Resolves `host` to its addresses. The caller bounds the time with its own deadline.
     pub async fn resolve(&self, host: &str, ctx: &HintContext) -> Result<Resolution, ProbeError> {
-        let start = Instant::now();
         // A trailing dot makes the name absolute: search domains from resolv.conf must not turn
         // the VPC domain into something else.
         let fqdn = if host.ends_with('.') {
@@ -98,10 +96,7 @@ impl Resolver {
                         ctx,
                     ));
                 }
-                Ok(Resolution {
-                    addresses,
-                    elapsed: start.elapsed(),
-                })
+                Ok(Resolution { addresses })
             }
             Err(e) => Err(classify(host, &self.servers, &e, ctx)),
         }
