@@ -37,6 +37,15 @@ pub struct Timed<IO> {
 }
 
 impl<IO> Timed<IO> {
+    /// Stamps a write that moved bytes; "request written" is the last one before the answer.
+    fn wrote(&self, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            let now = Instant::now();
+            self.mark(|m| m.last_write = Some(now));
+        }
+        poll
+    }
+
     fn mark(&self, f: impl FnOnce(&mut WireMarks)) {
         if let Ok(mut m) = self.marks.lock() {
             f(&mut m);
@@ -72,11 +81,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.io).poll_write(cx, buf);
-        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
-            let now = Instant::now();
-            self.mark(|m| m.last_write = Some(now));
-        }
-        poll
+        self.wrote(poll)
     }
 
     fn poll_write_vectored(
@@ -85,11 +90,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
-            let now = Instant::now();
-            self.mark(|m| m.last_write = Some(now));
-        }
-        poll
+        self.wrote(poll)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -221,17 +221,7 @@ impl Prober {
         ctx: &HintContext,
     ) -> (Sample, Option<DnsReport>) {
         let s = &self.settings;
-        let mut sample = Sample {
-            ok: false,
-            remote: None,
-            status: None,
-            bytes: 0,
-            phases_ms: Phases::default(),
-            gateway: None,
-            body: None,
-            string_to_sign: None,
-            error: None,
-        };
+        let mut sample = Sample::default();
 
         // Prepared first: work that must not count towards any network phase (the first
         // sample would otherwise pay for reading resolv.conf and loading the CA roots).
@@ -1013,17 +1003,7 @@ mod tests {
             Instant::now() + Duration::from_secs(1),
             Duration::from_secs(1),
         );
-        let sample = Sample {
-            ok: true,
-            remote: None,
-            status: None,
-            bytes: 0,
-            phases_ms: Phases::default(),
-            gateway: None,
-            body: None,
-            string_to_sign: None,
-            error: None,
-        };
+        let sample = Sample::default();
         std::thread::sleep(Duration::from_millis(2));
         let failed = clock.fail(sample, Phase::Connect, ProbeError::config("x"));
         let p = failed.phases_ms;

@@ -104,7 +104,7 @@ pub struct DnsReport {
 }
 
 /// One call.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Sample {
     pub ok: bool,
     /// The address dialled, `ip:port`.

@@ -22,9 +22,8 @@ use hyper::Request;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
-use super::http::{json, serve_conn, Reply};
+use super::http::{accept_loop, json, serve_conn, AbortOnDrop, Reply};
 
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 const MAX_DELAY_MS: u64 = 60_000;
@@ -32,40 +31,29 @@ const MAX_DELAY_MS: u64 = 60_000;
 /// A running backend; stops when dropped.
 pub struct Backend {
     addr: SocketAddr,
-    task: JoinHandle<()>,
+    _task: AbortOnDrop,
 }
 
 impl Backend {
     pub async fn start(listen: SocketAddr) -> io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let handler = Arc::new(handle);
-            loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    if wants_reset(&stream).await {
-                        reset_mid_body(stream).await;
-                    } else {
-                        serve_conn(stream, peer, handler).await;
-                    }
-                });
+        let handler = Arc::new(handle);
+        let task = accept_loop(listener, move |stream, peer| {
+            let handler = handler.clone();
+            async move {
+                if wants_reset(&stream).await {
+                    reset_mid_body(stream).await;
+                } else {
+                    serve_conn(stream, peer, handler).await;
+                }
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, _task: task })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

@@ -12,7 +12,8 @@ use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::task::JoinHandle;
+
+use super::http::{accept_loop, AbortOnDrop};
 
 /// TTL of every answer: short, as the probe never caches anyway.
 const TTL: u32 = 5;
@@ -68,7 +69,7 @@ pub struct DnsServer {
     addr: SocketAddr,
     zone: Zone,
     queries: Arc<AtomicU64>,
-    tasks: Vec<JoinHandle<()>>,
+    _tasks: [AbortOnDrop; 2],
 }
 
 impl DnsServer {
@@ -78,13 +79,17 @@ impl DnsServer {
         let addr = udp.local_addr()?;
         let tcp = TcpListener::bind(addr).await?;
         let queries = Arc::new(AtomicU64::new(0));
-        let udp_task = tokio::spawn(serve_udp(udp, zone.clone(), queries.clone()));
-        let tcp_task = tokio::spawn(serve_tcp(tcp, zone.clone(), queries.clone()));
+        let udp_task = AbortOnDrop(tokio::spawn(serve_udp(udp, zone.clone(), queries.clone())));
+        let tcp_zone = zone.clone();
+        let tcp_queries = queries.clone();
+        let tcp_task = accept_loop(tcp, move |stream, _| {
+            serve_tcp_conn(stream, tcp_zone.clone(), tcp_queries.clone())
+        });
         Ok(Self {
             addr,
             zone,
             queries,
-            tasks: vec![udp_task, tcp_task],
+            _tasks: [udp_task, tcp_task],
         })
     }
 
@@ -103,14 +108,6 @@ impl DnsServer {
     }
 }
 
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
 async fn serve_udp(socket: UdpSocket, zone: Zone, queries: Arc<AtomicU64>) {
     let mut buf = vec![0u8; 4096];
     loop {
@@ -121,15 +118,6 @@ async fn serve_udp(socket: UdpSocket, zone: Zone, queries: Arc<AtomicU64>) {
         if let Some(answer) = answer(&buf[..n], &zone) {
             let _ = socket.send_to(&answer, peer).await;
         }
-    }
-}
-
-async fn serve_tcp(listener: TcpListener, zone: Zone, queries: Arc<AtomicU64>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        tokio::spawn(serve_tcp_conn(stream, zone.clone(), queries.clone()));
     }
 }
 

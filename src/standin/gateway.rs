@@ -17,9 +17,8 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
-use super::http::{serve_conn, Reply};
+use super::http::{accept_loop, serve_conn, AbortOnDrop, Reply};
 
 /// Largest request body the stand-in forwards (the real limit depends on the instance).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -102,7 +101,7 @@ impl Default for GatewayConfig {
 /// A running gateway; stops when dropped.
 pub struct Gateway {
     addr: SocketAddr,
-    task: JoinHandle<()>,
+    _task: AbortOnDrop,
 }
 
 impl Gateway {
@@ -132,36 +131,25 @@ impl Gateway {
             let config = config.clone();
             async move { handle(&config, req, peer).await }
         });
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    continue;
-                };
-                let handler = handler.clone();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls {
-                        Some(acceptor) => {
-                            if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_conn(stream, peer, handler).await;
-                            }
+        let task = accept_loop(listener, move |stream, peer| {
+            let handler = handler.clone();
+            let tls = tls.clone();
+            async move {
+                match tls {
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            serve_conn(stream, peer, handler).await;
                         }
-                        None => serve_conn(stream, peer, handler).await,
                     }
-                });
+                    None => serve_conn(stream, peer, handler).await,
+                }
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, _task: task })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

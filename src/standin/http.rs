@@ -11,9 +11,35 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 
 /// A response with a complete body.
 pub type Reply = Response<Full<Bytes>>;
+
+/// A spawned task that stops when dropped: a stand-in server lives as long as its handle.
+pub struct AbortOnDrop(pub JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Accepts connections on `listener` until dropped, each handled by `conn` in a task of its own.
+pub fn accept_loop<F, Fut>(listener: TcpListener, conn: F) -> AbortOnDrop
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    AbortOnDrop(tokio::spawn(async move {
+        loop {
+            if let Ok((stream, peer)) = listener.accept().await {
+                tokio::spawn(conn(stream, peer));
+            }
+        }
+    }))
+}
 
 /// Serves one connection with `handler` (the peer's address is passed along).
 pub async fn serve_conn<IO, H, Fut>(io: IO, peer: SocketAddr, handler: Arc<H>)
