@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 use crate::call::{Exchange, Progress};
 use crate::config::Settings;
 use crate::connect;
+use crate::diagnose;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::policy;
@@ -382,7 +383,7 @@ impl Prober {
         if let Some((status, headers)) = &progress.head {
             sample.status = Some(*status);
             let gateway = gateway_info(headers);
-            if gateway.request_id.is_some() || gateway.error_code.is_some() {
+            if gateway != GatewayInfo::default() {
                 sample.gateway = Some(gateway);
             }
         }
@@ -398,13 +399,7 @@ impl Prober {
         if target.show_string_to_sign {
             sample.string_to_sign.clone_from(&string_to_sign);
         }
-        match judge(
-            target,
-            &progress,
-            &mut sample,
-            string_to_sign.as_deref(),
-            ctx,
-        ) {
+        match judge(target, &progress, &sample, string_to_sign.as_deref(), ctx) {
             Ok(()) => sample.ok = true,
             Err(e) => sample.error = Some(e),
         }
@@ -440,7 +435,7 @@ enum Lookup {
 fn judge(
     target: &Target,
     progress: &Progress,
-    sample: &mut Sample,
+    sample: &Sample,
     string_to_sign: Option<&str>,
     ctx: &HintContext,
 ) -> Result<(), ProbeError> {
@@ -451,18 +446,18 @@ fn judge(
             ctx,
         ));
     };
-    let code = sample.gateway.as_ref().and_then(|g| g.error_code.clone());
-    let from_gateway = sample.gateway.is_some();
     if target.expect.accepts(*status) {
         return Ok(());
     }
+    let gateway = sample.gateway.clone().unwrap_or_default();
+    let message = gateway.error_message.clone().unwrap_or_default();
+    // A legacy gateway sends only a message; the table maps some of them to codes.
+    let code = gateway
+        .error_code
+        .clone()
+        .or_else(|| diagnose::legacy_code(&message).map(str::to_owned));
     match code {
         Some(code) => {
-            let message = sample
-                .gateway
-                .as_ref()
-                .and_then(|g| g.error_message.clone())
-                .unwrap_or_default();
             let mut text = format!("API Gateway answered {status} {code}: {message}");
             // The one thing users of every other SDK do by hand: find where the gateway's
             // string to sign and ours part.
@@ -477,17 +472,25 @@ fn judge(
                     _ => {}
                 }
             }
-            Err(ProbeError::new(
-                ErrorClass::Gateway(code.clone()),
-                text,
-                ctx,
-            ))
+            Err(ProbeError {
+                hint: diagnose::gateway_hint(&code, &message),
+                class: ErrorClass::Gateway(code),
+                message: text,
+            })
         }
+        None if !message.is_empty() => Err(ProbeError {
+            class: ErrorClass::HttpStatus,
+            message: format!(
+                "HTTP {status} from API Gateway: {message}; expected {}",
+                target.expect.describe()
+            ),
+            hint: diagnose::gateway_hint("", &message),
+        }),
         None => Err(ProbeError::new(
             ErrorClass::HttpStatus,
             format!(
                 "HTTP {status} from the {} (no X-Ca-Error-Code); expected {}",
-                if from_gateway {
+                if gateway.request_id.is_some() {
                     "backend, passed through by API Gateway"
                 } else {
                     "server"
