@@ -955,6 +955,36 @@ mod tests {
     }
 
     #[test]
+    fn legacy_message_only_answers_map_to_gateway_classes() {
+        let t = target("http://g.alicloudapi.com/");
+        let ctx = HintContext::default();
+        let judge_headers = |status: u16, pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            let progress = Progress {
+                head: Some((status, h.clone())),
+                ..Progress::default()
+            };
+            let sample = Sample {
+                gateway: Some(gateway_info(&h)),
+                ..Sample::default()
+            };
+            judge(&t, &progress, &sample, Some("GET\n"), &ctx).unwrap_err()
+        };
+        let e = judge_headers(400, &[("x-ca-error-message", "Invalid Domain")]);
+        assert_eq!(e.class, ErrorClass::Gateway("I404DO".into()));
+        let e = judge_headers(400, &[("x-ca-error-message", "Timestamp Expired")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("from API Gateway"), "{e}");
+        assert!(e.hint.contains("clock"), "{e}");
+        let e = judge_headers(502, &[("x-ca-request-id", "r")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("backend"), "{e}");
+    }
+
+    #[test]
     fn gateway_codes_must_look_like_codes() {
         let mut h = HeaderMap::new();
         h.insert("x-ca-request-id", HeaderValue::from_static("r-1"));
