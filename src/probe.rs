@@ -335,40 +335,37 @@ impl Prober {
 
         // Request, over TLS or not.
         let mut exchange = Exchange::new(target.return_body);
-        let sent = if let Some(tls) = tls {
-            let stream = match clock
-                .limit(
-                    Phase::Tls,
-                    s.tls_timeout,
-                    ctx,
-                    connect::tls(stream, &target.host, tls, ctx),
-                )
-                .await
-            {
-                Ok(stream) => stream,
-                Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
-            };
-            clock.mark(Phase::Tls);
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
-        } else {
-            // No TLS: the phase is zero by construction, not a few microseconds of our code.
-            clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
+        let stream: Box<dyn connect::Io> = match tls {
+            Some(tls) => {
+                let tls_stream = match clock
+                    .limit(
+                        Phase::Tls,
+                        s.tls_timeout,
+                        ctx,
+                        connect::tls(stream, &target.host, tls, ctx),
+                    )
+                    .await
+                {
+                    Ok(stream) => stream,
+                    Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+                };
+                clock.mark(Phase::Tls);
+                Box::new(tls_stream)
+            }
+            None => {
+                // No TLS: the phase is zero by construction, not a few microseconds of our code.
+                clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
+                Box::new(stream)
+            }
         };
+        let sent = clock
+            .limit(
+                Phase::Ttfb,
+                Duration::MAX,
+                ctx,
+                exchange.send(stream, request, ctx),
+            )
+            .await;
         let body = match sent {
             Ok(()) => {
                 clock
