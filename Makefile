@@ -7,7 +7,15 @@ BIN := target/debug/apigw-vpc-probe
 # caller. Installed only when missing, and only as root (a non-root run says what it skips).
 TEST_PACKAGES := nftables iproute2 util-linux curl
 
-.PHONY: all build demo test lint fmt deps
+# Benchmarks (`make bench`, issue 6): the binary measured and how it is built. When `make build`
+# produces the shipped static musl binary, switch these two lines to it.
+BENCH_BUILD := $(CARGO) build --release
+BENCH_BIN := target/release/apigw-vpc-probe
+BENCH_PACKAGE := dist/apigw-vpc-probe.zip
+# Debian packages the benchmark's peers and load generator come from.
+BENCH_PACKAGES := curl wrk prometheus-blackbox-exporter python3
+
+.PHONY: all build demo test lint fmt deps bench bench-deps
 
 all: build
 
@@ -40,5 +48,23 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "note: missing Debian packages:$$missing (not root: network-namespace tests will skip)"; \
+	  fi; \
+	fi
+
+## bench: the function against the Python+curl function it replaces and blackbox_exporter
+## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
+bench: bench-deps
+	$(BENCH_BUILD)
+	python3 bench/run --bin $(BENCH_BIN) --bin-label "$(BENCH_BUILD)" --package $(BENCH_PACKAGE) --out BENCHMARKS.md
+
+bench-deps:
+	@missing=""; \
+	for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "error: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; \
 	  fi; \
 	fi
