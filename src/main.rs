@@ -5,6 +5,11 @@ use clap::{Parser, Subcommand};
 
 use apigw_vpc_probe::{cli, demo, runtime, standin};
 
+/// musl's allocator is slow under concurrency; the shipped (musl) binary uses mimalloc.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "apigw-vpc-probe", version, about)]
 struct Cli {
