@@ -335,40 +335,37 @@ impl Prober {
 
         // Request, over TLS or not.
         let mut exchange = Exchange::new(target.return_body);
-        let sent = if let Some(tls) = tls {
-            let stream = match clock
-                .limit(
-                    Phase::Tls,
-                    s.tls_timeout,
-                    ctx,
-                    connect::tls(stream, &target.host, tls, ctx),
-                )
-                .await
-            {
-                Ok(stream) => stream,
-                Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
-            };
-            clock.mark(Phase::Tls);
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
-        } else {
-            // No TLS: the phase is zero by construction, not a few microseconds of our code.
-            clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
+        let stream: Box<dyn connect::Io> = match tls {
+            Some(tls) => {
+                let tls_stream = match clock
+                    .limit(
+                        Phase::Tls,
+                        s.tls_timeout,
+                        ctx,
+                        connect::tls(stream, &target.host, tls, ctx),
+                    )
+                    .await
+                {
+                    Ok(stream) => stream,
+                    Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+                };
+                clock.mark(Phase::Tls);
+                Box::new(tls_stream)
+            }
+            None => {
+                // No TLS: the phase is zero by construction, not a few microseconds of our code.
+                clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
+                Box::new(stream)
+            }
         };
+        let sent = clock
+            .limit(
+                Phase::Ttfb,
+                Duration::MAX,
+                ctx,
+                exchange.send(stream, request, ctx),
+            )
+            .await;
         let body = match sent {
             Ok(()) => {
                 clock
@@ -952,6 +949,36 @@ mod tests {
         assert_eq!(r.headers()["authorization"], "APPCODE c0de");
         assert!(r.headers()["authorization"].is_sensitive());
         assert!(sts.is_none());
+    }
+
+    #[test]
+    fn legacy_message_only_answers_map_to_gateway_classes() {
+        let t = target("http://g.alicloudapi.com/");
+        let ctx = HintContext::default();
+        let judge_headers = |status: u16, pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            let progress = Progress {
+                head: Some((status, h.clone())),
+                ..Progress::default()
+            };
+            let sample = Sample {
+                gateway: Some(gateway_info(&h)),
+                ..Sample::default()
+            };
+            judge(&t, &progress, &sample, Some("GET\n"), &ctx).unwrap_err()
+        };
+        let e = judge_headers(400, &[("x-ca-error-message", "Invalid Domain")]);
+        assert_eq!(e.class, ErrorClass::Gateway("I404DO".into()));
+        let e = judge_headers(400, &[("x-ca-error-message", "Timestamp Expired")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("from API Gateway"), "{e}");
+        assert!(e.hint.contains("clock"), "{e}");
+        let e = judge_headers(502, &[("x-ca-request-id", "r")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("backend"), "{e}");
     }
 
     #[test]
