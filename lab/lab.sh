@@ -60,6 +60,11 @@ VPC_API_DNS=10.255.0.1 DNS_API=10.255.0.2     # /30
 VPC_FC_DNS=10.255.0.5  DNS_FC=10.255.0.6      # /30
 OTHER_VPC_CIDR=10.99.0.0/16 # some other VPC (failure mode 4 authorizes it instead)
 CEN_RATE=10mbit             # the CEN bandwidth package
+# The app registered on the gateway stand-in and authorized for GET /web/signed (stand-in
+# credentials, not real ones).
+APP_KEY=204156723
+APP_SECRET=lab-app-secret-6c1e0f
+WRONG_SECRET=lab-app-secret-000000
 
 # The function's settings, as in its environment variables (no DNS override: /etc/resolv.conf).
 TARGETS_JSON="[{\"name\":\"cloudapi\",\"group\":\"$GROUP\",\"region\":\"$REGION_API\",\"path\":\"/web/cloudapi\",\"samples\":3}]"
@@ -355,7 +360,8 @@ EOF
   start gateway apigw "$BIN" standin gateway --listen "$GW_IN_IP:80" --group "$GROUP" \
     --region "$REGION_API" --backend-timeout-ms 3000 \
     --api "GET:/web/cloudapi:RELEASE,TEST=http://$ECS_IP:8080/web/cloudapi" \
-    --api "GET:/web/preview:TEST=http://$ECS_IP:8080/web/cloudapi"
+    --api "GET:/web/preview:TEST=http://$ECS_IP:8080/web/cloudapi" \
+    --app "$APP_KEY=$APP_SECRET" --signed-api "GET:/web/signed:RELEASE=http://$ECS_IP:8080/web/cloudapi"
   start backend ecs "$BIN" standin backend --listen "$ECS_IP:8080"
   # They print {"standin": ..., "listen": ...} once bound. (A TCP check from inside ecs would
   # be rejected by its own security group.)
@@ -481,7 +487,6 @@ cmd_run() {
 # ---------------------------------------------------------------------------------------------
 PASSED=0
 FAILED=0
-PENDING=0
 FAILURES=()
 
 # check OUT DESCRIPTION JQ-FILTER [jq args...]: one assertion on the report.
@@ -568,12 +573,14 @@ run_case() {
 CASE_NOTES=()
 CASE_OUTS=()
 
-# one_failure ROLE REGION NAME EVENT CLASS HINT: an invocation expected to fail with CLASS/HINT.
+# one_failure ROLE REGION NAME EVENT CLASS HINT [VAR=VALUE...]: an invocation (with these extra
+# environment variables) expected to fail with CLASS and HINT.
 one_failure() {
   local role=$1 region=$2 name=$3 event=$4 class=$5 hint=$6
+  shift 6
   local out="$WORK/$name.json"
   CASE_OUTS+=("$out")
-  invoke "$role" "$region" "$out" "$event"
+  invoke "$role" "$region" "$out" "$event" "$@"
   expect_failure "$out" "$class" "$hint"
   CASE_NOTES+=("$role: $(jq -r '.targets[0].error | "\(.class): \(.message)"' "$out" 2>/dev/null)")
 }
@@ -691,6 +698,22 @@ case_stage() {
   CASE_NOTES+=("fc-sh: $url with stage TEST: ok")
 }
 
+# --- 9: a wrong AppSecret: the gateway's signature check fails
+case_wrong_secret() {
+  local url="http://$DOMAIN/web/signed"
+  one_failure fc-sh "$REGION_API" secret-sh "{\"url\":\"$url\"}" gateway.A403IS "set APIGW_APP_SECRET to the app's AppSecret" \
+    APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$WRONG_SECRET"
+  one_failure fc-zjk "$REGION_FC" secret-zjk "{\"url\":\"$url\"}" gateway.A403IS "set APIGW_APP_SECRET to the app's AppSecret" \
+    APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$WRONG_SECRET"
+  check "$WORK/secret-sh.json" "the message says the strings to sign are identical (so the secret is wrong)" '.targets[0].error.message | contains("the strings to sign are identical")'
+  check "$WORK/secret-sh.json" "the wrong secret appears nowhere in the report" '(tostring | contains($s)) | not' --arg s "$WRONG_SECRET"
+  local out="$WORK/secret-right-sh.json"
+  CASE_OUTS+=("$out")
+  invoke fc-sh "$REGION_API" "$out" "{\"url\":\"$url\"}" APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$APP_SECRET"
+  check "$out" "with the right AppSecret the signed API answers 200" '.ok == true and .targets[0].samples[0].status == 200'
+  CASE_NOTES+=("fc-sh: $url with the right AppSecret: ok")
+}
+
 cmd_test() {
   preflight lab-test
   start_run
@@ -708,12 +731,11 @@ cmd_test() {
   run_case 6 "customDNS without 100.100.2.136/138 -> dns.timeout" custom_dns vpc_dns case_custom_dns
   run_case 7 "backend security group without the egress range -> gateway.D504CO" sg_without_egress sg_with_egress case_sg
   run_case 8 "API not published to the stage -> gateway.I404NF" nothing nothing case_stage
-  PENDING=$((PENDING + 1))
-  say "PEND  9    wrong AppSecret -> gateway.A403IS: pending, the stand-in gateway does not check app signatures yet (issue 3)"
+  run_case 9 "wrong AppSecret -> gateway.A403IS" nothing nothing case_wrong_secret
   # After the matrix the lab is healthy again: every change was reverted.
   run_case 10 "healthy again after every change was reverted" nothing nothing case_healthy
   say ""
-  say "lab matrix: $PASSED passed, $FAILED failed, $PENDING pending in $(($(date +%s) - t0)) s"
+  say "lab matrix: $PASSED passed, $FAILED failed in $(($(date +%s) - t0)) s"
   if [ "$FAILED" != 0 ]; then
     printf '  failed: %s\n' "${FAILURES[@]}"
     exit 1
