@@ -4,8 +4,9 @@ CARGO ?= cargo
 BIN := target/debug/apigw-vpc-probe
 
 # Debian packages the tests use: nft and ip build the isolated network namespaces, curl plays a
-# caller. Installed only when missing, and only as root (a non-root run says what it skips).
-TEST_PACKAGES := nftables iproute2 util-linux curl
+# caller; the network lab adds dnsmasq (the VPC's DNS) and jq (its assertions). Installed only
+# when missing, and only as root (a non-root run says what it skips).
+TEST_PACKAGES := nftables iproute2 util-linux curl dnsmasq-base jq
 
 # Benchmarks (`make bench`, issue 6): the binary measured and how it is built. When `make build`
 # produces the shipped static musl binary, switch these two lines to it.
@@ -15,7 +16,7 @@ BENCH_PACKAGE := dist/apigw-vpc-probe.zip
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_PACKAGES := curl wrk prometheus-blackbox-exporter python3
 
-.PHONY: all build demo test lint fmt deps bench bench-deps
+.PHONY: all build demo test lint fmt deps lab lab-test bench bench-deps
 
 all: build
 
@@ -27,10 +28,21 @@ build:
 demo:
 	$(CARGO) run --quiet -- demo
 
-## test: every test (unit, integration against the real binary, network-namespace tests).
+## test: every test (unit, integration against the real binary, network-namespace tests, the
+## network lab's failure matrix).
 test: deps
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
+	@$(MAKE) --no-print-directory lab-test
+
+## lab: build both scenarios in network namespaces (needs root), invoke the function in each the
+## way FC does, print the reports, tear everything down. See README, "Network lab".
+lab: deps
+	@CARGO="$(CARGO)" lab/lab.sh run
+
+## lab-test: the network lab's failure matrix (needs root; skips, saying why, otherwise).
+lab-test: deps
+	@CARGO="$(CARGO)" lab/lab.sh test
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -106,10 +106,12 @@ impl Prober {
         let budget = self.budget(inv.function_timeout);
         let deadline = started + budget;
         let planned = event::plan(inv.selection, &self.settings, inv.origin)?;
+        // Hints compare the function's region with the domain's: never APIGW_REGION, which
+        // names the group's region.
         let region = inv
             .function_region
             .clone()
-            .or_else(|| self.settings.region.clone());
+            .or_else(|| self.settings.function_region.clone());
 
         let probes = planned.into_iter().map(|planned| {
             let region = region.clone();

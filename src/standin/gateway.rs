@@ -106,6 +106,9 @@ pub struct GatewayConfig {
     pub apps: Vec<App>,
     /// How long the backend may take to answer. Default 10 s.
     pub backend_timeout: Duration,
+    /// How long connecting to the backend may take; past it the answer is `D504CO`, as when a
+    /// security group drops the SYN. Default 3 s.
+    pub backend_connect_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -114,6 +117,7 @@ impl Default for GatewayConfig {
             groups: Vec::new(),
             apps: Vec::new(),
             backend_timeout: Duration::from_secs(10),
+            backend_connect_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -391,9 +395,13 @@ async fn call_backend(
     }
 
     let exchange = async {
-        let stream = TcpStream::connect(api.backend)
-            .await
-            .map_err(|e| connect_failed(e.to_string()))?;
+        let stream = tokio::time::timeout(
+            config.backend_connect_timeout,
+            TcpStream::connect(api.backend),
+        )
+        .await
+        .map_err(|_| connect_failed("connection timed out".into()))?
+        .map_err(|e| connect_failed(e.to_string()))?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| connect_failed(e.to_string()))?;

@@ -240,6 +240,9 @@ pub enum StandinCommand {
         /// How long the backend may take, in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         backend_timeout_ms: u64,
+        /// How long connecting to the backend may take (then D504CO), in milliseconds.
+        #[arg(long, default_value_t = 3_000)]
+        backend_connect_timeout_ms: u64,
     },
     /// The backend.
     Backend {
@@ -310,6 +313,7 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
             signed_api,
             app,
             backend_timeout_ms,
+            backend_connect_timeout_ms,
         } => {
             let domains = if domain.is_empty() {
                 vec![vpc_domain(&group, &region)]
@@ -349,6 +353,7 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
                 }],
                 apps,
                 backend_timeout: Duration::from_millis(backend_timeout_ms),
+                backend_connect_timeout: Duration::from_millis(backend_connect_timeout_ms),
             };
             let gw = Gateway::start(listen, config)
                 .await
