@@ -9,9 +9,8 @@ use std::process::Command;
 const TOOLS: &[&str] = &["python3", "curl", "wrk", "prometheus-blackbox-exporter"];
 
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(tool).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
 
 #[test]
