@@ -8,15 +8,24 @@ BIN := target/debug/apigw-vpc-probe
 # when missing, and only as root (a non-root run says what it skips).
 TEST_PACKAGES := nftables iproute2 util-linux curl dnsmasq-base jq
 
-# Benchmarks (`make bench`, issue 6): the binary measured and how it is built. When `make build`
-# produces the shipped static musl binary, switch these two lines to it.
-BENCH_BUILD := $(CARGO) build --release
-BENCH_BIN := target/release/apigw-vpc-probe
+# Benchmarks (`make bench`, issue 6): which binary is measured. `release` is `cargo build
+# --release` (glibc); once issue 5's `make build` (the static musl binary FC runs) is on main, set
+# BENCH_VIA := build here (or `make bench BENCH_VIA=build`).
+BENCH_VIA := release
+ifeq ($(BENCH_VIA),build)
+BENCH_BIN := target/x86_64-unknown-linux-musl/release/apigw-vpc-probe
+BENCH_LABEL := make build: static x86_64-unknown-linux-musl, what FC runs
 BENCH_PACKAGE := dist/apigw-vpc-probe.zip
+else
+BENCH_BIN := target/release/apigw-vpc-probe
+BENCH_LABEL := cargo build --release: glibc, not the shipped musl binary
+# No package of this binary: the runner zips it itself to report a package size.
+BENCH_PACKAGE :=
+endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_PACKAGES := curl wrk prometheus-blackbox-exporter python3
 
-.PHONY: all build demo test lint fmt deps lab lab-test bench bench-deps
+.PHONY: all build demo test lint fmt deps lab lab-test bench bench-deps bench-release bench-build
 
 all: build
 
@@ -65,9 +74,13 @@ deps:
 
 ## bench: the function against the Python+curl function it replaces and blackbox_exporter
 ## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
-bench: bench-deps
-	$(BENCH_BUILD)
-	python3 bench/run --bin $(BENCH_BIN) --bin-label "$(BENCH_BUILD)" --package $(BENCH_PACKAGE) --out BENCHMARKS.md
+bench: bench-deps bench-$(BENCH_VIA)
+	python3 bench/run --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" --out BENCHMARKS.md
+
+bench-release:
+	$(CARGO) build --release
+
+bench-build: build package
 
 bench-deps:
 	@missing=""; \
