@@ -133,6 +133,18 @@ impl Prober {
         });
         let targets = futures_util::future::join_all(probes).await;
 
+        let duration_ms = report::ms(started.elapsed());
+        // Logged after the clock stopped: writing the lines is not part of what is measured.
+        for t in &targets {
+            tracing::info!(
+                target_name = %t.name,
+                ok = t.ok,
+                class = t.error.as_ref().map(|e| e.class.name()).as_deref().unwrap_or(""),
+                samples = t.samples.len(),
+                p50_ms = t.latency_ms.map_or(0.0, |l| l.p50),
+                "target probed"
+            );
+        }
         let mut function = inv.function;
         if let Some(f) = &mut function {
             f.budget_ms = report::ms(budget);
@@ -143,7 +155,7 @@ impl Prober {
             trigger: inv.trigger,
             request_id: inv.request_id,
             started_at: report::rfc3339(started_at),
-            duration_ms: report::ms(started.elapsed()),
+            duration_ms,
             function,
             timer: inv.timer,
             targets,
@@ -205,14 +217,6 @@ impl Prober {
         report.latency_ms = Latency::of(&answered);
         report.error = report.samples.iter().find_map(|s| s.error.clone());
         report.ok = report.error.is_none() && report.samples.len() == target.samples as usize;
-        tracing::info!(
-            target_name = %report.name,
-            ok = report.ok,
-            class = report.error.as_ref().map(|e| e.class.name()).as_deref().unwrap_or(""),
-            samples = report.samples.len(),
-            p50_ms = report.latency_ms.map_or(0.0, |l| l.p50),
-            "target probed"
-        );
         report
     }
 
