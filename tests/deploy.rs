@@ -722,7 +722,9 @@ fn the_yaml_agrees_with_the_package_and_the_binary() {
         assert_eq!(code_dir, "dist/code");
         let crc = &props["customRuntimeConfig"];
         assert_eq!(crc["command"], json!(["/code/bootstrap"]), "{file}");
-        assert!(PACKAGE_FILES.contains(&"bootstrap"));
+        // …which `make package` puts at the root of the code directory (FC's /code).
+        let makefile = std::fs::read_to_string(root().join("Makefile")).expect("Makefile");
+        assert!(makefile.contains("install -m 0755 bootstrap $(CODE_DIR)/bootstrap"));
         assert!(crc.get("args").is_none_or(|a| a == &json!([])), "{file}");
         // Port: what FC passes in FC_CUSTOM_LISTEN_PORT, and the binary's own default.
         let (default_addr, _) = apigw_vpc_probe::runtime::server::listen_addr(|_| None);
