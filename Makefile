@@ -5,8 +5,9 @@ CARGO ?= cargo
 BIN := target/debug/apigw-vpc-probe
 
 # Debian packages the tests use: nft and ip build the isolated network namespaces, curl plays a
-# caller. Installed only when missing, and only as root (a non-root run says what it skips).
-TEST_PACKAGES := nftables iproute2 util-linux curl
+# caller; the network lab adds dnsmasq (the VPC's DNS) and jq (its assertions). Installed only
+# when missing, and only as root (a non-root run says what it skips).
+TEST_PACKAGES := nftables iproute2 util-linux curl dnsmasq-base jq
 
 # The function's binary: static, x86_64 musl, so it runs on any FC custom runtime (debian10 has
 # glibc 2.28, older than this machine's). ring compiles C, with musl-gcc for this target.
@@ -36,7 +37,7 @@ S_TEMPLATE = $(S_TEMPLATE_$(SCENARIO))
 DEPLOY_VARS := REGION VPC_ID VSWITCH_IDS SECURITY_GROUP_ID ROLE_ARN APIGW_GROUP_ID APIGW_PATH
 DEPLOY_VARS_cross-region := APIGW_REGION
 
-.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test
 
 all: build
 
@@ -103,11 +104,22 @@ deploy: package
 demo:
 	$(CARGO) run --quiet -- demo
 
-## test: every test (unit, integration against the real binary, network-namespace tests, and
-## the package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`).
+## test: every test (unit, integration against the real binary, network-namespace tests, the
+## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the
+## network lab's failure matrix).
 test: deps package s-cli
 	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) $(CARGO) test --all-targets
 	$(CARGO) test --doc
+	@$(MAKE) --no-print-directory lab-test
+
+## lab: build both scenarios in network namespaces (needs root), invoke the function in each the
+## way FC does, print the reports, tear everything down. See README, "Network lab".
+lab: deps
+	@CARGO="$(CARGO)" lab/lab.sh run
+
+## lab-test: the network lab's failure matrix (needs root; skips, saying why, otherwise).
+lab-test: deps
+	@CARGO="$(CARGO)" lab/lab.sh test
 
 lint:
 	$(CARGO) fmt --all -- --check

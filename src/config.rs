@@ -28,8 +28,11 @@ pub struct Settings {
     /// `APIGW_CA_FILE`: a PEM file of extra CA certificates for https targets. Default: none
     /// (the Mozilla roots built into the binary).
     pub ca_file: Option<PathBuf>,
-    /// `APIGW_REGION`, else `FC_REGION`: region for group targets and hints. Default: none.
+    /// `APIGW_REGION`, else `FC_REGION`: region for group targets. Default: none.
     pub region: Option<String>,
+    /// `FC_REGION`: the function's own region, which hints compare with the domain's region
+    /// (a different one means the path crosses regions over CEN). Default: none.
+    pub function_region: Option<String>,
     /// `APIGW_TIMEOUT_MS`: time limit for one sample, all phases. Default 5000.
     pub sample_timeout: Duration,
     /// `APIGW_DNS_TIMEOUT_MS`: limit for resolving. Default 2000.
@@ -113,7 +116,8 @@ impl Settings {
         let max_targets = count("APIGW_MAX_TARGETS", 10) as usize;
         let max_event_bytes = count("APIGW_MAX_EVENT_BYTES", 128 * 1024) as usize;
 
-        let region = get("APIGW_REGION").or_else(|| get("FC_REGION"));
+        let function_region = get("FC_REGION");
+        let region = get("APIGW_REGION").or_else(|| function_region.clone());
         let allow_hosts = get("APIGW_ALLOW_HOSTS")
             .map(|v| AllowList::parse(&v))
             .unwrap_or_default();
@@ -168,6 +172,7 @@ impl Settings {
             dns_servers,
             ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
             region,
+            function_region,
             sample_timeout,
             dns_timeout,
             connect_timeout,

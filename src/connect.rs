@@ -15,6 +15,11 @@ use tokio_rustls::TlsConnector;
 
 use crate::error::{ErrorClass, HintContext, ProbeError};
 
+/// A connection the exchange can run on: plain TCP or TLS over it.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
 /// Opens a TCP connection. The caller bounds the time and maps its own timeout.
 pub async fn tcp(addr: SocketAddr, ctx: &HintContext) -> Result<TcpStream, ProbeError> {
     let stream = TcpStream::connect(addr)

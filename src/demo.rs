@@ -51,17 +51,25 @@ async fn demo() -> Result<(), String> {
     );
     println!("   {disabled}: a group whose VPC second-level domain is not enabled");
 
+    println!(
+        "   app {} authorized for /web/signed (signature or AppCode)",
+        standin::DEMO_APP_KEY
+    );
+
     let targets = json!([
         {"name": "cloudapi", "url": stand_in.url("/web/cloudapi"), "stage": "RELEASE"},
+        {"name": "signed", "url": stand_in.url("/web/signed"), "auth": "app"},
         {"name": "vpc-domain-disabled", "url": format!("http://{disabled}:{port}/web/cloudapi")},
-    ]);
+    ])
+    .to_string();
     let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
-    let mut function = start_function(listen, stand_in.dns_addr(), &targets.to_string())?;
+    let dns = stand_in.dns_addr();
+    let mut function = start_function(listen, dns, &targets, standin::DEMO_APP_SECRET)?;
     let base = format!("http://{listen}");
     wait_ready(listen).await?;
 
     let client = reqwest::Client::new();
-    let fc = |path: &str, id: &str| {
+    let fc = |base: &str, path: &str, id: &str| {
         client
             .post(format!("{base}{path}"))
             .header("x-fc-request-id", id)
@@ -73,8 +81,11 @@ async fn demo() -> Result<(), String> {
             .header("content-type", "application/octet-stream")
     };
 
-    section("1. console \"Test\" event: POST /invoke {}  (all configured targets; one fails)");
-    let resp = fc("/invoke", "demo-console-1").body("{}").send().await;
+    section("1. console \"Test\" event: POST /invoke {}  (all configured targets, one signed; one fails)");
+    let resp = fc(&base, "/invoke", "demo-console-1")
+        .body("{}")
+        .send()
+        .await;
     let console = show(resp).await?;
 
     section(&format!(
@@ -100,21 +111,34 @@ async fn demo() -> Result<(), String> {
     let timer_event = json!({
         "triggerTime": crate::report::rfc3339(std::time::SystemTime::now()),
         "triggerName": "probe-every-minute",
-        "payload": "{\"target\": \"cloudapi\"}",
+        "payload": "{\"target\": \"signed\"}",
     });
-    let resp = fc("/invoke", "demo-timer-3")
+    let resp = fc(&base, "/invoke", "demo-timer-3")
         .body(timer_event.to_string())
         .send()
         .await;
     let timer = show(resp).await?;
 
     let _ = function.kill().await;
+
+    section("4. the same function deployed with a wrong APIGW_APP_SECRET: POST /invoke {\"target\": \"signed\"}");
+    let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
+    let mut wrong = start_function(listen, dns, &targets, "not-the-app-secret")?;
+    let wrong_base = format!("http://{listen}");
+    wait_ready(listen).await?;
+    let resp = fc(&wrong_base, "/invoke", "demo-wrong-secret-4")
+        .body(r#"{"target": "signed"}"#)
+        .send()
+        .await;
+    let wrong_secret = show(resp).await?;
+    let _ = wrong.kill().await;
     drop(stand_in);
 
     let expected = [
         ("console event", console, 404, false),
         ("HTTP trigger", http, 200, true),
         ("timer event", timer, 200, true),
+        ("wrong secret", wrong_secret, 404, false),
     ];
     let mut problems = Vec::new();
     for (what, (status, ok), want_status, want_ok) in expected {
@@ -124,7 +148,7 @@ async fn demo() -> Result<(), String> {
     }
     println!();
     if problems.is_empty() {
-        println!("== done: the console event failed as it should (a group without a VPC domain), the HTTP trigger and the timer probe succeeded.");
+        println!("== done: the console event failed as it should (a group without a VPC domain), the HTTP trigger and the signed timer probe succeeded, and the wrong AppSecret was diagnosed.");
         Ok(())
     } else {
         Err(problems.join("; "))
@@ -194,7 +218,13 @@ async fn show(
     Ok((status, report["ok"].as_bool()))
 }
 
-fn start_function(listen: SocketAddr, dns: SocketAddr, targets: &str) -> Result<Child, String> {
+/// Starts this binary's `serve` as FC's bootstrap would, with the function's environment.
+fn start_function(
+    listen: SocketAddr,
+    dns: SocketAddr,
+    targets: &str,
+    app_secret: &str,
+) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut child = Command::new(exe)
         .arg("serve")
@@ -203,6 +233,8 @@ fn start_function(listen: SocketAddr, dns: SocketAddr, targets: &str) -> Result<
         .env("FC_FUNCTION_NAME", "apigw-vpc-probe")
         .env("APIGW_DNS_SERVERS", dns.to_string())
         .env("APIGW_TARGETS", targets)
+        .env("APIGW_APP_KEY", standin::DEMO_APP_KEY)
+        .env("APIGW_APP_SECRET", app_secret)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -272,26 +272,8 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
         BudgetExceeded => "The function's time budget ran out: raise the function's timeout, \
             lower the samples or timeout_ms of the targets, or probe fewer targets per call."
             .into(),
-        Gateway(code) => gateway_hint(code),
+        Gateway(code) => crate::diagnose::gateway_hint(code, ""),
     }
-}
-
-/// Hints for API Gateway's own error codes (`X-Ca-Error-Code`).
-fn gateway_hint(code: &str) -> String {
-    let text = match code {
-        "I404DO" => {
-            "The Host is not a domain of the group: call the group's VPC second-level domain."
-        }
-        "I404NF" => {
-            "No API matches: check path, method and the group's BasePath, and that the API \
-            is published to the stage sent in X-Ca-Stage (RELEASE by default)."
-        }
-        _ => {
-            "API Gateway rejected the call itself: look the code up in API Gateway's error code \
-            table and check the API's settings."
-        }
-    };
-    text.into()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod demo;
+pub mod diagnose;
 pub mod error;
 pub mod event;
 pub mod log;

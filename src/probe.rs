@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 use crate::call::{Exchange, Progress};
 use crate::config::Settings;
 use crate::connect;
+use crate::diagnose;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::policy;
@@ -105,10 +106,12 @@ impl Prober {
         let budget = self.budget(inv.function_timeout);
         let deadline = started + budget;
         let planned = event::plan(inv.selection, &self.settings, inv.origin)?;
+        // Hints compare the function's region with the domain's: never APIGW_REGION, which
+        // names the group's region.
         let region = inv
             .function_region
             .clone()
-            .or_else(|| self.settings.region.clone());
+            .or_else(|| self.settings.function_region.clone());
 
         let probes = planned.into_iter().map(|planned| {
             let region = region.clone();
@@ -334,40 +337,37 @@ impl Prober {
 
         // Request, over TLS or not.
         let mut exchange = Exchange::new(target.return_body);
-        let sent = if let Some(tls) = tls {
-            let stream = match clock
-                .limit(
-                    Phase::Tls,
-                    s.tls_timeout,
-                    ctx,
-                    connect::tls(stream, &target.host, tls, ctx),
-                )
-                .await
-            {
-                Ok(stream) => stream,
-                Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
-            };
-            clock.mark(Phase::Tls);
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
-        } else {
-            // No TLS: the phase is zero by construction, not a few microseconds of our code.
-            clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
-            clock
-                .limit(
-                    Phase::Ttfb,
-                    Duration::MAX,
-                    ctx,
-                    exchange.send(stream, request, ctx),
-                )
-                .await
+        let stream: Box<dyn connect::Io> = match tls {
+            Some(tls) => {
+                let tls_stream = match clock
+                    .limit(
+                        Phase::Tls,
+                        s.tls_timeout,
+                        ctx,
+                        connect::tls(stream, &target.host, tls, ctx),
+                    )
+                    .await
+                {
+                    Ok(stream) => stream,
+                    Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+                };
+                clock.mark(Phase::Tls);
+                Box::new(tls_stream)
+            }
+            None => {
+                // No TLS: the phase is zero by construction, not a few microseconds of our code.
+                clock.ends[Phase::Tls as usize] = clock.ends[Phase::Connect as usize];
+                Box::new(stream)
+            }
         };
+        let sent = clock
+            .limit(
+                Phase::Ttfb,
+                Duration::MAX,
+                ctx,
+                exchange.send(stream, request, ctx),
+            )
+            .await;
         let body = match sent {
             Ok(()) => {
                 clock
@@ -382,7 +382,7 @@ impl Prober {
         if let Some((status, headers)) = &progress.head {
             sample.status = Some(*status);
             let gateway = gateway_info(headers);
-            if gateway.request_id.is_some() || gateway.error_code.is_some() {
+            if gateway != GatewayInfo::default() {
                 sample.gateway = Some(gateway);
             }
         }
@@ -398,13 +398,7 @@ impl Prober {
         if target.show_string_to_sign {
             sample.string_to_sign.clone_from(&string_to_sign);
         }
-        match judge(
-            target,
-            &progress,
-            &mut sample,
-            string_to_sign.as_deref(),
-            ctx,
-        ) {
+        match judge(target, &progress, &sample, string_to_sign.as_deref(), ctx) {
             Ok(()) => sample.ok = true,
             Err(e) => sample.error = Some(e),
         }
@@ -440,7 +434,7 @@ enum Lookup {
 fn judge(
     target: &Target,
     progress: &Progress,
-    sample: &mut Sample,
+    sample: &Sample,
     string_to_sign: Option<&str>,
     ctx: &HintContext,
 ) -> Result<(), ProbeError> {
@@ -451,18 +445,18 @@ fn judge(
             ctx,
         ));
     };
-    let code = sample.gateway.as_ref().and_then(|g| g.error_code.clone());
-    let from_gateway = sample.gateway.is_some();
     if target.expect.accepts(*status) {
         return Ok(());
     }
+    let gateway = sample.gateway.clone().unwrap_or_default();
+    let message = gateway.error_message.clone().unwrap_or_default();
+    // A legacy gateway sends only a message; the table maps some of them to codes.
+    let code = gateway
+        .error_code
+        .clone()
+        .or_else(|| diagnose::legacy_code(&message).map(str::to_owned));
     match code {
         Some(code) => {
-            let message = sample
-                .gateway
-                .as_ref()
-                .and_then(|g| g.error_message.clone())
-                .unwrap_or_default();
             let mut text = format!("API Gateway answered {status} {code}: {message}");
             // The one thing users of every other SDK do by hand: find where the gateway's
             // string to sign and ours part.
@@ -477,17 +471,25 @@ fn judge(
                     _ => {}
                 }
             }
-            Err(ProbeError::new(
-                ErrorClass::Gateway(code.clone()),
-                text,
-                ctx,
-            ))
+            Err(ProbeError {
+                hint: diagnose::gateway_hint(&code, &message),
+                class: ErrorClass::Gateway(code),
+                message: text,
+            })
         }
+        None if !message.is_empty() => Err(ProbeError {
+            class: ErrorClass::HttpStatus,
+            message: format!(
+                "HTTP {status} from API Gateway: {message}; expected {}",
+                target.expect.describe()
+            ),
+            hint: diagnose::gateway_hint("", &message),
+        }),
         None => Err(ProbeError::new(
             ErrorClass::HttpStatus,
             format!(
                 "HTTP {status} from the {} (no X-Ca-Error-Code); expected {}",
-                if from_gateway {
+                if gateway.request_id.is_some() {
                     "backend, passed through by API Gateway"
                 } else {
                     "server"
@@ -949,6 +951,36 @@ mod tests {
         assert_eq!(r.headers()["authorization"], "APPCODE c0de");
         assert!(r.headers()["authorization"].is_sensitive());
         assert!(sts.is_none());
+    }
+
+    #[test]
+    fn legacy_message_only_answers_map_to_gateway_classes() {
+        let t = target("http://g.alicloudapi.com/");
+        let ctx = HintContext::default();
+        let judge_headers = |status: u16, pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            let progress = Progress {
+                head: Some((status, h.clone())),
+                ..Progress::default()
+            };
+            let sample = Sample {
+                gateway: Some(gateway_info(&h)),
+                ..Sample::default()
+            };
+            judge(&t, &progress, &sample, Some("GET\n"), &ctx).unwrap_err()
+        };
+        let e = judge_headers(400, &[("x-ca-error-message", "Invalid Domain")]);
+        assert_eq!(e.class, ErrorClass::Gateway("I404DO".into()));
+        let e = judge_headers(400, &[("x-ca-error-message", "Timestamp Expired")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("from API Gateway"), "{e}");
+        assert!(e.hint.contains("clock"), "{e}");
+        let e = judge_headers(502, &[("x-ca-request-id", "r")]);
+        assert_eq!(e.class, ErrorClass::HttpStatus);
+        assert!(e.message.contains("backend"), "{e}");
     }
 
     #[test]

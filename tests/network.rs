@@ -178,6 +178,8 @@ fn timeout_hint_names_cen_across_regions() {
                     ("APIGW_DNS_SERVERS", &server),
                     ("APIGW_CONNECT_TIMEOUT_MS", "200"),
                     ("FC_REGION", region),
+                    // The group's region: must not hide that the function is elsewhere.
+                    ("APIGW_REGION", "cn-shanghai"),
                 ],
             )
             .await;
@@ -194,6 +196,41 @@ fn timeout_hint_names_cen_across_regions() {
             hints[1].contains("CEN") && hints[1].contains("cn-zhangjiakou"),
             "{}",
             hints[1]
+        );
+    });
+}
+
+#[test]
+fn backend_security_group_dropping_the_gateway_is_d504co() {
+    netns::isolated(|| async {
+        use apigw_vpc_probe::standin::{Api, Gateway, GatewayConfig, Group};
+        let domain = standin::vpc_domain(standin::DEMO_GROUP, standin::DEMO_REGION);
+        let backend: SocketAddr = format!("{}:8080", netns::BLACKHOLE).parse().unwrap();
+        let config = GatewayConfig {
+            groups: vec![Group {
+                id: standin::DEMO_GROUP.into(),
+                domains: vec![domain.clone()],
+                apis: vec![Api::new(
+                    hyper::Method::GET,
+                    "/web/cloudapi",
+                    &["RELEASE"],
+                    backend,
+                )],
+            }],
+            backend_connect_timeout: std::time::Duration::from_millis(200),
+            ..GatewayConfig::default()
+        };
+        let gw = Gateway::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), config)
+            .await
+            .unwrap();
+        let url = format!("http://{domain}:{}/web/cloudapi", gw.addr().port());
+        let resolve = format!("{domain}:{}:127.0.0.1", gw.addr().port());
+        let (code, report) = probe_async(&[&url, "--resolve", &resolve], &[]).await;
+        assert_eq!(code, 1);
+        assert_eq!(class(&report), "gateway.D504CO", "{report}");
+        assert!(
+            netns::packets("blackhole") >= 1,
+            "the gateway tried the backend"
         );
     });
 }

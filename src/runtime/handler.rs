@@ -141,8 +141,8 @@ async fn run(
     timer: Option<TimerInfo>,
 ) -> Result<Report, ProbeError> {
     let ctx = RequestContext::new(req.request_id.clone(), &req.headers, &app.instance);
-    // Credentials stay in the context: nothing in a probe is signed yet, and they must not
-    // travel further than needed.
+    // The function role's credentials stay in the context: API Gateway's app authentication
+    // uses the app's AppKey/AppSecret (settings), and credentials travel no further than needed.
     let inv = Invocation {
         trigger,
         request_id: ctx.request_id,

@@ -27,6 +27,8 @@ pub const PARAMS: &[&str] = &[
     "samples",
     "timeout_ms",
     "return_body",
+    "auth",
+    "signature_method",
 ];
 
 /// Parses a query string (without the `?`).
@@ -79,6 +81,8 @@ pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
             .map(|v| flag("return_body", &v))
             .transpose()?
             .unwrap_or(false),
+        auth: take("auth"),
+        signature_method: take("signature_method"),
         ..TargetSpec::default()
     };
     if spec.url.is_none() && spec.group.is_none() {
@@ -138,6 +142,24 @@ mod tests {
         assert_eq!(t.stage.as_deref(), Some("TEST"));
         assert_eq!(t.timeout_ms, Some(800));
         assert!(t.return_body);
+    }
+
+    #[test]
+    fn secrets_in_the_query_are_refused() {
+        for q in [
+            "url=http://a.alicloudapi.com/&appcode=x",
+            "url=http://a.alicloudapi.com/&app_secret=x",
+        ] {
+            let e = selection(Some(q)).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid);
+            assert!(!e.message.contains("=x"), "{e}");
+        }
+        let Selection::Specs(specs) =
+            selection(Some("url=http://a.alicloudapi.com/&auth=none")).unwrap()
+        else {
+            panic!("a url selection")
+        };
+        assert_eq!(specs[0].auth.as_deref(), Some("none"));
     }
 
     #[test]

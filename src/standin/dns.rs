@@ -75,9 +75,8 @@ pub struct DnsServer {
 impl DnsServer {
     /// Starts on `listen` (port 0: any free port, the same for UDP and TCP).
     pub async fn start(listen: SocketAddr, zone: Zone) -> io::Result<Self> {
-        let udp = UdpSocket::bind(listen).await?;
+        let (udp, tcp) = bind_pair(listen).await?;
         let addr = udp.local_addr()?;
-        let tcp = TcpListener::bind(addr).await?;
         let queries = Arc::new(AtomicU64::new(0));
         let udp_task = AbortOnDrop(tokio::spawn(serve_udp(udp, zone.clone(), queries.clone())));
         let tcp_zone = zone.clone();
@@ -105,6 +104,20 @@ impl DnsServer {
     /// Queries received so far (UDP and TCP).
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+}
+
+/// A UDP socket and a TCP listener on the same port. With port 0 the port the kernel picks for
+/// UDP may be taken for TCP (another listener, TIME-WAIT): then try another one.
+async fn bind_pair(listen: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+    let mut tries = if listen.port() == 0 { 20 } else { 1 };
+    loop {
+        let udp = UdpSocket::bind(listen).await?;
+        match TcpListener::bind(udp.local_addr()?).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && tries > 1 => tries -= 1,
+            Err(e) => return Err(e),
+        }
     }
 }
 

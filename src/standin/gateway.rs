@@ -5,9 +5,10 @@
 //! and `X-Ca-Error-Message` beside `X-Ca-Request-Id`, which every response carries. Backend
 //! answers pass through without `X-Ca-Error-Code`.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,6 +19,7 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::auth::{self, App, Auth, Nonces, Received};
 use super::http::{accept_loop, serve_conn, AbortOnDrop, Reply};
 
 /// Largest request body the stand-in forwards (the real limit depends on the instance).
@@ -26,13 +28,20 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 /// The stages API Gateway knows.
 pub const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
 
-/// How an API authenticates its callers. The app signature and AppCode checks come with the
-/// API Gateway issue; until then every API is anonymous.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Auth {
-    /// Anonymous.
-    #[default]
-    None,
+/// Which schemes an API accepts (API Gateway's per-API protocol setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protocols {
+    pub http: bool,
+    pub https: bool,
+}
+
+impl Default for Protocols {
+    fn default() -> Self {
+        Self {
+            http: true,
+            https: true,
+        }
+    }
 }
 
 /// One published API.
@@ -47,6 +56,11 @@ pub struct Api {
     pub backend: SocketAddr,
     pub backend_path: String,
     pub auth: Auth,
+    pub protocols: Protocols,
+    /// Calls per second the API's throttling policy allows. Default: no limit.
+    pub max_per_second: Option<u32>,
+    /// The API's backend timeout. Default: the gateway's.
+    pub backend_timeout: Option<Duration>,
 }
 
 impl Api {
@@ -59,6 +73,9 @@ impl Api {
             backend,
             backend_path: path.trim_end_matches('*').to_owned(),
             auth: Auth::None,
+            protocols: Protocols::default(),
+            max_per_second: None,
+            backend_timeout: None,
         }
     }
 
@@ -85,15 +102,22 @@ pub struct Group {
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
     pub groups: Vec<Group>,
+    /// The apps registered on the instance (for APIs with app authentication).
+    pub apps: Vec<App>,
     /// How long the backend may take to answer. Default 10 s.
     pub backend_timeout: Duration,
+    /// How long connecting to the backend may take; past it the answer is `D504CO`, as when a
+    /// security group drops the SYN. Default 3 s.
+    pub backend_connect_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
             groups: Vec::new(),
+            apps: Vec::new(),
             backend_timeout: Duration::from_secs(10),
+            backend_connect_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -126,10 +150,15 @@ impl Gateway {
     ) -> io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let config = Arc::new(config);
+        let state = Arc::new(State {
+            config,
+            nonces: Nonces::default(),
+            calls: Mutex::new(HashMap::new()),
+        });
+        let https = tls.is_some();
         let handler = Arc::new(move |req: Request<Incoming>, peer: SocketAddr| {
-            let config = config.clone();
-            async move { handle(&config, req, peer).await }
+            let state = state.clone();
+            async move { handle(&state, req, peer, https).await }
         });
         let task = accept_loop(listener, move |stream, peer| {
             let handler = handler.clone();
@@ -153,6 +182,41 @@ impl Gateway {
     }
 }
 
+/// What a running gateway keeps between requests.
+struct State {
+    config: GatewayConfig,
+    nonces: Nonces,
+    /// Calls per API (by path) in the current second, for throttling.
+    calls: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+impl State {
+    /// Counts a call to `api`; false when its throttling policy refuses it.
+    fn admit(&self, api: &Api, now_ms: u64) -> bool {
+        let Some(limit) = api.max_per_second else {
+            return true;
+        };
+        let Ok(mut calls) = self.calls.lock() else {
+            return false;
+        };
+        let second = now_ms / 1000;
+        let entry = calls
+            .entry(format!("{} {}", api.method, api.path))
+            .or_insert((second, 0));
+        if entry.0 != second {
+            *entry = (second, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= limit
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// API Gateway's own rejection: status, `X-Ca-Error-Code`, `X-Ca-Error-Message`.
 struct Rejection {
     status: u16,
@@ -170,10 +234,10 @@ impl Rejection {
     }
 }
 
-/// One request through the gateway: route, then call the backend.
-async fn handle(config: &GatewayConfig, req: Request<Incoming>, peer: SocketAddr) -> Reply {
+/// One request through the gateway: route, authenticate, throttle, then call the backend.
+async fn handle(state: &State, req: Request<Incoming>, peer: SocketAddr, https: bool) -> Reply {
     let request_id = uuid::Uuid::new_v4().to_string().to_ascii_uppercase();
-    let mut reply = match route_and_call(config, req, peer).await {
+    let mut reply = match route_and_call(state, req, peer, https).await {
         Ok(reply) => reply,
         Err(r) => {
             let mut reply = Response::new(Full::new(Bytes::new()));
@@ -194,12 +258,15 @@ async fn handle(config: &GatewayConfig, req: Request<Incoming>, peer: SocketAddr
 }
 
 async fn route_and_call(
-    config: &GatewayConfig,
+    state: &State,
     req: Request<Incoming>,
     peer: SocketAddr,
+    https: bool,
 ) -> Result<Reply, Rejection> {
-    let host = req
-        .headers()
+    let config = &state.config;
+    let (parts, body) = req.into_parts();
+    let host = parts
+        .headers
         .get(hyper::header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
@@ -211,7 +278,7 @@ async fn route_and_call(
         .iter()
         .find(|g| g.domains.iter().any(|d| d.eq_ignore_ascii_case(&host)))
         .ok_or_else(|| Rejection::new(404, "I404DO", "Invalid Domain"))?;
-    let stage = match req.headers().get("x-ca-stage") {
+    let stage = match parts.headers.get("x-ca-stage") {
         None => "RELEASE".to_owned(),
         Some(v) => {
             let s = v.to_str().unwrap_or("").to_ascii_uppercase();
@@ -221,17 +288,52 @@ async fn route_and_call(
             s
         }
     };
-    let path = req.uri().path().to_owned();
+    let path = parts.uri.path().to_owned();
     let (api, backend_path) = group
         .apis
         .iter()
-        .filter(|api| api.method == req.method() && api.stages.contains(&stage))
+        .filter(|api| api.method == parts.method && api.stages.contains(&stage))
         .find_map(|api| api.backend_path_for(&path).map(|p| (api, p)))
         .ok_or_else(|| Rejection::new(404, "I404NF", "API not found"))?;
-    match api.auth {
-        Auth::None => {}
+    let allowed = if https {
+        api.protocols.https
+    } else {
+        api.protocols.http
+    };
+    if !allowed {
+        let scheme = if https { "HTTPS" } else { "HTTP" };
+        return Err(Rejection::new(
+            403,
+            "I403PT",
+            format!("Invalid protocol {scheme} unsupported"),
+        ));
     }
-    call_backend(config, api, &backend_path, req, peer).await
+    // The body is read before authentication: form parameters and Content-MD5 are signed.
+    let body = Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .map_err(|_| Rejection::new(413, "I413RL", "Request body too Large"))?
+        .to_bytes();
+    let now = now_ms();
+    let received = Received {
+        method: &parts.method,
+        path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        headers: &parts.headers,
+        body: &body,
+    };
+    auth::check(&api.auth, &config.apps, &state.nonces, &received, now).map_err(|r| Rejection {
+        status: r.status,
+        code: r.code,
+        message: r.message,
+    })?;
+    if !state.admit(api, now) {
+        return Err(Rejection::new(
+            429,
+            "T429FC",
+            "Throttled by API Flow Control",
+        ));
+    }
+    call_backend(config, api, &backend_path, parts, body, peer).await
 }
 
 /// Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1), nor Host (set to the backend's).
@@ -262,7 +364,8 @@ async fn call_backend(
     config: &GatewayConfig,
     api: &Api,
     backend_path: &str,
-    req: Request<Incoming>,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
     peer: SocketAddr,
 ) -> Result<Reply, Rejection> {
     let connect_failed = |what: String| {
@@ -273,12 +376,6 @@ async fn call_backend(
         )
     };
     let timed_out = || Rejection::new(504, "D504TO", "Backend service request timeout");
-    let (parts, body) = req.into_parts();
-    let body = Limited::new(body, MAX_BODY)
-        .collect()
-        .await
-        .map_err(|_| Rejection::new(413, "I413RL", "Request body too Large"))?
-        .to_bytes();
     let uri = match parts.uri.query() {
         Some(q) => format!("{backend_path}?{q}"),
         None => backend_path.to_owned(),
@@ -298,9 +395,13 @@ async fn call_backend(
     }
 
     let exchange = async {
-        let stream = TcpStream::connect(api.backend)
-            .await
-            .map_err(|e| connect_failed(e.to_string()))?;
+        let stream = tokio::time::timeout(
+            config.backend_connect_timeout,
+            TcpStream::connect(api.backend),
+        )
+        .await
+        .map_err(|_| connect_failed("connection timed out".into()))?
+        .map_err(|e| connect_failed(e.to_string()))?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| connect_failed(e.to_string()))?;
@@ -320,7 +421,8 @@ async fn call_backend(
         driver.abort();
         Ok::<_, Rejection>((parts, body))
     };
-    let (parts, body) = tokio::time::timeout(config.backend_timeout, exchange)
+    let timeout = api.backend_timeout.unwrap_or(config.backend_timeout);
+    let (parts, body) = tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| timed_out())??;
     let mut reply = Response::new(Full::new(body));

@@ -2,6 +2,7 @@
 //! the backend. Used by `apigw-vpc-probe demo`, by the integration tests, and (one part per
 //! network namespace) by the lab, through `apigw-vpc-probe standin …`.
 
+pub mod auth;
 pub mod backend;
 pub mod dns;
 pub mod gateway;
@@ -13,9 +14,10 @@ use std::time::Duration;
 
 use hyper::Method;
 
+pub use auth::{App, Auth};
 pub use backend::Backend;
 pub use dns::{Behaviour, DnsServer, Zone};
-pub use gateway::{Api, Gateway, GatewayConfig, Group};
+pub use gateway::{Api, Gateway, GatewayConfig, Group, Protocols};
 
 /// The demo's API group id.
 pub const DEMO_GROUP: &str = "5f0a3c9d2b7e4a6f8c1d0e2b3a4c5d6e";
@@ -23,6 +25,16 @@ pub const DEMO_GROUP: &str = "5f0a3c9d2b7e4a6f8c1d0e2b3a4c5d6e";
 pub const DEMO_REGION: &str = "cn-shanghai";
 /// A group whose VPC second-level domain is not enabled: its name does not resolve.
 pub const DISABLED_GROUP: &str = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
+/// The demo app, authorized for the signed APIs. Its secret is a stand-in's, not a credential.
+pub const DEMO_APP_KEY: &str = "204180520";
+/// The demo app's AppSecret.
+pub const DEMO_APP_SECRET: &str = "stand-in-app-secret-0f3b";
+/// The demo app's AppCode.
+pub const DEMO_APPCODE: &str = "3e5d0c8a9b7f4e21a6c4d2b0f8e6a4c2";
+/// A second app, registered but not authorized for the demo's signed APIs.
+pub const OTHER_APP_KEY: &str = "204180521";
+/// Its AppSecret.
+pub const OTHER_APP_SECRET: &str = "stand-in-other-secret-7a21";
 
 /// The VPC second-level domain of `group` in `region`.
 pub fn vpc_domain(group: &str, region: &str) -> String {
@@ -62,7 +74,48 @@ impl StandIn {
             for path in ["/delay/*", "/status/*", "/bytes/*", "/echo", "/reset"] {
                 apis.push(Api::new(method.clone(), path, &["RELEASE"], b));
             }
+            // App authentication: signature or AppCode of the demo app.
+            apis.push(Api {
+                auth: Auth::App {
+                    authorized: vec![DEMO_APP_KEY.into()],
+                    appcode: true,
+                },
+                backend_path: "/web/cloudapi".into(),
+                ..Api::new(method.clone(), "/web/signed", &["RELEASE", "TEST"], b)
+            });
         }
+        apis.extend([
+            // Authorized for another app only: A403PR for the demo app.
+            Api {
+                auth: Auth::App {
+                    authorized: vec![OTHER_APP_KEY.into()],
+                    appcode: false,
+                },
+                backend_path: "/web/cloudapi".into(),
+                ..Api::new(Method::GET, "/web/other-app", &["RELEASE"], b)
+            },
+            // HTTPS only: I403PT over http.
+            Api {
+                protocols: Protocols {
+                    http: false,
+                    https: true,
+                },
+                backend_path: "/web/cloudapi".into(),
+                ..Api::new(Method::GET, "/web/https-only", &["RELEASE"], b)
+            },
+            // One call per second: T429FC for the second.
+            Api {
+                max_per_second: Some(1),
+                backend_path: "/web/cloudapi".into(),
+                ..Api::new(Method::GET, "/web/throttled", &["RELEASE"], b)
+            },
+            // A backend slower than the API's backend timeout: D504TO.
+            Api {
+                backend_timeout: Some(Duration::from_millis(300)),
+                backend_path: "/delay/2000".into(),
+                ..Api::new(Method::GET, "/web/slow", &["RELEASE"], b)
+            },
+        ]);
         let domain = vpc_domain(DEMO_GROUP, DEMO_REGION);
         let config = GatewayConfig {
             groups: vec![Group {
@@ -70,6 +123,7 @@ impl StandIn {
                 domains: vec![domain.clone()],
                 apis,
             }],
+            apps: demo_apps(),
             ..GatewayConfig::default()
         };
         let gateway = Gateway::start(SocketAddr::new(bind, 0), config).await?;
@@ -112,6 +166,22 @@ impl StandIn {
     pub fn backend_addr(&self) -> SocketAddr {
         self.backend.addr()
     }
+}
+
+/// The apps registered on the demo's gateway.
+pub fn demo_apps() -> Vec<App> {
+    vec![
+        App {
+            key: DEMO_APP_KEY.into(),
+            secret: DEMO_APP_SECRET.into(),
+            appcode: Some(DEMO_APPCODE.into()),
+        },
+        App {
+            key: OTHER_APP_KEY.into(),
+            secret: OTHER_APP_SECRET.into(),
+            appcode: None,
+        },
+    ]
 }
 
 /// An address on `bind` where nothing listens (bound, then released).
@@ -161,9 +231,18 @@ pub enum StandinCommand {
         /// METHOD:PATH:STAGE[,STAGE]=http://HOST:PORT/BACKEND_PATH (repeatable).
         #[arg(long, value_name = "API")]
         api: Vec<String>,
+        /// An API like --api that requires app authentication by the --app apps (repeatable).
+        #[arg(long, value_name = "API")]
+        signed_api: Vec<String>,
+        /// An app registered on the gateway: KEY=SECRET (repeatable). Stand-in credentials only.
+        #[arg(long, value_name = "KEY=SECRET")]
+        app: Vec<String>,
         /// How long the backend may take, in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         backend_timeout_ms: u64,
+        /// How long connecting to the backend may take (then D504CO), in milliseconds.
+        #[arg(long, default_value_t = 3_000)]
+        backend_connect_timeout_ms: u64,
     },
     /// The backend.
     Backend {
@@ -231,21 +310,50 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
             region,
             domain,
             api,
+            signed_api,
+            app,
             backend_timeout_ms,
+            backend_connect_timeout_ms,
         } => {
             let domains = if domain.is_empty() {
                 vec![vpc_domain(&group, &region)]
             } else {
                 domain
             };
-            let apis = api.iter().map(|a| parse_api(a)).collect::<Result<_, _>>()?;
+            let apps = app
+                .iter()
+                .map(|a| {
+                    a.split_once('=')
+                        .map(|(key, secret)| App {
+                            key: key.into(),
+                            secret: secret.into(),
+                            appcode: None,
+                        })
+                        .ok_or_else(|| "--app is KEY=SECRET".to_owned())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut apis = api
+                .iter()
+                .map(|a| parse_api(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            for a in &signed_api {
+                apis.push(Api {
+                    auth: Auth::App {
+                        authorized: apps.iter().map(|a| a.key.clone()).collect(),
+                        appcode: false,
+                    },
+                    ..parse_api(a)?
+                });
+            }
             let config = GatewayConfig {
                 groups: vec![Group {
                     id: group,
                     domains,
                     apis,
                 }],
+                apps,
                 backend_timeout: Duration::from_millis(backend_timeout_ms),
+                backend_connect_timeout: Duration::from_millis(backend_connect_timeout_ms),
             };
             let gw = Gateway::start(listen, config)
                 .await
