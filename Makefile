@@ -1,4 +1,5 @@
 # apigw-vpc-probe — the two commands a newcomer needs: `make demo` and `make test`.
+# Deploying: `make deploy` (builds, packages, and runs Serverless Devs; README, "Deploying").
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug/apigw-vpc-probe
@@ -8,14 +9,42 @@ BIN := target/debug/apigw-vpc-probe
 # when missing, and only as root (a non-root run says what it skips).
 TEST_PACKAGES := nftables iproute2 util-linux curl dnsmasq-base jq
 
-# Benchmarks (`make bench`, issue 6): which binary is measured. `release` is `cargo build
-# --release` (glibc); once issue 5's `make build` (the static musl binary FC runs) is on main, set
-# BENCH_VIA := build here (or `make bench BENCH_VIA=build`).
-BENCH_VIA := release
+# The function's binary: static, x86_64 musl, so it runs on any FC custom runtime (debian10 has
+# glibc 2.28, older than this machine's). ring compiles C, with musl-gcc for this target.
+MUSL_TARGET := x86_64-unknown-linux-musl
+RELEASE_BIN := target/$(MUSL_TARGET)/release/apigw-vpc-probe
+# What FC unpacks into /code: the code directory s.yaml deploys, and the same files zipped.
+CODE_DIR := dist/code
+PACKAGE_ZIP := dist/apigw-vpc-probe.zip
+# Fixed file times in the zip, so the same binary gives the same package.
+PACKAGE_MTIME := 2020-01-01 00:00:00 UTC
+# Commands `make build`/`package` and the package tests need, each with its Debian package.
+BUILD_TOOLS := musl-gcc:musl-tools zip:zip unzip:unzip readelf:binutils file:file
+
+# Serverless Devs, from npm. The tests render s*.yaml with it (`s preview`); `make deploy` uses
+# an `s` on PATH if there is one, else this one. Installed under target/, no root needed.
+S_CLI_VERSION := 3.1.10
+S_CLI_DIR := target/s-cli
+S_CLI := $(S_CLI_DIR)/node_modules/.bin/s
+NODE_TOOLS := node:nodejs npm:npm
+
+# make deploy [SCENARIO=same-region|cross-region] [ACCESS=<s config alias>]
+SCENARIO ?= same-region
+ACCESS ?=
+S_TEMPLATE_same-region := s.yaml
+S_TEMPLATE_cross-region := s.cross-region.yaml
+S_TEMPLATE = $(S_TEMPLATE_$(SCENARIO))
+DEPLOY_VARS := REGION VPC_ID VSWITCH_IDS SECURITY_GROUP_ID ROLE_ARN APIGW_GROUP_ID APIGW_PATH
+DEPLOY_VARS_cross-region := APIGW_REGION
+
+# Benchmarks (`make bench`): which binary is measured. `build` is the static musl binary FC runs
+# (`make build`) and its package; `release` (`make bench BENCH_VIA=release`) is `cargo build
+# --release` for glibc, for comparison.
+BENCH_VIA := build
 ifeq ($(BENCH_VIA),build)
-BENCH_BIN := target/x86_64-unknown-linux-musl/release/apigw-vpc-probe
+BENCH_BIN := $(RELEASE_BIN)
 BENCH_LABEL := make build: static x86_64-unknown-linux-musl, what FC runs
-BENCH_PACKAGE := dist/apigw-vpc-probe.zip
+BENCH_PACKAGE := $(PACKAGE_ZIP)
 else
 BENCH_BIN := target/release/apigw-vpc-probe
 BENCH_LABEL := cargo build --release: glibc, not the shipped musl binary
@@ -25,12 +54,67 @@ endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_PACKAGES := curl wrk prometheus-blackbox-exporter python3
 
-.PHONY: all build demo test lint fmt deps lab lab-test bench bench-deps bench-release bench-build
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-deps bench-release bench-build
 
 all: build
 
-build:
-	$(CARGO) build
+# Installs each missing command's Debian package (root only). $(1): cmd:package pairs.
+define install_tools
+	@missing=""; \
+	for pair in $(1); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "error: missing Debian packages:$$missing (run as root, or: sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+endef
+
+## build-deps: musl-tools, zip, unzip, binutils, file, and the rustup target for musl.
+build-deps:
+	$(call install_tools,$(BUILD_TOOLS))
+	@if ! rustup target list --installed 2>/dev/null | grep -qx '$(MUSL_TARGET)'; then \
+	  command -v rustup >/dev/null || { echo "error: rustup is needed to add the $(MUSL_TARGET) target"; exit 1; }; \
+	  echo "rustup target add $(MUSL_TARGET)"; rustup target add $(MUSL_TARGET); \
+	fi
+
+## build: the static release binary FC runs; prints its size.
+build: build-deps
+	CC_x86_64_unknown_linux_musl=musl-gcc $(CARGO) build --release --locked --target $(MUSL_TARGET)
+	@echo "$(RELEASE_BIN): $$(stat -c %s $(RELEASE_BIN) | awk '{printf "%d bytes (%.1f MiB)", $$1, $$1/1048576}'), $$(file -b $(RELEASE_BIN) | grep -o 'stat[a-z-]* linked')"
+
+## package: dist/code (bootstrap + binary, what s.yaml deploys) and dist/apigw-vpc-probe.zip.
+package: build
+	rm -rf $(CODE_DIR) $(PACKAGE_ZIP)
+	mkdir -p $(CODE_DIR)
+	install -m 0755 bootstrap $(CODE_DIR)/bootstrap
+	install -m 0755 $(RELEASE_BIN) $(CODE_DIR)/apigw-vpc-probe
+	touch -d '$(PACKAGE_MTIME)' $(CODE_DIR)/bootstrap $(CODE_DIR)/apigw-vpc-probe
+	cd $(CODE_DIR) && TZ=UTC zip -q -X -9 ../$(notdir $(PACKAGE_ZIP)) bootstrap apigw-vpc-probe
+	@echo "$(PACKAGE_ZIP): $$(stat -c %s $(PACKAGE_ZIP)) bytes"; zipinfo $(PACKAGE_ZIP) | sed -n '3,4p'
+
+## s-cli: Serverless Devs $(S_CLI_VERSION) under target/ (npm), for the tests and make deploy.
+s-cli:
+	$(call install_tools,$(NODE_TOOLS))
+	@installed=$$(node -p "require('./$(S_CLI_DIR)/node_modules/@serverless-devs/s/package.json').version" 2>/dev/null); \
+	if [ ! -x $(S_CLI) ] || [ "$$installed" != "$(S_CLI_VERSION)" ]; then \
+	  echo "npm install @serverless-devs/s@$(S_CLI_VERSION) (into $(S_CLI_DIR))"; \
+	  mkdir -p $(S_CLI_DIR) && npm install --silent --no-audit --no-fund --prefix $(S_CLI_DIR) @serverless-devs/s@$(S_CLI_VERSION); \
+	fi
+
+## deploy: package, then `s deploy -y` for SCENARIO (same-region: s.yaml; cross-region:
+## s.cross-region.yaml). Not part of the tests: it creates resources in your account.
+deploy: package
+	@[ -n "$(S_TEMPLATE)" ] || { echo "error: SCENARIO must be same-region or cross-region, not '$(SCENARIO)'"; exit 1; }
+	@missing=""; \
+	for v in $(DEPLOY_VARS) $(DEPLOY_VARS_$(SCENARIO)); do [ -n "$${!v}" ] || missing="$$missing $$v"; done; \
+	if [ -n "$$missing" ]; then echo "error: set these variables first (README, \"Deploying\"):$$missing"; exit 1; fi; \
+	case "$$VSWITCH_IDS" in \[*) ;; *) echo "error: VSWITCH_IDS must be a JSON array, e.g. VSWITCH_IDS='[\"vsw-aaa\"]'"; exit 1;; esac
+	@if command -v s >/dev/null 2>&1; then s=s; else $(MAKE) --no-print-directory s-cli && s=$(S_CLI); fi; \
+	echo "$$s deploy -y -t $(S_TEMPLATE)$(if $(ACCESS), -a $(ACCESS))"; \
+	$$s deploy -y -t $(S_TEMPLATE)$(if $(ACCESS), -a $(ACCESS))
 
 ## demo: start the local stand-in (DNS, API Gateway, backend) and invoke the function the three
 ## ways FC does; prints every report.
@@ -38,9 +122,10 @@ demo:
 	$(CARGO) run --quiet -- demo
 
 ## test: every test (unit, integration against the real binary, network-namespace tests, the
+## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the
 ## network lab's failure matrix).
-test: deps
-	$(CARGO) test --all-targets
+test: deps package s-cli
+	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) $(CARGO) test --all-targets
 	$(CARGO) test --doc
 	@$(MAKE) --no-print-directory lab-test
 
