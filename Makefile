@@ -7,7 +7,7 @@ BIN := target/debug/apigw-vpc-probe
 # Debian packages the tests use: nft and ip build the isolated network namespaces, curl plays a
 # caller; the network lab adds dnsmasq (the VPC's DNS) and jq (its assertions). Installed only
 # when missing, and only as root (a non-root run says what it skips).
-TEST_PACKAGES := nftables iproute2 util-linux curl dnsmasq-base jq
+TEST_TOOLS := nft:nftables ip:iproute2 unshare:util-linux curl:curl dnsmasq:dnsmasq-base jq:jq
 
 # The function's binary: static, x86_64 musl, so it runs on any FC custom runtime (debian10 has
 # glibc 2.28, older than this machine's). ring compiles C, with musl-gcc for this target.
@@ -52,13 +52,15 @@ BENCH_LABEL := cargo build --release: glibc, not the shipped musl binary
 BENCH_PACKAGE :=
 endif
 # Debian packages the benchmark's peers and load generator come from.
-BENCH_PACKAGES := curl wrk prometheus-blackbox-exporter python3
+BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
 
 .PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-deps bench-release bench-build
 
 all: build
 
 # Installs each missing command's Debian package (root only). $(1): cmd:package pairs.
+# $(2): what a run as another user does without them: empty to stop with an error, or a note to
+# print and carry on (the tests that need them then say why they skip).
 define install_tools
 	@missing=""; \
 	for pair in $(1); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
@@ -66,6 +68,8 @@ define install_tools
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif [ -n "$(2)" ]; then \
+	    echo "note: missing Debian packages:$$missing ($(2))"; \
 	  else \
 	    echo "error: missing Debian packages:$$missing (run as root, or: sudo apt-get install$$missing)"; exit 1; \
 	  fi; \
@@ -146,16 +150,7 @@ fmt:
 	$(CARGO) fmt --all
 
 deps:
-	@missing=""; \
-	for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "note: missing Debian packages:$$missing (not root: network-namespace tests will skip)"; \
-	  fi; \
-	fi
+	$(call install_tools,$(TEST_TOOLS),not root: network-namespace tests and the lab will skip)
 
 ## bench: the function against the Python+curl function it replaces and blackbox_exporter
 ## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
@@ -168,13 +163,4 @@ bench-release:
 bench-build: build package
 
 bench-deps:
-	@missing=""; \
-	for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "error: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; \
-	  fi; \
-	fi
+	$(call install_tools,$(BENCH_TOOLS))
