@@ -206,75 +206,103 @@ fn reject_request_secrets(spec: &TargetSpec) -> Result<(), ProbeError> {
     Ok(())
 }
 
+/// A target ready to probe, or the report of why it cannot be.
+pub type Planned = Result<Target, Box<TargetReport>>;
+
+/// The configured targets, built once when the function starts (pure work, no I/O): events
+/// that name them (`{}`, `{"target": …}`, timer payloads) then only copy them.
+#[derive(Clone, Debug, Default)]
+pub struct Configured(Vec<(Option<String>, Planned)>);
+
+impl Configured {
+    pub fn build(settings: &Settings) -> Self {
+        Self(
+            settings
+                .targets
+                .iter()
+                .map(|spec| {
+                    let name = spec.name.clone();
+                    (name, build_one(spec.clone(), settings, Origin::Config))
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The targets to probe, in order. A target that cannot be built or is not allowed becomes a
 /// failed entry of the report instead of failing the whole invocation, so that the others still
 /// run; an invocation-level problem (unknown name, too many targets) is an error.
 pub fn plan(
     selection: Selection,
     settings: &Settings,
+    configured: &Configured,
     request_origin: Origin,
-) -> Result<Vec<Result<Target, Box<TargetReport>>>, ProbeError> {
+) -> Result<Vec<Planned>, ProbeError> {
     settings.check()?;
-    let (specs, origin) = match selection {
+    let planned: Vec<Planned> = match selection {
         Selection::Configured => {
-            if settings.targets.is_empty() {
+            if configured.0.is_empty() {
                 return Err(ProbeError::config(
                     "no targets are configured: set APIGW_URL, APIGW_GROUP_ID + APIGW_PATH, or APIGW_TARGETS, or name a url in the event",
                 ));
             }
-            (settings.targets.clone(), Origin::Config)
+            configured.0.iter().map(|(_, p)| p.clone()).collect()
         }
         Selection::Named(name) => {
-            let spec = settings
-                .targets
+            let found = configured
+                .0
                 .iter()
-                .find(|t| t.name.as_deref() == Some(name.as_str()))
-                .cloned()
+                .find(|(n, _)| n.as_deref() == Some(name.as_str()))
+                .map(|(_, p)| p.clone())
                 .ok_or_else(|| {
-                    let known: Vec<&str> = settings
-                        .targets
+                    let known: Vec<&str> = configured
+                        .0
                         .iter()
-                        .filter_map(|t| t.name.as_deref())
+                        .filter_map(|(n, _)| n.as_deref())
                         .collect();
                     ProbeError::config(format!(
                         "no configured target is named {name:?} (configured: {known:?})"
                     ))
                 })?;
-            (vec![spec], Origin::Config)
+            vec![found]
         }
-        Selection::Specs(specs) => (specs, request_origin),
+        Selection::Specs(specs) => {
+            if specs.is_empty() {
+                return Err(ProbeError::config("the event lists no targets"));
+            }
+            if specs.len() > settings.max_targets {
+                return Err(ProbeError::config(format!(
+                    "{} targets asked for; at most {} per invocation (APIGW_MAX_TARGETS)",
+                    specs.len(),
+                    settings.max_targets
+                )));
+            }
+            specs
+                .into_iter()
+                .map(|spec| build_one(spec, settings, request_origin))
+                .collect()
+        }
     };
-    if specs.is_empty() {
-        return Err(ProbeError::config("the event lists no targets"));
-    }
-    if specs.len() > settings.max_targets {
-        return Err(ProbeError::config(format!(
-            "{} targets asked for; at most {} per invocation (APIGW_MAX_TARGETS)",
-            specs.len(),
-            settings.max_targets
-        )));
-    }
-    let defaults = settings.target_defaults();
-    Ok(specs
-        .into_iter()
-        .map(|spec| {
-            let name = spec
-                .name
-                .clone()
-                .or_else(|| spec.url.clone())
-                .unwrap_or_else(|| "target".into());
-            let url = spec.url.clone().unwrap_or_default();
-            let checked = if origin == Origin::Request {
-                reject_request_secrets(&spec)
-            } else {
-                Ok(())
-            };
-            checked
-                .and_then(|()| spec.build(&defaults, origin))
-                .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
-                .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
-        })
-        .collect())
+    Ok(planned)
+}
+
+/// Checks and builds one spec: secrets refused from requests, the allow-list applied.
+fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
+    let name = spec
+        .name
+        .clone()
+        .or_else(|| spec.url.clone())
+        .unwrap_or_else(|| "target".into());
+    let url = spec.url.clone().unwrap_or_default();
+    let checked = if origin == Origin::Request {
+        reject_request_secrets(&spec)
+    } else {
+        Ok(())
+    };
+    checked
+        .and_then(|()| spec.build(&settings.target_defaults(), origin))
+        .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
+        .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
 }
 
 #[cfg(test)]
@@ -347,7 +375,13 @@ mod tests {
             },
             TargetSpec::from_url("http://a.alicloudapi.com/x?AppCode=c"),
         ] {
-            let planned = plan(Selection::Specs(vec![spec]), &settings, Origin::Request).unwrap();
+            let planned = plan(
+                Selection::Specs(vec![spec]),
+                &settings,
+                &Configured::build(&settings),
+                Origin::Request,
+            )
+            .unwrap();
             let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
             assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
             assert!(!err.message.contains("APPCODE c"));
@@ -360,16 +394,29 @@ mod tests {
             "APIGW_TARGETS" => Some(r#"[{"name":"inner","url":"http://10.0.0.1/"}]"#.into()),
             _ => None,
         });
-        let planned = plan(Selection::Configured, &settings, Origin::Request).unwrap();
+        let planned = plan(
+            Selection::Configured,
+            &settings,
+            &Configured::build(&settings),
+            Origin::Request,
+        )
+        .unwrap();
         assert!(planned[0].is_ok(), "configured targets are trusted");
         let planned = plan(
             Selection::Specs(vec![TargetSpec::from_url("http://10.0.0.1/")]),
             &settings,
+            &Configured::build(&settings),
             Origin::Request,
         )
         .unwrap();
         let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
         assert_eq!(err.class, crate::error::ErrorClass::TargetForbidden);
-        assert!(plan(Selection::Named("nope".into()), &settings, Origin::Request).is_err());
+        assert!(plan(
+            Selection::Named("nope".into()),
+            &settings,
+            &Configured::build(&settings),
+            Origin::Request
+        )
+        .is_err());
     }
 }

@@ -74,6 +74,7 @@ impl Invocation {
 /// first use, so that start-up does no I/O.
 pub struct Prober {
     settings: Arc<Settings>,
+    configured: event::Configured,
     resolver: OnceCell<Result<Arc<Resolver>, ProbeError>>,
     tls: OnceCell<Result<Arc<rustls::ClientConfig>, ProbeError>>,
 }
@@ -81,6 +82,7 @@ pub struct Prober {
 impl Prober {
     pub fn new(settings: Arc<Settings>) -> Self {
         Self {
+            configured: event::Configured::build(&settings),
             settings,
             resolver: OnceCell::new(),
             tls: OnceCell::new(),
@@ -105,7 +107,7 @@ impl Prober {
         let started_at = SystemTime::now();
         let budget = self.budget(inv.function_timeout);
         let deadline = started + budget;
-        let planned = event::plan(inv.selection, &self.settings, inv.origin)?;
+        let planned = event::plan(inv.selection, &self.settings, &self.configured, inv.origin)?;
         // Hints compare the function's region with the domain's: never APIGW_REGION, which
         // names the group's region.
         let region = inv

@@ -454,14 +454,16 @@ async fn bootstrap_from_the_unpacked_zip_serves_fc_with_only_fc_variables() {
         "{body}"
     );
     assert_eq!(body["requestId"], "deploy-empty-env-1");
-    assert!(
-        instance
-            .stdout()
-            .iter()
-            .any(|l| l == "FC Invoke Start RequestId: deploy-empty-env-1"),
-        "{:?}",
-        instance.stdout()
-    );
+    // The server's stdout is read by another thread: wait for the line rather than race it.
+    let marker = "FC Invoke Start RequestId: deploy-empty-env-1";
+    let seen = (0..200).any(|_| {
+        let found = instance.stdout().iter().any(|l| l == marker);
+        if !found {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        found
+    });
+    assert!(seen, "{:?}", instance.stdout());
 
     // SIGTERM reaches the server (not a shell), which stops cleanly.
     let status = instance.terminate(Duration::from_secs(15));
