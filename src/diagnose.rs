@@ -5,6 +5,8 @@
 //! `A401*`/`A403*`, `D5*`), then by the words of the message, so that undocumented codes and
 //! legacy text-only answers still get a useful hint.
 
+const THROTTLED: &str = "API Gateway throttled the call (a throttling policy on the API, app, user or group): lower the probe's rate or samples, or raise the throttling policy's limits.";
+
 /// Legacy gateways answer with a message only. The codes those messages stand for, where the
 /// error table has one.
 const LEGACY: &[(&str, &str)] = &[
@@ -64,7 +66,7 @@ fn by_message(message: &str) -> Option<&'static str> {
     } else if m.contains("content-md5") {
         "The Content-MD5 header does not match the body: the body changed after signing, or a proxy rewrote it."
     } else if m.contains("throttled") || m.contains("flow control") {
-        "API Gateway throttled the call (a throttling policy on the API, app, user or group): lower the probe's rate or samples, or raise the throttling policy's limits."
+        THROTTLED
     } else if m.contains("unauthorized") {
         "The app is not authorized for this API: in the API Gateway console authorize the app (APIGW_APP_KEY) for the API on the stage you call."
     } else if m.contains("signature method") {
@@ -76,7 +78,7 @@ fn by_message(message: &str) -> Option<&'static str> {
 
 fn by_family(code: &str) -> &'static str {
     if code.starts_with("T429") {
-        "API Gateway throttled the call (a throttling policy on the API, app, user or group): lower the probe's rate or samples, or raise the throttling policy's limits."
+        THROTTLED
     } else if code.starts_with("A401") || code.starts_with("A403") {
         "The app is not authorized for this API: in the API Gateway console authorize the app (APIGW_APP_KEY) for the API on the stage you call, and check the API's authentication type."
     } else if code.starts_with('A') {

@@ -203,22 +203,12 @@ fn timeout_hint_names_cen_across_regions() {
 #[test]
 fn backend_security_group_dropping_the_gateway_is_d504co() {
     netns::isolated(|| async {
-        use apigw_vpc_probe::standin::{Api, Gateway, GatewayConfig, Group};
+        use apigw_vpc_probe::standin::{Gateway, GatewayConfig};
         let domain = standin::vpc_domain(standin::DEMO_GROUP, standin::DEMO_REGION);
         let backend: SocketAddr = format!("{}:8080", netns::BLACKHOLE).parse().unwrap();
         let config = GatewayConfig {
-            groups: vec![Group {
-                id: standin::DEMO_GROUP.into(),
-                domains: vec![domain.clone()],
-                apis: vec![Api::new(
-                    hyper::Method::GET,
-                    "/web/cloudapi",
-                    &["RELEASE"],
-                    backend,
-                )],
-            }],
             backend_connect_timeout: std::time::Duration::from_millis(200),
-            ..GatewayConfig::default()
+            ..GatewayConfig::demo_cloudapi(backend)
         };
         let gw = Gateway::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), config)
             .await

@@ -6,7 +6,7 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
-use apigw_vpc_probe::standin::{self, Api, Behaviour, Gateway, GatewayConfig, Group, StandIn};
+use apigw_vpc_probe::standin::{self, Behaviour, Gateway, GatewayConfig, StandIn};
 use serde_json::Value;
 use support::{class, probe_cli, TestPki};
 
@@ -259,19 +259,7 @@ async fn body_is_counted_whole_but_kept_to_64_kib() {
 async fn tls_with_a_test_ca_an_unknown_ca_and_a_wrong_name() {
     let s = stand_in().await;
     let domain = s.domain();
-    let config = GatewayConfig {
-        groups: vec![Group {
-            id: standin::DEMO_GROUP.into(),
-            domains: vec![domain.clone()],
-            apis: vec![Api::new(
-                hyper::Method::GET,
-                "/web/cloudapi",
-                &["RELEASE"],
-                s.backend_addr(),
-            )],
-        }],
-        ..GatewayConfig::default()
-    };
+    let config = GatewayConfig::demo_cloudapi(s.backend_addr());
     let dir = tempfile::tempdir().unwrap();
     let right = TestPki::new(&[&domain]);
     let wrong_name = TestPki::new(&["someone-else.example"]);

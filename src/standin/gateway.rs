@@ -122,6 +122,26 @@ impl Default for GatewayConfig {
     }
 }
 
+impl GatewayConfig {
+    /// The demo group on its VPC domain with one API: `GET /web/cloudapi` on RELEASE, served by
+    /// `backend` (tests that need a gateway of their own: TLS, a dropping backend).
+    pub fn demo_cloudapi(backend: SocketAddr) -> Self {
+        Self {
+            groups: vec![Group {
+                id: super::DEMO_GROUP.into(),
+                domains: vec![super::vpc_domain(super::DEMO_GROUP, super::DEMO_REGION)],
+                apis: vec![Api::new(
+                    Method::GET,
+                    "/web/cloudapi",
+                    &["RELEASE"],
+                    backend,
+                )],
+            }],
+            ..Self::default()
+        }
+    }
+}
+
 /// A running gateway; stops when dropped.
 pub struct Gateway {
     addr: SocketAddr,
