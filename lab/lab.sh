@@ -629,14 +629,13 @@ case_no_vpc_access() {
 }
 
 # --- 4: the function's VPC is not the instance's authorized inbound VPC: SYNs dropped
-authorize_other_vpc() {
-  in_ns apigw nft flush set inet apigw_inbound authorized
-  in_ns apigw nft add element inet apigw_inbound authorized "{ $OTHER_VPC_CIDR }"
+# set_elements NS TABLE SET ELEMENTS: replace the contents of an nftables set.
+set_elements() {
+  in_ns "$1" nft flush set inet "$2" "$3"
+  in_ns "$1" nft add element inet "$2" "$3" "{ $4 }"
 }
-authorize_vpcs() {
-  in_ns apigw nft flush set inet apigw_inbound authorized
-  in_ns apigw nft add element inet apigw_inbound authorized "{ $VPC_API_CIDR, $VPC_FC_CIDR }"
-}
+authorize_other_vpc() { set_elements apigw apigw_inbound authorized "$OTHER_VPC_CIDR"; }
+authorize_vpcs() { set_elements apigw apigw_inbound authorized "$VPC_API_CIDR, $VPC_FC_CIDR"; }
 case_not_authorized() {
   one_failure fc-sh "$REGION_API" unauth-sh '{}' tcp.timeout "authorized inbound VPC (入访VPC)"
   one_failure fc-zjk "$REGION_FC" unauth-zjk '{}' tcp.timeout "(region $REGION_API) is not reachable from this function (region $REGION_FC)"
@@ -673,14 +672,8 @@ case_custom_dns() {
 }
 
 # --- 7: the backend's security group does not admit the instance's egress range
-sg_without_egress() {
-  in_ns ecs nft flush set inet ecs_security_group allowed
-  in_ns ecs nft add element inet ecs_security_group allowed "{ $VPC_API_CIDR }"
-}
-sg_with_egress() {
-  in_ns ecs nft flush set inet ecs_security_group allowed
-  in_ns ecs nft add element inet ecs_security_group allowed "{ $GW_EG_RANGE }"
-}
+sg_without_egress() { set_elements ecs ecs_security_group allowed "$VPC_API_CIDR"; }
+sg_with_egress() { set_elements ecs ecs_security_group allowed "$GW_EG_RANGE"; }
 case_sg() {
   one_failure fc-sh "$REGION_API" sg-sh '{}' gateway.D504CO "egress range"
   one_failure fc-zjk "$REGION_FC" sg-zjk '{}' gateway.D504CO "egress range"

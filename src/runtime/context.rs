@@ -4,11 +4,8 @@
 //! FC strips `x-fc-*` headers sent by outside callers, so these are FC's own values; they are
 //! still only used for reporting and budgets, never for authorization.
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hyper::header::HeaderMap;
 
@@ -190,32 +187,9 @@ fn is_plausible_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// A UUID-shaped random id for requests without one (local runs, tests).
-///
-/// `RandomState` is seeded from the OS; a counter and the clock make ids distinct even if two
-/// hashers were seeded alike.
+/// A random (UUID v4) id for requests without one (local runs, tests).
 pub fn generate_request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    let hi = h.finish();
-    h.write_u64(hi);
-    let lo = h.finish();
-    let v = (u128::from(hi) << 64) | u128::from(lo);
-    let hex = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
