@@ -455,6 +455,9 @@ fn judge(
         return Ok(());
     }
     let gateway = sample.gateway.clone().unwrap_or_default();
+    // The whole message, not the report's shortened copy: an A403IS message carries the
+    // gateway's whole string to sign, and a difference can sit past any display limit.
+    let full_message = header_text(&progress.head, "x-ca-error-message");
     let message = gateway.error_message.clone().unwrap_or_default();
     // A legacy gateway sends only a message; the table maps some of them to codes.
     let code = gateway
@@ -467,14 +470,17 @@ fn judge(
             // The one thing users of every other SDK do by hand: find where the gateway's
             // string to sign and ours part.
             if code == "A403IS" {
-                match string_to_sign.map(|sts| sign::first_difference(sts, &message)) {
-                    Some(Some(diff)) => text = format!("{text} — string to sign {diff}"),
-                    Some(None) if message.contains("StringToSign") => {
+                match string_to_sign.and_then(|sts| sign::compare_with_gateway(sts, full_message))
+                {
+                    Some(sign::Comparison::Differs(diff)) => {
+                        text = format!("{text} — string to sign {diff}")
+                    }
+                    Some(sign::Comparison::Identical) => {
                         text = format!(
                             "{text} — the strings to sign are identical, so the AppSecret differs from the app's"
                         )
                     }
-                    _ => {}
+                    None => {}
                 }
             }
             Err(ProbeError {
@@ -505,6 +511,14 @@ fn judge(
             ctx,
         )),
     }
+}
+
+/// A response header as text (empty when absent or not visible ASCII).
+fn header_text<'a>(head: &'a Option<(u16, HeaderMap)>, name: &str) -> &'a str {
+    head.as_ref()
+        .and_then(|(_, h)| h.get(name))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// The `X-Ca-*` response headers. Error codes are kept only if they look like one (6

@@ -125,28 +125,80 @@ pub fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body))
 }
 
-/// Where the gateway's string to sign (from an `A403IS` message, `\n` written as `#`) differs
-/// from the client's: the first differing line, both sides. `None` when the message carries no
-/// string to sign or the two agree (then the secret is what differs).
+/// The gateway's string to sign, as an `A403IS` message carries it: after `StringToSign:`,
+/// wrapped in backticks in the documented form (``Server StringToSign:`GET#…` ``) or bare in
+/// older answers, with each `\n` written as `#`. Returned in that `#` form: a `#` inside a
+/// value cannot be told from a newline, so [`compare_with_gateway`] matches line by line.
+pub fn gateway_string_to_sign(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("StringToSign:")?;
+    let rest = rest.trim();
+    Some(
+        rest.strip_prefix('`')
+            .and_then(|r| r.strip_suffix('`'))
+            .unwrap_or(rest),
+    )
+}
+
+/// How the client's string to sign compares with the one in the gateway's `A403IS` message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// Byte for byte the same: the signature differs only through the secret.
+    Identical,
+    /// The first line that differs, both sides (long lines shortened for display).
+    Differs(String),
+}
+
+/// Longest line quoted in a difference; the comparison itself always uses whole strings.
+const SHOWN_LINE_CHARS: usize = 200;
+
+/// Compares the client's whole string to sign with the gateway's (`None` when the message
+/// carries none).
+pub fn compare_with_gateway(client: &str, gateway_message: &str) -> Option<Comparison> {
+    let mut rest = gateway_string_to_sign(gateway_message)?;
+    let lines: Vec<&str> = client.split('\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        let last = i + 1 == lines.len();
+        let matches = match rest.strip_prefix(line) {
+            Some("") if last => return Some(Comparison::Identical),
+            Some(after) if !last => after.strip_prefix('#'),
+            _ => None,
+        };
+        match matches {
+            Some(after) => rest = after,
+            None => {
+                let server = if last {
+                    rest
+                } else {
+                    rest.split('#').next().unwrap_or("")
+                };
+                return Some(Comparison::Differs(format!(
+                    "line {} ({}) differs: client {:?}, gateway {:?}",
+                    i + 1,
+                    line_label(i, &lines),
+                    shorten(line),
+                    shorten(server)
+                )));
+            }
+        }
+    }
+    Some(Comparison::Identical)
+}
+
+/// Where the gateway's string to sign differs from the client's: the first differing line,
+/// both sides. `None` when the message carries no string to sign or the two agree (then the
+/// secret is what differs).
 pub fn first_difference(client: &str, gateway_message: &str) -> Option<String> {
-    let (_, server) = gateway_message.split_once("StringToSign:")?;
-    let server = server.trim_end().replace('#', "\n");
-    let client_lines: Vec<&str> = client.split('\n').collect();
-    let server_lines: Vec<&str> = server.split('\n').collect();
-    let n = client_lines.len().max(server_lines.len());
-    (0..n).find_map(|i| {
-        let c = client_lines.get(i).copied();
-        let s = server_lines.get(i).copied();
-        (c != s).then(|| {
-            format!(
-                "line {} ({}) differs: client {:?}, gateway {:?}",
-                i + 1,
-                line_label(i, &client_lines),
-                c.unwrap_or("<none>"),
-                s.unwrap_or("<none>")
-            )
-        })
-    })
+    match compare_with_gateway(client, gateway_message)? {
+        Comparison::Identical => None,
+        Comparison::Differs(d) => Some(d),
+    }
+}
+
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(SHOWN_LINE_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
 }
 
 fn line_label(i: usize, lines: &[&str]) -> &'static str {
@@ -204,6 +256,43 @@ mod tests {
             "Invalid Signature, Server StringToSign:GET#application/json####x-ca-key:k#/a?x=1";
         assert_eq!(first_difference(client, same), None);
         assert_eq!(first_difference(client, "Invalid Signature"), None);
+    }
+
+    #[test]
+    fn reads_the_documented_backtick_form_and_compares_whole_strings() {
+        let client = "GET\napplication/json\n\n\n\nx-ca-key:k\n/a?x=1";
+        let quoted =
+            "Invalid Signature, Server StringToSign:`GET#application/json####x-ca-key:k#/a?x=1`";
+        assert_eq!(
+            compare_with_gateway(client, quoted),
+            Some(Comparison::Identical)
+        );
+        let other =
+            "Invalid Signature, Server StringToSign:`GET#application/json####x-ca-key:k#/a?x=2`";
+        let Some(Comparison::Differs(d)) = compare_with_gateway(client, other) else {
+            panic!("a difference")
+        };
+        assert!(d.contains("\"/a?x=2\""), "{d}");
+        // A difference past any display limit is still found, and shown shortened.
+        let long = format!("/p?{}", "a".repeat(3000));
+        let client = format!("GET\n\n\n\n\n{long}");
+        let same = format!("Server StringToSign:`GET#####{long}`");
+        assert_eq!(
+            compare_with_gateway(&client, &same),
+            Some(Comparison::Identical)
+        );
+        let differs = format!("Server StringToSign:`GET#####{long}b`");
+        let Some(Comparison::Differs(d)) = compare_with_gateway(&client, &differs) else {
+            panic!("a difference at the end of a long line")
+        };
+        assert!(d.contains("path and parameters") && d.len() < 600, "{d}");
+        // '#' inside a value is not a line break.
+        let client = "GET\n\n\n\n\nx-ca-k:a#b\n/p";
+        let msg = "StringToSign:`GET#####x-ca-k:a#b#/p`";
+        assert_eq!(
+            compare_with_gateway(client, msg),
+            Some(Comparison::Identical)
+        );
     }
 
     #[test]

@@ -185,6 +185,23 @@ async fn wrong_secret_is_a403is_and_says_which_side_differs() {
     assert!(e["hint"].as_str().unwrap().contains("AppSecret"));
     // The gateway's string to sign is quoted, never the secret.
     assert!(!report.to_string().contains("not-the-app-secret"));
+    let gateway_message = report["targets"][0]["samples"][0]["gateway"]["error_message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        gateway_message.starts_with("Invalid Signature, Server StringToSign:`GET#"),
+        "the stand-in sends the documented form, in backticks: {gateway_message}"
+    );
+
+    // A string to sign longer than any display limit is compared whole: still identical.
+    let long_query = format!("{}?q={}", s.url("/web/signed"), "x".repeat(1500));
+    let (code, report) = probe(&[&long_query], &env).await;
+    assert_eq!(code, 1);
+    let message = report["targets"][0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("strings to sign are identical"),
+        "{message}"
+    );
 
     // A client that signs something else than it sends: the comparison with the gateway's
     // own string to sign (its message, '#' for newlines) names the line.

@@ -153,12 +153,13 @@ pub fn check(
     };
     let server_sts = string_to_sign(req);
     if !signature_matches(hmac, &app.secret, &server_sts, signature) {
-        // API Gateway's own format: the string it signed, each newline written as '#'.
+        // API Gateway's documented format: the string it signed in backticks, each newline
+        // written as '#'.
         return Err(refuse(
             403,
             "A403IS",
             format!(
-                "Invalid Signature, Server StringToSign:{}",
+                "Invalid Signature, Server StringToSign:`{}`",
                 server_sts.replace('\n', "#")
             ),
         ));
