@@ -861,39 +861,38 @@ impl Clock {
 
     fn phases(&self) -> Phases {
         let end = self.end.unwrap_or_else(Instant::now);
+        // Whole microseconds throughout: the report shows microseconds, and integer sums keep
+        // `7.953` from becoming `7.952999999999999` when the remainder is added below.
         let mut prev = self.start;
-        let mut out = [0.0f64; 6];
+        let mut out = [0u128; 6];
         for p in Phase::ALL {
             let at = self.ends[p as usize].map(|t| t.max(prev).min(end));
             if let Some(t) = at {
-                out[p as usize] = micros(t - prev);
+                out[p as usize] = (t - self.start).as_micros() - (prev - self.start).as_micros();
                 prev = t;
             }
         }
         // Whatever is left (e.g. hyper's handshake before the first write) belongs to the last
         // phase reached, so that the phases add up to the total.
-        let total = micros(end - self.start);
-        let sum: f64 = out.iter().sum();
+        let total = (end - self.start).as_micros();
+        let sum: u128 = out.iter().sum();
         let last = Phase::ALL
             .into_iter()
             .rev()
             .find(|p| self.ends[*p as usize].is_some())
             .unwrap_or(Phase::Dns);
-        out[last as usize] += ((total - sum) * 1000.0).round() / 1000.0;
+        out[last as usize] += total.saturating_sub(sum);
+        let ms = |us: u128| us as f64 / 1000.0;
         Phases {
-            dns: out[0],
-            connect: out[1],
-            tls: out[2],
-            send: out[3],
-            ttfb: out[4],
-            transfer: out[5],
-            total,
+            dns: ms(out[0]),
+            connect: ms(out[1]),
+            tls: ms(out[2]),
+            send: ms(out[3]),
+            ttfb: ms(out[4]),
+            transfer: ms(out[5]),
+            total: ms(total),
         }
     }
-}
-
-fn micros(d: Duration) -> f64 {
-    report::ms(d)
 }
 
 #[cfg(test)]
@@ -1063,6 +1062,41 @@ mod tests {
         assert!(p.connect >= 2.0 && p.total >= p.connect, "{p:?}");
         let sum = p.dns + p.connect + p.tls + p.send + p.ttfb + p.transfer;
         assert!((sum - p.total).abs() < 1e-9, "{p:?}");
+    }
+
+    #[test]
+    fn phases_are_whole_microseconds_that_add_up() {
+        // Marks between microseconds: per-phase truncation used to leave a remainder of a
+        // microsecond that, added as a float, showed as 7.952999999999999.
+        let base = Instant::now();
+        for step in 0..500u64 {
+            let at = |ns: u64| base + Duration::from_nanos(ns);
+            let clock = Clock {
+                start: base,
+                sample_deadline: at(u64::MAX / 4),
+                budget: at(u64::MAX / 4),
+                ends: [
+                    Some(at(1_500 + step * 7)),
+                    Some(at(3_000 + step * 13)),
+                    Some(at(3_000 + step * 13)),
+                    Some(at(4_999 + step * 17)),
+                    Some(at(6_451_500 + step * 1_001)),
+                    Some(at(7_952_999 + step * 1_999)),
+                ],
+                end: Some(at(7_953_700 + step * 1_999)),
+            };
+            let p = clock.phases();
+            let mut sum_us = 0u64;
+            for (name, v) in p.named().into_iter().chain([("total", p.total)]) {
+                let text = serde_json::to_string(&v).unwrap();
+                let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+                assert!(decimals <= 3, "{name} = {text} (step {step})");
+                if name != "total" {
+                    sum_us += (v * 1000.0).round() as u64;
+                }
+            }
+            assert_eq!(sum_us, (p.total * 1000.0).round() as u64, "{p:?}");
+        }
     }
 
     #[test]
