@@ -24,13 +24,103 @@ pub const KEEP_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone, Copy, Debug, Default)]
 struct WireMarks {
     last_write: Option<Instant>,
+    /// The first byte of the final (non-1xx) response: what ends `ttfb`.
     first_read: Option<Instant>,
-    /// The last write before the first byte came back: "request written".
+    /// The last write before that byte came back: "request written".
     sent: Option<Instant>,
+    heads: HeadScan,
 }
 
-/// An I/O wrapper that timestamps writes and the first byte read, so that `send` and `ttfb`
-/// are measured on the socket rather than around hyper's futures.
+/// Just enough of HTTP/1.1 to tell interim (1xx) response heads from the final one: the first
+/// byte of the final response ends `ttfb`, interim ones (`100 Continue`, `103 Early Hints`) are
+/// only counted. Once the final response began, reads are no longer looked at.
+#[derive(Clone, Copy, Debug, Default)]
+struct HeadScan {
+    state: ScanState,
+    /// When the first byte of the response head being read arrived.
+    head_start: Option<Instant>,
+    /// `HTTP/1.1 NNN`: the status line's first 12 bytes.
+    status_line: [u8; 12],
+    status_len: usize,
+    interim: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ScanState {
+    /// Reading the start of a response's status line.
+    #[default]
+    Status,
+    /// Inside an interim head: how much of its closing `\r\n\r\n` has been seen.
+    Interim(u8),
+    /// The final response has begun.
+    Final,
+}
+
+impl WireMarks {
+    /// Looks at bytes read at `now`.
+    fn read(&mut self, bytes: &[u8], now: Instant) {
+        for &b in bytes {
+            let scan = &mut self.heads;
+            match scan.state {
+                ScanState::Final => return,
+                ScanState::Status => {
+                    if scan.status_len == 0 {
+                        scan.head_start = Some(now);
+                    }
+                    scan.status_line[scan.status_len] = b;
+                    scan.status_len += 1;
+                    if scan.status_len == scan.status_line.len() {
+                        let line = &scan.status_line;
+                        // `101 Switching Protocols` ends HTTP on this connection: final too.
+                        let interim = line.starts_with(b"HTTP/1.")
+                            && line[9] == b'1'
+                            && &line[9..12] != b"101";
+                        if interim {
+                            scan.interim += 1;
+                            scan.state = ScanState::Interim(0);
+                        } else {
+                            self.final_head();
+                        }
+                    }
+                }
+                ScanState::Interim(seen) => {
+                    let seen = match (seen, b) {
+                        (0 | 2, b'\r') => seen + 1,
+                        (1, b'\n') => 2,
+                        (3, b'\n') => 4,
+                        (_, b'\r') => 1,
+                        _ => 0,
+                    };
+                    scan.state = if seen == 4 {
+                        scan.status_len = 0;
+                        ScanState::Status
+                    } else {
+                        ScanState::Interim(seen)
+                    };
+                }
+            }
+        }
+    }
+
+    /// The final response began (or the peer sent something that is not an interim head).
+    fn final_head(&mut self) {
+        self.heads.state = ScanState::Final;
+        self.first_read = self.heads.head_start;
+        self.sent = self.last_write;
+    }
+
+    /// At the end: a head cut short before its status code still marks its first byte.
+    fn settle(&mut self) {
+        if self.first_read.is_none() && self.heads.state == ScanState::Status {
+            if self.heads.head_start.is_some() {
+                self.final_head();
+            }
+        }
+    }
+}
+
+/// An I/O wrapper that timestamps writes and the first byte of the final response, so that
+/// `send` and `ttfb` are measured on the socket rather than around hyper's futures.
 pub struct Timed<IO> {
     io: IO,
     marks: Arc<Mutex<WireMarks>>,
@@ -63,12 +153,8 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Timed<IO> {
         let poll = Pin::new(&mut self.io).poll_read(cx, buf);
         if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             let now = Instant::now();
-            self.mark(|m| {
-                if m.first_read.is_none() {
-                    m.first_read = Some(now);
-                    m.sent = m.last_write;
-                }
-            });
+            let read = &buf.filled()[before..];
+            self.mark(|m| m.read(read, now));
         }
         poll
     }
@@ -110,7 +196,10 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
 #[derive(Debug, Default)]
 pub struct Progress {
     pub sent: Option<Instant>,
+    /// The first byte of the final (non-1xx) response.
     pub first_byte: Option<Instant>,
+    /// Interim (1xx) responses that came before it.
+    pub interim: u32,
     pub head: Option<(u16, HeaderMap)>,
     pub bytes: u64,
     pub body: Vec<u8>,
@@ -200,9 +289,11 @@ impl Exchange {
     }
 
     fn sync_marks(&mut self) {
-        if let Ok(m) = self.marks.lock() {
+        if let Ok(mut m) = self.marks.lock() {
+            m.settle();
             self.progress.sent = m.sent.or(m.last_write);
             self.progress.first_byte = m.first_read;
+            self.progress.interim = m.heads.interim;
         }
     }
 
@@ -243,4 +334,51 @@ fn hyper_error(e: &hyper::Error, when: &str, ctx: &HintContext) -> ProbeError {
         format!("HTTP exchange failed {when}: {e}")
     };
     ProbeError::new(ErrorClass::HttpProtocol, message, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn interim_heads_do_not_end_ttfb() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut m = WireMarks {
+            last_write: Some(at(1)),
+            ..WireMarks::default()
+        };
+        // An interim head split across reads, a second one, then the final head.
+        m.read(b"HTTP/1.1 100 Con", at(2));
+        m.read(b"tinue\r\n\r", at(3));
+        m.read(b"\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", at(4));
+        assert_eq!(m.first_read, None);
+        m.last_write = Some(at(5));
+        m.read(b"HTTP/1.1 20", at(10));
+        assert_eq!(m.first_read, None, "the status code is not complete yet");
+        m.read(b"0 OK\r\nContent-Length: 0\r\n\r\n", at(11));
+        assert_eq!(m.first_read, Some(at(10)));
+        assert_eq!(m.sent, Some(at(5)));
+        assert_eq!(m.heads.interim, 2);
+        // Later reads (the body) change nothing.
+        m.read(b"HTTP/1.1 100 x\r\n\r\n", at(12));
+        assert_eq!((m.first_read, m.heads.interim), (Some(at(10)), 2));
+    }
+
+    #[test]
+    fn a_final_head_or_garbage_ends_ttfb_at_its_first_byte() {
+        let t0 = Instant::now();
+        let mut m = WireMarks::default();
+        m.read(b"HTTP/1.1 404 Not Found\r\n", t0);
+        assert_eq!((m.first_read, m.heads.interim), (Some(t0), 0));
+        let mut m = WireMarks::default();
+        m.read(b"SSH-2.0-OpenSSH_9.2\r\n", t0);
+        assert_eq!(m.first_read, Some(t0));
+        // Cut short before the status code: its first byte still counts at the end.
+        let mut m = WireMarks::default();
+        m.read(b"HTTP/1", t0);
+        m.settle();
+        assert_eq!(m.first_read, Some(t0));
+    }
 }

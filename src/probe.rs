@@ -385,6 +385,7 @@ impl Prober {
         let progress = exchange.finish();
         clock.wire(&progress);
         sample.bytes = progress.bytes;
+        sample.interim_responses = progress.interim;
         if let Some((status, headers)) = &progress.head {
             sample.status = Some(*status);
             let gateway = gateway_info(headers);

@@ -112,6 +112,10 @@ pub struct Sample {
     pub status: Option<u16>,
     /// Response body bytes received (all of them, also past the kept 64 KiB).
     pub bytes: u64,
+    /// Interim (1xx) responses before the final one (`100 Continue`, `103 Early Hints`); they
+    /// do not end `ttfb`. Absent when there were none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interim_responses: u32,
     pub phases_ms: Phases,
     /// What API Gateway said about the call (`X-Ca-*` response headers).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,6 +196,10 @@ impl Latency {
             max: v[v.len() - 1],
         })
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Milliseconds with microsecond precision, as reported everywhere.

@@ -309,3 +309,34 @@ async fn tls_with_a_test_ca_an_unknown_ca_and_a_wrong_name() {
     let (_, report) = probe_cli(&[&plain], &[("APIGW_DNS_SERVERS", &dns)]).await;
     assert_eq!(class(&report), "tls.handshake", "{report}");
 }
+
+/// A server that answers `103 Early Hints` at once and the final response `delay` later.
+fn early_hints_backend(delay: std::time::Duration) -> SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n");
+            std::thread::sleep(delay);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttfb_ends_at_the_final_response_not_an_interim_one() {
+    let addr = early_hints_backend(std::time::Duration::from_millis(300));
+    let (code, report) = probe_cli(&[&format!("http://{addr}/")], &[]).await;
+    assert_eq!(code, 0, "{report}");
+    let s = sample(&report);
+    assert_eq!(s["status"], 200, "{report}");
+    assert_eq!(s["interim_responses"], 1, "{report}");
+    assert!(phase(&report, "ttfb") >= 300.0, "{report}");
+    assert_phases_add_up(&report);
+}
