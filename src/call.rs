@@ -111,10 +111,11 @@ impl WireMarks {
 
     /// At the end: a head cut short before its status code still marks its first byte.
     fn settle(&mut self) {
-        if self.first_read.is_none() && self.heads.state == ScanState::Status {
-            if self.heads.head_start.is_some() {
-                self.final_head();
-            }
+        if self.first_read.is_none()
+            && self.heads.state == ScanState::Status
+            && self.heads.head_start.is_some()
+        {
+            self.final_head();
         }
     }
 }
