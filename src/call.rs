@@ -20,6 +20,11 @@ use crate::error::{ErrorClass, HintContext, ProbeError};
 /// How much of a response body is kept (every byte is counted).
 pub const KEEP_BODY_BYTES: usize = 64 * 1024;
 
+/// hyper's read buffer, which bounds a response head: 64 KiB instead of hyper's ~400 KiB, so
+/// that a server sending huge headers to ten concurrent invocations of ten targets cannot make
+/// the function hold 40 MB of them. API Gateway's heads are a few hundred bytes.
+const MAX_BUF_BYTES: usize = 64 * 1024;
+
 /// Instants seen on the wire.
 #[derive(Clone, Copy, Debug, Default)]
 struct WireMarks {
@@ -244,7 +249,9 @@ impl Exchange {
             io,
             marks: self.marks.clone(),
         };
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(timed))
+        let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(MAX_BUF_BYTES)
+            .handshake(TokioIo::new(timed))
             .await
             .map_err(|e| hyper_error(&e, "before the request was sent", ctx))?;
         // The connection task moves the bytes; it is aborted with the exchange, so every

@@ -61,7 +61,8 @@ pub struct ProbeArgs {
     /// Print the JSON report instead of the summary.
     #[arg(long)]
     pub json: bool,
-    /// Include the response body (first 64 KiB) in the report.
+    /// Include each sample's response body (first 64 KiB each, APIGW_BODY_BUDGET_BYTES in
+    /// all) in the report.
     #[arg(long)]
     pub body: bool,
     /// Authentication: app (signature; the secret from APIGW_APP_SECRET or
@@ -164,7 +165,11 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
         expect: (!args.expect_status.is_empty()).then(|| crate::target::Expect {
             status: args.expect_status.clone(),
         }),
-        return_body: args.body,
+        return_body: if args.body {
+            crate::target::ReturnBody::All
+        } else {
+            crate::target::ReturnBody::None
+        },
         auth: args.auth.clone(),
         signature_method: args.signature_method.clone(),
         show_string_to_sign: args.show_string_to_sign,

@@ -54,6 +54,16 @@ pub struct Settings {
     /// `APIGW_MAX_EVENT_BYTES`: largest accepted event or request body. Default 131072
     /// (FC's asynchronous and timer payload limit).
     pub max_event_bytes: usize,
+    /// `APIGW_BODY_BUDGET_BYTES`: what all response bodies returned by one invocation
+    /// (`return_body`) may take in the report, counted as written in JSON (a NUL byte counts
+    /// 6: `\u0000`). Default 262144 (256 KiB). Bodies past it are cut and marked.
+    pub body_budget: usize,
+    /// `APIGW_MAX_REPORT_BYTES`: the largest report an invocation answers with; a larger one is
+    /// cut (bodies first, then strings to sign, then all but the first and the failing sample
+    /// of each target) and carries a `truncated` marker. Default 1048576 (1 MiB), far below
+    /// FC's 32 MB limit for a synchronous invocation's payload, so that ten concurrent
+    /// invocations stay small next to a 128 MB function.
+    pub max_report_bytes: usize,
     /// `APIGW_APP_KEY`, `APIGW_APP_SECRET` (else the first line of `APIGW_APP_SECRET_FILE`) and
     /// `APIGW_APPCODE`: the app's credentials for API Gateway. Default: none, and then targets
     /// are called without authentication unless they ask for it.
@@ -115,6 +125,8 @@ impl Settings {
         let max_samples = count("APIGW_MAX_SAMPLES", 20).min(u64::from(u32::MAX)) as u32;
         let max_targets = count("APIGW_MAX_TARGETS", 10) as usize;
         let max_event_bytes = count("APIGW_MAX_EVENT_BYTES", 128 * 1024) as usize;
+        let body_budget = count("APIGW_BODY_BUDGET_BYTES", 256 * 1024) as usize;
+        let max_report_bytes = count("APIGW_MAX_REPORT_BYTES", 1024 * 1024) as usize;
 
         let function_region = get("FC_REGION");
         let region = get("APIGW_REGION").or_else(|| function_region.clone());
@@ -182,6 +194,8 @@ impl Settings {
             max_samples,
             max_targets,
             max_event_bytes,
+            body_budget,
+            max_report_bytes,
             credentials,
             problems,
         }
@@ -268,6 +282,8 @@ mod tests {
         assert_eq!(s.deadline, Duration::from_secs(60));
         assert_eq!(s.budget_margin, Duration::from_millis(500));
         assert_eq!(s.max_samples, 20);
+        assert_eq!(s.body_budget, 256 * 1024);
+        assert_eq!(s.max_report_bytes, 1024 * 1024);
         assert!(s.allow_hosts.allows("x.alicloudapi.com"));
         assert!(s.problems.is_empty());
     }

@@ -21,8 +21,8 @@ use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::policy;
 use crate::report::{
-    self, DnsReport, FunctionInfo, GatewayInfo, Latency, Phases, Report, Sample, TargetReport,
-    TimerInfo, Trigger,
+    self, BodyBudget, DnsReport, FunctionInfo, GatewayInfo, Latency, Phases, Report, Sample,
+    TargetReport, TimerInfo, Trigger,
 };
 use crate::resolve::Resolver;
 use crate::scope::Scope;
@@ -108,6 +108,7 @@ impl Prober {
         let budget = self.budget(inv.function_timeout);
         let deadline = started + budget;
         let planned = event::plan(inv.selection, &self.settings, &self.configured, inv.origin)?;
+        let bodies = BodyBudget::new(self.settings.body_budget);
         // Hints compare the function's region with the domain's: never APIGW_REGION, which
         // names the group's region.
         let region = inv
@@ -118,6 +119,7 @@ impl Prober {
         let probes = planned.into_iter().map(|planned| {
             let region = region.clone();
             let resolve = &inv.resolve;
+            let bodies = &bodies;
             async move {
                 match planned {
                     Ok(mut target) => {
@@ -127,7 +129,8 @@ impl Prober {
                         if let Some((_, _, ip)) = overridden {
                             target.address_override = Some(*ip);
                         }
-                        self.probe_target(target, deadline, region.as_deref()).await
+                        self.probe_target(target, deadline, region.as_deref(), bodies)
+                            .await
                     }
                     Err(failed) => *failed,
                 }
@@ -151,7 +154,7 @@ impl Prober {
         if let Some(f) = &mut function {
             f.budget_ms = report::ms(budget);
         }
-        Ok(Report {
+        let mut report = Report {
             schema: report::SCHEMA,
             ok: targets.iter().all(|t| t.ok),
             trigger: inv.trigger,
@@ -161,7 +164,10 @@ impl Prober {
             function,
             timer: inv.timer,
             targets,
-        })
+            truncated: None,
+        };
+        report.fit(self.settings.max_report_bytes);
+        Ok(report)
     }
 
     /// Probes one target: its samples one after the other, each on a fresh connection.
@@ -170,6 +176,7 @@ impl Prober {
         target: Target,
         deadline: Instant,
         region: Option<&str>,
+        bodies: &BodyBudget,
     ) -> TargetReport {
         let ctx = HintContext::for_host(&target.host, region);
         let mut report = TargetReport {
@@ -178,12 +185,19 @@ impl Prober {
             ok: false,
             dns: None,
             samples: Vec::with_capacity(target.samples as usize),
+            samples_omitted: 0,
             latency_ms: None,
             warnings: Vec::new(),
             error: None,
         };
-        for _ in 0..target.samples {
-            let (sample, dns) = self.sample(&target, deadline, &ctx).await;
+        for index in 0..target.samples {
+            let keep_body = target.return_body.keeps(index) && !bodies.is_spent();
+            let (mut sample, dns) = self.sample(&target, deadline, &ctx, keep_body).await;
+            if let Some(body) = sample.body.take() {
+                let (text, cut) = bodies.take(&body);
+                sample.body_truncated |= cut;
+                sample.body = Some(text);
+            }
             if report.dns.is_none() {
                 report.dns = dns;
             }
@@ -228,6 +242,7 @@ impl Prober {
         target: &Target,
         budget: Instant,
         ctx: &HintContext,
+        keep_body: bool,
     ) -> (Sample, Option<DnsReport>) {
         let s = &self.settings;
         let mut sample = Sample::default();
@@ -342,7 +357,7 @@ impl Prober {
         clock.mark(Phase::Connect);
 
         // Request, over TLS or not.
-        let mut exchange = Exchange::new(target.return_body);
+        let mut exchange = Exchange::new(keep_body);
         let stream: Box<dyn connect::Io> = match tls {
             Some(tls) => {
                 let tls_stream = match clock
@@ -393,8 +408,9 @@ impl Prober {
                 sample.gateway = Some(gateway);
             }
         }
-        if target.return_body && progress.head.is_some() {
+        if keep_body && progress.head.is_some() {
             sample.body = Some(String::from_utf8_lossy(&progress.body).into_owned());
+            sample.body_truncated = (progress.body.len() as u64) < progress.bytes;
         }
         if let Err(e) = body {
             let phase = clock.current();

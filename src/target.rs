@@ -53,6 +53,66 @@ impl Expect {
     }
 }
 
+/// Which samples' response bodies a target returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReturnBody {
+    /// None (the body is still read to the end and counted).
+    #[default]
+    None,
+    /// The first sample's: what a user looking at an answer needs, at a twentieth of the size.
+    First,
+    /// Every sample's.
+    All,
+}
+
+impl ReturnBody {
+    /// Parses `true`/`false`/`first`/`all` (and `1`/`0`, an empty query value meaning `true`).
+    pub fn parse(v: &str) -> Option<Self> {
+        Some(match v.trim().to_ascii_lowercase().as_str() {
+            "" | "1" | "true" | "first" => Self::First,
+            "0" | "false" | "none" => Self::None,
+            "all" => Self::All,
+            _ => return None,
+        })
+    }
+
+    /// True when sample number `index` (from 0) keeps its body.
+    pub fn keeps(self, index: u32) -> bool {
+        match self {
+            Self::None => false,
+            Self::First => index == 0,
+            Self::All => true,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ReturnBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ReturnBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false, \"first\" or \"all\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ReturnBody, E> {
+                Ok(if v {
+                    ReturnBody::First
+                } else {
+                    ReturnBody::None
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ReturnBody, E> {
+                match v {
+                    "first" => Ok(ReturnBody::First),
+                    "all" => Ok(ReturnBody::All),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// A target as written in `APIGW_TARGETS`, an event, or built from CLI flags.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,9 +144,11 @@ pub struct TargetSpec {
     pub timeout_ms: Option<u64>,
     /// Accepted statuses. Default any 2xx.
     pub expect: Option<Expect>,
-    /// Include the (first 64 KiB of the) response body in the report. Default false.
+    /// Which samples' response bodies go into the report: `false` (default), `true` or
+    /// `"first"` (the first sample's), `"all"` (every sample's). Each body is cut to 64 KiB,
+    /// and all bodies of an invocation share `APIGW_BODY_BUDGET_BYTES`.
     #[serde(default)]
-    pub return_body: bool,
+    pub return_body: ReturnBody,
     /// `app` (signature), `appcode` or `none`. Default: `app` when `APIGW_APP_KEY` is set,
     /// else `none`. The secrets themselves come only from the environment.
     pub auth: Option<String>,
@@ -149,7 +211,7 @@ pub struct Target {
     pub samples: u32,
     pub timeout: Duration,
     pub expect: Expect,
-    pub return_body: bool,
+    pub return_body: ReturnBody,
     pub auth: Auth,
     pub show_string_to_sign: bool,
     pub origin: Origin,

@@ -12,7 +12,7 @@ use url::form_urlencoded;
 
 use crate::error::ProbeError;
 use crate::event::Selection;
-use crate::target::TargetSpec;
+use crate::target::{ReturnBody, TargetSpec};
 
 /// The parameters `/probe` accepts.
 pub const PARAMS: &[&str] = &[
@@ -78,9 +78,15 @@ pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
             .map(|v| number("timeout_ms", &v))
             .transpose()?,
         return_body: take("return_body")
-            .map(|v| flag("return_body", &v))
+            .map(|v| {
+                ReturnBody::parse(&v).ok_or_else(|| {
+                    ProbeError::config(format!(
+                        "return_body must be true, false, first or all, not {v:?}"
+                    ))
+                })
+            })
             .transpose()?
-            .unwrap_or(false),
+            .unwrap_or_default(),
         auth: take("auth"),
         signature_method: take("signature_method"),
         ..TargetSpec::default()
@@ -97,16 +103,6 @@ fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ProbeError> {
     v.trim()
         .parse()
         .map_err(|_| ProbeError::config(format!("{name} must be a whole number, not {v:?}")))
-}
-
-fn flag(name: &str, v: &str) -> Result<bool, ProbeError> {
-    match v.trim() {
-        "" | "1" | "true" => Ok(true),
-        "0" | "false" => Ok(false),
-        _ => Err(ProbeError::config(format!(
-            "{name} must be true or false, not {v:?}"
-        ))),
-    }
 }
 
 #[cfg(test)]
@@ -141,7 +137,7 @@ mod tests {
         assert_eq!(t.method.as_deref(), Some("post"));
         assert_eq!(t.stage.as_deref(), Some("TEST"));
         assert_eq!(t.timeout_ms, Some(800));
-        assert!(t.return_body);
+        assert_eq!(t.return_body, ReturnBody::First);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! | `/delay/<ms>` | waits `ms` before the response head, then 200 |
 //! | `/status/<code>` | that status |
 //! | `/bytes/<n>` | `n` bytes of body (at most 16 MiB) |
+//! | `/zeros/<n>` | `n` NUL bytes of body (at most 16 MiB): six bytes each in a JSON report |
 //! | `/echo` | 200 JSON of the request as received (method, path, query, headers) |
 //! | `/reset` | a response head promising 100000 bytes, 1000 of them, then a TCP reset |
 
@@ -119,6 +120,10 @@ async fn handle(req: Request<Incoming>, _peer: SocketAddr) -> Reply {
                 );
                 resp
             }
+            Err(_) => json(400, &json!({"error": "byte count"}), &[]),
+        },
+        ["zeros", n] => match n.parse::<usize>() {
+            Ok(n) => Reply::new(Full::new(Bytes::from(vec![0u8; n.min(MAX_BYTES)]))),
             Err(_) => json(400, &json!({"error": "byte count"}), &[]),
         },
         ["echo"] => {
