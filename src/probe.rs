@@ -312,10 +312,9 @@ impl Prober {
         };
 
         // Never dial a forbidden address, whichever of the answers would be chosen.
-        if let Some(e) = addresses
-            .iter()
-            .find_map(|ip| policy::check_address(&target.host, *ip).err())
-        {
+        if let Some(e) = addresses.iter().find_map(|ip| {
+            policy::check_address(&target.host, *ip, target.origin, &s.allow_hosts).err()
+        }) {
             return (clock.fail(sample, Phase::Connect, e), Some(dns));
         }
         let ip = addresses

@@ -6,7 +6,64 @@
 mod netns;
 mod support;
 
-use support::{class, probe_cli};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apigw_vpc_probe::standin::{Behaviour, DnsServer, Zone};
+use serde_json::Value;
+use support::{class, probe_cli, Server};
+
+/// A backend on `ip` that answers `200 ok` and counts the connections it accepted.
+fn counting_backend(ip: IpAddr) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0)).expect("bind the backend");
+    let addr = listener.local_addr().expect("backend address");
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (addr, seen)
+}
+
+/// The stand-in DNS server on loopback, answering each name with its address.
+async fn dns(names: &[(&str, IpAddr)]) -> DnsServer {
+    let zone = Zone::default();
+    for (name, ip) in names {
+        zone.set(name, Behaviour::Answer(vec![*ip]));
+    }
+    DnsServer::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), zone)
+        .await
+        .expect("dns")
+}
+
+/// `GET /probe?url=<url>` (the HTTP trigger).
+async fn trigger(function: &Server, url: &str) -> support::Answer {
+    let probe = url::Url::parse_with_params(&function.url("/probe"), [("url", url)]).unwrap();
+    support::get(probe.as_str(), &[]).await
+}
+
+fn message(report: &Value) -> &str {
+    report["targets"][0]["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+}
 
 /// IPv6 forms that embed the metadata service or a link-local address: refused before any
 /// packet, and the message says what the address is.
@@ -51,5 +108,118 @@ fn ipv6_forms_embedding_a_forbidden_address_are_refused_without_a_packet() {
             0,
             "a packet went towards a forbidden address"
         );
+    });
+}
+
+/// Loopback for targets from requests: refused, before any connection, unless
+/// `APIGW_ALLOW_HOSTS` names 127.0.0.1 itself; a pattern (`*`) does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_is_refused_to_request_targets_unless_named_literally() {
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let (backend, seen) = counting_backend(loopback);
+    let dns = dns(&[("lo.alicloudapi.com", loopback)]).await;
+    let dns_addr = dns.addr().to_string();
+    let literal = format!("http://{backend}/");
+    let named = format!("http://lo.alicloudapi.com:{}/", backend.port());
+
+    for list in ["*.alicloudapi.com", "*"] {
+        let function = Server::start(&[
+            ("APIGW_DNS_SERVERS", &dns_addr),
+            ("APIGW_ALLOW_HOSTS", list),
+        ]);
+        for (id, url) in [("lit", &literal), ("named", &named)] {
+            let event = serde_json::json!({ "url": url }).to_string();
+            let answer = support::invoke(&function, &format!("{id}-{list}"), event).await;
+            let report = answer.json();
+            assert_eq!(answer.status, 404, "{list} {url}: {report}");
+            assert_eq!(class(&report), "target.forbidden", "{list} {url}: {report}");
+            let answer = trigger(&function, url).await;
+            assert_eq!(answer.status, 403, "{list} {url}");
+            assert_eq!(class(&answer.json()), "target.forbidden", "{list} {url}");
+        }
+        // Past the allow-list (`*`), the refusal names the loopback address.
+        if list == "*" {
+            let event = serde_json::json!({ "url": literal }).to_string();
+            let report = support::invoke(&function, "lit-msg", event).await.json();
+            assert!(
+                message(&report).contains("127.0.0.1 is a loopback address"),
+                "{report}"
+            );
+        }
+        let event = serde_json::json!({ "url": named }).to_string();
+        let report = support::invoke(&function, "named-msg", event).await.json();
+        assert!(
+            message(&report)
+                .contains("lo.alicloudapi.com resolves to 127.0.0.1, a loopback address"),
+            "{report}"
+        );
+        assert_eq!(report["targets"][0]["dns"]["addresses"][0], "127.0.0.1");
+    }
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0,
+        "a refused target was dialled"
+    );
+
+    // Named literally, both pass: the event and the HTTP trigger.
+    let function = Server::start(&[
+        ("APIGW_DNS_SERVERS", &dns_addr),
+        ("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1"),
+    ]);
+    for url in [&literal, &named] {
+        let event = serde_json::json!({ "url": url }).to_string();
+        let answer = support::invoke(&function, "allowed", event).await;
+        assert_eq!(answer.status, 200, "{url}: {}", answer.json());
+        assert_eq!(trigger(&function, url).await.status, 200, "{url}");
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 4);
+
+    // The operator's own targets and the command line stay unrestricted.
+    let (code, report) = probe_cli(&[&literal], &[]).await;
+    assert_eq!(code, 0, "{report}");
+}
+
+/// The instance's own addresses (here the namespace's 10.200.0.1) are refused to request
+/// targets like loopback, as a literal URL and as a DNS answer.
+#[test]
+fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
+    netns::isolated(|| async {
+        let own: IpAddr = "10.200.0.1".parse().unwrap();
+        let (backend, seen) = counting_backend(own);
+        let dns = dns(&[("self.alicloudapi.com", own)]).await;
+        let dns_addr = dns.addr().to_string();
+        let literal = format!("http://{backend}/");
+        let named = format!("http://self.alicloudapi.com:{}/", backend.port());
+        let function =
+            Server::start(&[("APIGW_DNS_SERVERS", &dns_addr), ("APIGW_ALLOW_HOSTS", "*")]);
+        for (url, said) in [
+            (&literal, "10.200.0.1 is an address of this instance"),
+            (
+                &named,
+                "self.alicloudapi.com resolves to 10.200.0.1, an address of this instance",
+            ),
+        ] {
+            let event = serde_json::json!({ "url": url }).to_string();
+            let report = support::invoke(&function, "own", event).await.json();
+            assert_eq!(class(&report), "target.forbidden", "{url}: {report}");
+            assert!(message(&report).contains(said), "{report}");
+        }
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            0,
+            "a refused target was dialled"
+        );
+        drop(function);
+
+        let function = Server::start(&[
+            ("APIGW_DNS_SERVERS", &dns_addr),
+            ("APIGW_ALLOW_HOSTS", "*,10.200.0.1"),
+        ]);
+        for url in [&literal, &named] {
+            let event = serde_json::json!({ "url": url }).to_string();
+            let answer = support::invoke(&function, "own-ok", event).await;
+            assert_eq!(answer.status, 200, "{url}: {}", answer.json());
+        }
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
     });
 }
