@@ -342,8 +342,13 @@ pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError
         }
         for (name, value) in &target.headers {
             if name == hyper::header::HOST {
-                let host = value.to_str().unwrap_or_default();
-                let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                // Checked by TargetSpec::build; read the same way here, never more loosely.
+                let value = value.to_str().unwrap_or_default();
+                let (host, _) = crate::target::parse_host_header(value).map_err(|problem| {
+                    ProbeError::config(format!(
+                        "Host header {value:?} is not a single host name: it {problem}"
+                    ))
+                })?;
                 if !allow.allows(host) {
                     return Err(ProbeError::forbidden(format!(
                         "Host header {host} is not allowed (APIGW_ALLOW_HOSTS={})",
@@ -621,5 +626,45 @@ mod tests {
         assert!(!AllowList::default().allows("127.0.0.1"));
         assert!(AllowList::parse("*").allows("127.0.0.1"));
         assert!(!AllowList::parse("*").names_address("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_request_targets_host_header_must_itself_be_allowed() {
+        let defaults = crate::target::TargetDefaults {
+            region: None,
+            timeout: std::time::Duration::from_secs(1),
+            max_samples: 1,
+            credentials: Default::default(),
+        };
+        let with_host = |host: &str, origin| {
+            crate::target::TargetSpec {
+                headers: [("Host".to_owned(), host.to_owned())].into(),
+                ..crate::target::TargetSpec::from_url("http://ok.alicloudapi.com/")
+            }
+            .build(&defaults, origin)
+            .unwrap()
+        };
+        let allow = AllowList::default();
+        for host in [
+            "ok.alicloudapi.com:8080",
+            "x.alicloudapi.com",
+            "X.ALICLOUDAPI.COM.",
+        ] {
+            assert!(
+                check_target(&with_host(host, Origin::Request), &allow).is_ok(),
+                "{host}"
+            );
+        }
+        for host in [
+            "evil.com",
+            "evil.com:443",
+            "alicloudapi.com",
+            "[::1]:80",
+            "127.0.0.1",
+        ] {
+            let e = check_target(&with_host(host, Origin::Request), &allow).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::TargetForbidden, "{host}");
+        }
+        assert!(check_target(&with_host("evil.com", Origin::Config), &allow).is_ok());
     }
 }

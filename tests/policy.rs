@@ -9,37 +9,55 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apigw_vpc_probe::standin::{Behaviour, DnsServer, Zone};
 use serde_json::Value;
 use support::{class, probe_cli, Server};
 
-/// A backend on `ip` that answers `200 ok` and counts the connections it accepted.
-fn counting_backend(ip: IpAddr) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0)).expect("bind the backend");
-    let addr = listener.local_addr().expect("backend address");
-    let seen = Arc::new(AtomicUsize::new(0));
-    let count = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            count.fetch_add(1, Ordering::SeqCst);
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match stream.read(&mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
+/// A backend on `ip` that answers `200 ok`; it counts the connections it accepted and keeps
+/// the request heads it read.
+struct Backend {
+    addr: SocketAddr,
+    seen: Arc<AtomicUsize>,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Backend {
+    fn start(ip: IpAddr) -> Self {
+        let listener = TcpListener::bind(SocketAddr::new(ip, 0)).expect("bind the backend");
+        let addr = listener.local_addr().expect("backend address");
+        let seen = Arc::new(AtomicUsize::new(0));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let (count, kept) = (seen.clone(), heads.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
                 }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                );
             }
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        }
-    });
-    (addr, seen)
+        });
+        Self { addr, seen, heads }
+    }
+
+    fn connections(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
 }
 
 /// The stand-in DNS server on loopback, answering each name with its address.
@@ -116,7 +134,8 @@ fn ipv6_forms_embedding_a_forbidden_address_are_refused_without_a_packet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_is_refused_to_request_targets_unless_named_literally() {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let (backend, seen) = counting_backend(loopback);
+    let backend = Backend::start(loopback);
+    let (backend, seen) = (backend.addr, backend.seen);
     let dns = dns(&[("lo.alicloudapi.com", loopback)]).await;
     let dns_addr = dns.addr().to_string();
     let literal = format!("http://{backend}/");
@@ -185,7 +204,8 @@ async fn loopback_is_refused_to_request_targets_unless_named_literally() {
 fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
     netns::isolated(|| async {
         let own: IpAddr = "10.200.0.1".parse().unwrap();
-        let (backend, seen) = counting_backend(own);
+        let backend = Backend::start(own);
+        let (backend, seen) = (backend.addr, backend.seen);
         let dns = dns(&[("self.alicloudapi.com", own)]).await;
         let dns_addr = dns.addr().to_string();
         let literal = format!("http://{backend}/");
@@ -222,4 +242,53 @@ fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
         }
         assert_eq!(seen.load(Ordering::SeqCst), 2);
     });
+}
+
+/// A `Host` header in a target must be one valid host name (optionally `:port`), and for a
+/// target from a request an allowed one: a list, a path, whitespace, `;`, an empty value or
+/// userinfo is `config.invalid` naming the problem, and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_headers_are_one_valid_allowed_host() {
+    let backend = Backend::start(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let function = Server::start(&[("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1")]);
+    let url = format!("http://{}/", backend.addr);
+    let event = |host: &str| serde_json::json!({"url": url, "headers": {"Host": host}}).to_string();
+    for (host, problem) in [
+        ("evil.com, ok.alicloudapi.com", "is a list (',')"),
+        ("a/b.alicloudapi.com", "has a path ('/')"),
+        ("ok.alicloudapi.com evil.com", "has whitespace"),
+        ("ok.alicloudapi.com;evil.com", "has a ';'"),
+        ("", "is empty"),
+        ("a@b.alicloudapi.com", "has userinfo ('@')"),
+    ] {
+        let answer = support::invoke(&function, "host", event(host)).await;
+        let report = answer.json();
+        assert_eq!(answer.status, 404, "{host:?}: {report}");
+        assert_eq!(class(&report), "config.invalid", "{host:?}: {report}");
+        assert!(message(&report).contains(problem), "{host:?}: {report}");
+        assert!(message(&report).starts_with("Host header"), "{report}");
+        // The same through the HTTP trigger (its status for a target's invalid input is
+        // another part of issue 9).
+        let answer = support::post(&function.url("/probe"), &[], event(host)).await;
+        assert_eq!(class(&answer.json()), "config.invalid", "{host:?}");
+    }
+    // Valid but not allowed.
+    let report = support::invoke(&function, "host", event("evil.com"))
+        .await
+        .json();
+    assert_eq!(class(&report), "target.forbidden", "{report}");
+    assert_eq!(backend.connections(), 0, "a refused target was dialled");
+
+    // One allowed host with a port is sent as given.
+    let answer = support::invoke(&function, "host", event("ok.alicloudapi.com:8080")).await;
+    assert_eq!(answer.status, 200, "{}", answer.json());
+    let heads = backend.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1);
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("\r\nhost: ok.alicloudapi.com:8080\r\n"),
+        "{}",
+        heads[0]
+    );
 }
