@@ -292,3 +292,71 @@ async fn host_headers_are_one_valid_allowed_host() {
         heads[0]
     );
 }
+
+/// `apigw-vpc-probe probe ARGS` with `env`: exit code, stdout, stderr.
+async fn probe_raw(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"))
+        .arg("probe")
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run the binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A `--resolve` entry that applies to no target (another port, another host, a trailing dot
+/// on one side only) is a usage error naming the entry, not silently ignored; a trailing dot on
+/// both sides matches, as in curl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_entries_that_apply_to_no_target_are_errors() {
+    let backend = Backend::start(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let port = backend.addr.port();
+    // A DNS server that knows no name: a target the entry misses fails in DNS, never elsewhere.
+    let dns = dns(&[]).await;
+    let env = [("APIGW_DNS_SERVERS", dns.addr().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let url = format!("http://h.alicloudapi.com:{port}/");
+    let dotted = format!("http://h.alicloudapi.com.:{port}/");
+    for (url, entry) in [
+        (&url, format!("h.alicloudapi.com.:{port}:127.0.0.1")),
+        (&dotted, format!("h.alicloudapi.com:{port}:127.0.0.1")),
+        (&url, format!("h.alicloudapi.com:{}:127.0.0.1", port + 1)),
+        (&url, format!("other.alicloudapi.com:{port}:127.0.0.1")),
+    ] {
+        let (code, stdout, stderr) = probe_raw(&[url, "--resolve", &entry], &env).await;
+        assert_eq!(code, 2, "{url} --resolve {entry}: {stdout}{stderr}");
+        assert!(stderr.contains("config.invalid"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("--resolve {entry} applies to no target")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("trailing dot"), "{stderr}");
+    }
+    // One entry that applies beside one that does not: still an error.
+    let good = format!("h.alicloudapi.com:{port}:127.0.0.1");
+    let bad = format!("h.alicloudapi.com:{}:127.0.0.1", port + 1);
+    let (code, _, stderr) = probe_raw(&[&url, "--resolve", &good, "--resolve", &bad], &env).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&bad), "{stderr}");
+    assert_eq!(backend.connections(), 0);
+    assert_eq!(dns.queries(), 0, "nothing was probed");
+
+    // Entries that apply: the same host and port, the trailing dot on both sides or neither,
+    // in any case.
+    for (url, entry) in [
+        (&url, good.clone()),
+        (&dotted, format!("h.alicloudapi.com.:{port}:127.0.0.1")),
+        (&url, format!("H.AliCloudAPI.com:{port}:127.0.0.1")),
+    ] {
+        let (code, stdout, stderr) = probe_raw(&[url, "--resolve", &entry, "--json"], &env).await;
+        assert_eq!(code, 0, "{url} --resolve {entry}: {stdout}{stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["targets"][0]["dns"]["source"], "override");
+    }
+    assert_eq!(backend.connections(), 3);
+}
