@@ -360,3 +360,60 @@ async fn resolve_entries_that_apply_to_no_target_are_errors() {
     }
     assert_eq!(backend.connections(), 3);
 }
+
+/// An AppCode in a request target's query is refused whatever way its name is written:
+/// percent-encoded, with a tab or spaces, in another case, in a group target's path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appcode_query_names_are_refused_however_written() {
+    // A DNS server that knows no name: anything accepted fails in DNS, nothing leaves.
+    let dns = dns(&[]).await;
+    let dns_addr = dns.addr().to_string();
+    let function = Server::start(&[("APIGW_DNS_SERVERS", &dns_addr)]);
+    let value = "c0de-9f1e";
+    let group = "0123456789abcdef0123456789abcdef";
+    let mut events = Vec::new();
+    for name in [
+        "App%09Code",
+        "app%43ode",
+        "appcode%20",
+        "+APPCODE",
+        "App\tCode",
+    ] {
+        let query = format!("{name}={value}");
+        events.push(serde_json::json!({"url": format!("http://ok.alicloudapi.com/x?{query}")}));
+        events.push(serde_json::json!({
+            "group": group, "region": "cn-shanghai", "path": format!("/x?{query}")
+        }));
+    }
+    for event in events {
+        let report = support::invoke(&function, "appcode", event.to_string())
+            .await
+            .json();
+        assert_eq!(class(&report), "config.invalid", "{event}: {report}");
+        let said = message(&report);
+        assert!(said.contains("may not carry an AppCode"), "{event}: {said}");
+        assert!(!said.contains(value), "{said}");
+    }
+    // The HTTP trigger: in the target's URL, and as a parameter of /probe itself.
+    let answer = trigger(
+        &function,
+        &format!("http://ok.alicloudapi.com/x?App%09Code={value}"),
+    )
+    .await;
+    assert_eq!(class(&answer.json()), "config.invalid", "{}", answer.json());
+    for query in [format!("App%09Code={value}"), format!("app%43ode={value}")] {
+        let answer = support::get(&function.url(&format!("/probe?{query}")), &[]).await;
+        assert_eq!(answer.status, 400, "{query}");
+        let body = answer.json();
+        assert_eq!(body["errorType"], "config.invalid", "{body}");
+        assert!(
+            body["errorMessage"]
+                .as_str()
+                .unwrap_or("")
+                .contains("names a secret"),
+            "{body}"
+        );
+        assert!(!body.to_string().contains(value), "{body}");
+    }
+    assert_eq!(dns.queries(), 0, "a refused target was resolved");
+}
