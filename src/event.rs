@@ -181,8 +181,9 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// True when a query string (after the `?`) has a parameter whose name folds to `appcode`.
 fn query_has_appcode(query: &str) -> bool {
-    // `;` is a parameter separator to some servers: read it as one too.
-    let query = query.replace(';', "&");
+    // `;` is a parameter separator to some servers, and a lenient one may skip a stray `?`:
+    // read both as separators too.
+    let query = query.replace([';', '?'], "&");
     url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| fold_name(&name) == "appcode")
 }
 
@@ -462,6 +463,8 @@ mod tests {
             "App%0aCode=c0de",
             "a=1;AppCode=c0de",
             "a=1&app%2543ode=c0de",
+            "?AppCode=c0de",
+            "a=1?AppCode=c0de",
         ] {
             for spec in [
                 TargetSpec::from_url(format!("http://a.alicloudapi.com/x?{query}")),

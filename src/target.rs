@@ -206,6 +206,14 @@ pub fn vpc_url(group: &str, region: &str, path: &str) -> String {
 
 const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
 
+/// `url` up to its query, with `?…` standing for what was cut.
+fn without_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((head, _)) => format!("{head}?…"),
+        None => url.to_owned(),
+    }
+}
+
 /// Reads a `Host` header value: one host name or IP address, optionally `:port` (an IPv6
 /// address in brackets). Returns the host (without brackets) and the port; the error says what
 /// is wrong, to follow "it …".
@@ -357,8 +365,10 @@ impl TargetSpec {
                 "\"region\" and \"path\" go with \"group\"; with \"url\" put them in the URL",
             ));
         }
+        // Messages show the URL without its query, which may hold a credential.
+        let shown = without_query(&raw_url);
         let url = Url::parse(&raw_url)
-            .map_err(|e| ProbeError::config(format!("URL {raw_url:?} is not valid: {e}")))?;
+            .map_err(|e| ProbeError::config(format!("URL {shown:?} is not valid: {e}")))?;
         let https = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -377,7 +387,7 @@ impl TargetSpec {
             Some(url::Host::Domain(d)) => (d.to_owned(), None),
             Some(url::Host::Ipv4(ip)) => (ip.to_string(), Some(IpAddr::V4(ip))),
             Some(url::Host::Ipv6(ip)) => (ip.to_string(), Some(IpAddr::V6(ip))),
-            None => return Err(ProbeError::config(format!("URL {raw_url:?} has no host"))),
+            None => return Err(ProbeError::config(format!("URL {shown:?} has no host"))),
         };
         let port = url
             .port_or_known_default()
@@ -612,6 +622,15 @@ mod tests {
                 "{spec:?}"
             );
         }
+    }
+
+    #[test]
+    fn invalid_url_messages_leave_the_query_out() {
+        let e = TargetSpec::from_url("http://%/x?AppCode=c0de&k=v")
+            .build(&defaults(), Origin::Request)
+            .unwrap_err();
+        assert!(e.message.contains("\"http://%/x?…\""), "{e}");
+        assert!(!e.message.contains("c0de"), "{e}");
     }
 
     #[test]
