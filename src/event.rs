@@ -170,7 +170,7 @@ pub fn fold_name(name: &str) -> String {
 }
 
 /// True when a field or parameter name, folded and without separators (`app_secret`,
-/// `App-Secret`), is one of [`SECRET_FIELDS`].
+/// `App-Secret`), is one of the secret field names (`appsecret`, `appcode`, `password`, …).
 pub fn is_secret_name(name: &str) -> bool {
     let folded: String = fold_name(name)
         .chars()
