@@ -52,7 +52,9 @@ pub struct ProbeArgs {
     /// Time limit of one call in milliseconds (default APIGW_TIMEOUT_MS, 5000).
     #[arg(long, value_name = "MS")]
     pub timeout: Option<u64>,
-    /// Dial ADDR for HOST:PORT instead of resolving, as curl's --resolve (repeatable).
+    /// Dial ADDR for HOST:PORT instead of resolving, as curl's --resolve (repeatable). HOST
+    /// as in the URL (a trailing dot makes another name), PORT the URL's; an entry that
+    /// applies to no target is an error.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// Statuses that count as success (repeatable; default any 2xx).
@@ -177,7 +179,8 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
     })
 }
 
-/// `host:port:addr` (addr may be `[v6]`).
+/// `host:port:addr` (addr may be `[v6]`). The host is read as a URL's host is (lowercase,
+/// IDNA), so that it compares with the target's; a trailing dot stays, as in curl.
 fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), ProbeError> {
     let bad = || ProbeError::config(format!("--resolve {s:?} is not HOST:PORT:ADDR"));
     let (host, rest) = s.split_once(':').ok_or_else(bad)?;
@@ -191,7 +194,8 @@ fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), ProbeError> {
     if host.is_empty() {
         return Err(bad());
     }
-    Ok((host.to_owned(), port, addr))
+    let host = url::Host::parse(host).map_err(|_| bad())?.to_string();
+    Ok((host, port, addr))
 }
 
 fn cli_request_id() -> String {
@@ -214,7 +218,18 @@ mod tests {
         );
         let (_, _, a) = parse_resolve("h:443:[::1]").unwrap();
         assert_eq!(a, "::1".parse::<IpAddr>().unwrap());
-        for bad in ["h:80", "h:x:1.2.3.4", ":80:1.2.3.4", "h:80:nope"] {
+        // Read as a URL's host: lowercase, IDNA; a trailing dot is kept (another name).
+        let (h, _, _) = parse_resolve("Bücher.Example.:80:10.0.0.7").unwrap();
+        assert_eq!(h, "xn--bcher-kva.example.");
+        let url = url::Url::parse("http://BÜCHER.example./").unwrap();
+        assert_eq!(url.host_str(), Some(h.as_str()));
+        for bad in [
+            "h:80",
+            "h:x:1.2.3.4",
+            ":80:1.2.3.4",
+            "h:80:nope",
+            "a b:80:1.2.3.4",
+        ] {
             assert!(parse_resolve(bad).is_err(), "{bad}");
         }
     }

@@ -158,14 +158,38 @@ const SECRET_FIELDS: &[&str] = &[
     "password",
 ];
 
+/// A name as a lenient server may read it, for comparing with secret names: percent-decoded,
+/// without whitespace or control characters, ASCII lowercase (`App%09Code` → `appcode`).
+pub fn fold_name(name: &str) -> String {
+    percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// True when a field or parameter name, folded and without separators (`app_secret`,
+/// `App-Secret`), is one of the secret field names (`appsecret`, `appcode`, `password`, …).
+pub fn is_secret_name(name: &str) -> bool {
+    let folded: String = fold_name(name)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    SECRET_FIELDS.contains(&folded.as_str())
+}
+
+/// True when a query string (after the `?`) has a parameter whose name folds to `appcode`.
+fn query_has_appcode(query: &str) -> bool {
+    // `;` is a parameter separator to some servers, and a lenient one may skip a stray `?`:
+    // read both as separators too.
+    let query = query.replace([';', '?'], "&");
+    url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| fold_name(&name) == "appcode")
+}
+
 fn reject_secrets(obj: &serde_json::Map<String, Value>) -> Result<(), ProbeError> {
     for key in obj.keys() {
-        let folded: String = key
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if SECRET_FIELDS.contains(&folded.as_str()) {
+        if is_secret_name(key) {
             return Err(ProbeError::config(format!(
                 "the event has a field {key:?}: secrets are accepted only from the function's environment (APIGW_APP_SECRET, APIGW_APP_SECRET_FILE, APIGW_APPCODE), never from an event"
             )));
@@ -186,18 +210,12 @@ fn reject_request_secrets(spec: &TargetSpec) -> Result<(), ProbeError> {
             "a target from an event or HTTP request may not set Authorization: configure APIGW_APPCODE or the app's key and secret in the function's environment",
         ));
     }
-    let has_appcode = spec
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .is_some_and(|u| {
-            u.query_pairs()
-                .any(|(k, _)| k.eq_ignore_ascii_case("appcode"))
-        })
-        || spec
-            .path
-            .as_deref()
-            .is_some_and(|p| p.to_ascii_lowercase().contains("appcode="));
+    // The raw strings, before any parsing: an invalid URL's error message would echo it.
+    let has_appcode = [spec.url.as_deref(), spec.path.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.split_once('?'))
+        .any(|(_, query)| query_has_appcode(query));
     if has_appcode {
         return Err(ProbeError::config(
             "a target from an event or HTTP request may not carry an AppCode in its query string: configure APIGW_APPCODE",
@@ -418,5 +436,78 @@ mod tests {
             Origin::Request
         )
         .is_err());
+    }
+
+    #[test]
+    fn appcode_query_names_are_compared_decoded() {
+        let settings = Settings::default();
+        let planned_error = |spec: TargetSpec| {
+            let planned = plan(
+                Selection::Specs(vec![spec]),
+                &settings,
+                &Configured::build(&settings),
+                Origin::Request,
+            )
+            .unwrap();
+            planned[0].as_ref().err().and_then(|r| r.error.clone())
+        };
+        for query in [
+            "AppCode=c0de",
+            "APPCODE=c0de",
+            "app%43ode=c0de",
+            "App%09Code=c0de",
+            "App\tCode=c0de",
+            "%20appcode%20=c0de",
+            "+AppCode+=c0de",
+            "app+code=c0de",
+            "App%0aCode=c0de",
+            "a=1;AppCode=c0de",
+            "a=1&app%2543ode=c0de",
+            "?AppCode=c0de",
+            "a=1?AppCode=c0de",
+        ] {
+            for spec in [
+                TargetSpec::from_url(format!("http://a.alicloudapi.com/x?{query}")),
+                TargetSpec {
+                    group: Some("0123456789abcdef0123456789abcdef".into()),
+                    region: Some("cn-shanghai".into()),
+                    path: Some(format!("/x?{query}")),
+                    ..TargetSpec::default()
+                },
+            ] {
+                let err = planned_error(spec).unwrap_or_else(|| panic!("{query} was accepted"));
+                assert_eq!(
+                    err.class,
+                    crate::error::ErrorClass::ConfigInvalid,
+                    "{query}"
+                );
+                assert!(err.message.contains("AppCode"), "{query}: {err}");
+                assert!(!err.message.contains("c0de"), "{query}: {err}");
+            }
+        }
+        for query in ["appcodes=1", "code=1", "app=code", "x=AppCode"] {
+            let spec = TargetSpec::from_url(format!("http://a.alicloudapi.com/x?{query}"));
+            assert!(planned_error(spec).is_none(), "{query}");
+        }
+    }
+
+    #[test]
+    fn secret_field_names_are_folded_the_same_way() {
+        for key in [
+            "app%53ecret",
+            "App Secret",
+            "APP_SECRET",
+            "app\tcode",
+            "App%09Code",
+            "password",
+        ] {
+            assert!(is_secret_name(key), "{key}");
+            let body = serde_json::json!({"url": "http://a.alicloudapi.com/", key: "s3cret"});
+            let err = Event::parse(body.to_string().as_bytes()).unwrap_err();
+            assert!(err.message.contains("environment"), "{key}: {err}");
+            assert!(!err.message.contains("s3cret"), "{err}");
+        }
+        assert!(!is_secret_name("secrets_manager"));
+        assert!(!is_secret_name("url"));
     }
 }

@@ -108,6 +108,7 @@ impl Prober {
         let budget = self.budget(inv.function_timeout);
         let deadline = started + budget;
         let planned = event::plan(inv.selection, &self.settings, &self.configured, inv.origin)?;
+        check_resolve(&inv.resolve, &planned)?;
         let bodies = BodyBudget::new(self.settings.body_budget);
         // Hints compare the function's region with the domain's: never APIGW_REGION, which
         // names the group's region.
@@ -123,9 +124,7 @@ impl Prober {
             async move {
                 match planned {
                     Ok(mut target) => {
-                        let overridden = resolve.iter().find(|(h, p, _)| {
-                            h.eq_ignore_ascii_case(&target.host) && *p == target.port
-                        });
+                        let overridden = resolve.iter().find(|r| resolve_applies(r, &target));
                         if let Some((_, _, ip)) = overridden {
                             target.address_override = Some(*ip);
                         }
@@ -327,10 +326,9 @@ impl Prober {
         };
 
         // Never dial a forbidden address, whichever of the answers would be chosen.
-        if let Some(e) = addresses
-            .iter()
-            .find_map(|ip| policy::check_address(&target.host, *ip).err())
-        {
+        if let Some(e) = addresses.iter().find_map(|ip| {
+            policy::check_address(&target.host, *ip, target.origin, &s.allow_hosts).err()
+        }) {
             return (clock.fail(sample, Phase::Connect, e), Some(dns));
         }
         let ip = addresses
@@ -443,6 +441,48 @@ impl Prober {
             .await
             .clone()
     }
+}
+
+/// Whether a `--resolve HOST:PORT:ADDR` entry applies to `target`: the same host (case does not
+/// matter; a trailing dot does, as in curl, where `example.com.` is another name) and port.
+fn resolve_applies((host, port, _): &(String, u16, IpAddr), target: &Target) -> bool {
+    host.eq_ignore_ascii_case(&target.host) && *port == target.port
+}
+
+/// Every `--resolve` entry must apply to a target: one that does not is a typo, another port or
+/// a trailing dot, and ignoring it would probe through DNS what the user meant to pin.
+fn check_resolve(
+    resolve: &[(String, u16, IpAddr)],
+    planned: &[event::Planned],
+) -> Result<(), ProbeError> {
+    let targets: Vec<&Target> = planned.iter().filter_map(|p| p.as_ref().ok()).collect();
+    // Targets that could not be built are reported as such; there is nothing to match.
+    if targets.is_empty() {
+        return Ok(());
+    }
+    for entry in resolve {
+        if targets.iter().any(|t| resolve_applies(entry, t)) {
+            continue;
+        }
+        let (host, port, addr) = entry;
+        let called: Vec<String> = targets
+            .iter()
+            .map(|t| format!("{}:{}", bracket(&t.host), t.port))
+            .collect();
+        return Err(ProbeError {
+            class: ErrorClass::ConfigInvalid,
+            message: format!(
+                "--resolve {host}:{port}:{} applies to no target (the targets call {})",
+                bracket(&addr.to_string()),
+                called.join(", ")
+            ),
+            hint: "Write --resolve HOST:PORT:ADDR with the URL's host exactly (a trailing dot \
+                makes another name, as in curl) and its port (80 for http://, 443 for https://, \
+                unless the URL names one), or leave the entry out."
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// How a sample gets its address.

@@ -268,6 +268,109 @@ pub fn vpc_url(group: &str, region: &str, path: &str) -> String {
 
 const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
 
+/// `url` up to its query, with `?…` standing for what was cut.
+fn without_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((head, _)) => format!("{head}?…"),
+        None => url.to_owned(),
+    }
+}
+
+/// Reads a `Host` header value: one host name or IP address, optionally `:port` (an IPv6
+/// address in brackets). Returns the host (without brackets) and the port; the error says what
+/// is wrong, to follow "it …".
+pub fn parse_host_header(value: &str) -> Result<(&str, Option<u16>), String> {
+    if value.is_empty() {
+        return Err("is empty".into());
+    }
+    // The characters that would make one header name several hosts, or smuggle a path or
+    // credentials past the allow-list, each named.
+    for (c, problem) in [
+        (',', "is a list (',')"),
+        ('@', "has userinfo ('@')"),
+        ('/', "has a path ('/')"),
+        ('\\', "has a backslash"),
+        ('?', "has a query ('?')"),
+        ('#', "has a fragment ('#')"),
+        (';', "has a ';'"),
+    ] {
+        if value.contains(c) {
+            return Err(problem.into());
+        }
+    }
+    if value.chars().any(char::is_whitespace) {
+        return Err("has whitespace".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Err("has a control character".into());
+    }
+    let (host, port) = match value.strip_prefix('[') {
+        Some(rest) => {
+            let (inside, after) = rest.split_once(']').ok_or("has a '[' without ']'")?;
+            if inside.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(format!(
+                    "has {inside:?} in brackets, which is not an IPv6 address"
+                ));
+            }
+            match after {
+                "" => (inside, None),
+                _ => (
+                    inside,
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or("has text after ']' that is not :port")?,
+                    ),
+                ),
+            }
+        }
+        None => match value.split_once(':') {
+            Some((_, port)) if port.contains(':') => {
+                return Err("has more than one ':' (an IPv6 address goes in brackets)".into())
+            }
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        },
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+            _ => return Err(format!("has port {p:?}, not a number from 1 to 65535")),
+        },
+    };
+    if value.starts_with('[') {
+        return Ok((host, port));
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.is_empty() {
+        return Err("has no host name".into());
+    }
+    if name.len() > 253 {
+        return Err("is longer than 253 characters".into());
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("has an empty label ('..' or a leading '.')".into());
+        }
+        if label.len() > 63 {
+            return Err("has a label longer than 63 characters".into());
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!("has {c:?}, which a host name cannot have"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "has a label that starts or ends with '-' ({label:?})"
+            ));
+        }
+    }
+    Ok((host, port))
+}
+
 impl TargetSpec {
     /// A spec for a plain URL.
     pub fn from_url(url: impl Into<String>) -> Self {
@@ -324,8 +427,10 @@ impl TargetSpec {
                 "\"region\" and \"path\" go with \"group\"; with \"url\" put them in the URL",
             ));
         }
+        // Messages show the URL without its query, which may hold a credential.
+        let shown = without_query(&raw_url);
         let url = Url::parse(&raw_url)
-            .map_err(|e| ProbeError::config(format!("URL {raw_url:?} is not valid: {e}")))?;
+            .map_err(|e| ProbeError::config(format!("URL {shown:?} is not valid: {e}")))?;
         let https = match url.scheme() {
             "http" => false,
             "https" => true,
@@ -344,7 +449,7 @@ impl TargetSpec {
             Some(url::Host::Domain(d)) => (d.to_owned(), None),
             Some(url::Host::Ipv4(ip)) => (ip.to_string(), Some(IpAddr::V4(ip))),
             Some(url::Host::Ipv6(ip)) => (ip.to_string(), Some(IpAddr::V6(ip))),
-            None => return Err(ProbeError::config(format!("URL {raw_url:?} has no host"))),
+            None => return Err(ProbeError::config(format!("URL {shown:?} has no host"))),
         };
         let port = url
             .port_or_known_default()
@@ -354,6 +459,22 @@ impl TargetSpec {
         let method = hyper::Method::from_bytes(method_name.as_bytes())
             .map_err(|_| ProbeError::config(format!("method {method_name:?} is not valid")))?;
 
+        let mut host_headers = self
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("host"));
+        if let Some((_, value)) = host_headers.next() {
+            if host_headers.next().is_some() {
+                return Err(ProbeError::config(
+                    "a target has more than one Host header (names differing only in case): give one",
+                ));
+            }
+            parse_host_header(value).map_err(|problem| {
+                ProbeError::config(format!(
+                    "Host header {value:?} is not a single host name: it {problem}"
+                ))
+            })?;
+        }
         let mut headers = Vec::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
             let name = hyper::header::HeaderName::from_bytes(name.as_bytes())
@@ -566,6 +687,15 @@ mod tests {
     }
 
     #[test]
+    fn invalid_url_messages_leave_the_query_out() {
+        let e = TargetSpec::from_url("http://%/x?AppCode=c0de&k=v")
+            .build(&defaults(), Origin::Request)
+            .unwrap_err();
+        assert!(e.message.contains("\"http://%/x?…\""), "{e}");
+        assert!(!e.message.contains("c0de"), "{e}");
+    }
+
+    #[test]
     fn ip_literal_sets_override() {
         let t = TargetSpec::from_url("http://10.0.0.5:8080/x")
             .build(&defaults(), Origin::Cli)
@@ -582,5 +712,79 @@ mod tests {
         let e = Expect { status: vec![404] };
         assert!(e.accepts(404));
         assert!(!e.accepts(200));
+    }
+
+    #[test]
+    fn host_headers_are_one_host_and_an_optional_port() {
+        for (value, host, port) in [
+            ("a.alicloudapi.com", "a.alicloudapi.com", None),
+            ("A.AliCloudApi.com.", "A.AliCloudApi.com.", None),
+            ("a.alicloudapi.com:8080", "a.alicloudapi.com", Some(8080)),
+            ("10.0.0.1:80", "10.0.0.1", Some(80)),
+            ("[::1]", "::1", None),
+            ("[fd00::1]:443", "fd00::1", Some(443)),
+            ("svc_1.internal", "svc_1.internal", None),
+        ] {
+            assert_eq!(parse_host_header(value), Ok((host, port)), "{value}");
+        }
+        for (value, problem) in [
+            ("evil.com, ok.alicloudapi.com", "is a list"),
+            ("evil.com,ok.alicloudapi.com", "is a list"),
+            ("a/b.alicloudapi.com", "has a path"),
+            ("a\\b.alicloudapi.com", "backslash"),
+            ("ok.alicloudapi.com evil.com", "has whitespace"),
+            (" ok.alicloudapi.com", "has whitespace"),
+            ("ok.alicloudapi.com\t", "has whitespace"),
+            ("ok.alicloudapi.com;evil.com", "has a ';'"),
+            ("", "is empty"),
+            ("a@b.alicloudapi.com", "has userinfo"),
+            ("user:pw@ok.alicloudapi.com", "has userinfo"),
+            ("ok.alicloudapi.com?x", "has a query"),
+            ("ok.alicloudapi.com#x", "has a fragment"),
+            ("ok.alicloudapi.com\u{7f}", "control character"),
+            ("ok.alicloudapi.com:", "has port \"\""),
+            ("ok.alicloudapi.com:0", "has port \"0\""),
+            ("ok.alicloudapi.com:65536", "has port"),
+            ("ok.alicloudapi.com:+80", "has port"),
+            ("ok.alicloudapi.com:80:81", "more than one ':'"),
+            ("::1", "more than one ':'"),
+            ("[::1", "without ']'"),
+            ("[nope]", "not an IPv6 address"),
+            ("[::1]x", "not :port"),
+            (":80", "no host name"),
+            (".", "no host name"),
+            ("a..alicloudapi.com", "empty label"),
+            (".a.alicloudapi.com", "empty label"),
+            ("-a.alicloudapi.com", "starts or ends with '-'"),
+            ("a*.alicloudapi.com", "'*'"),
+            ("bücher.alicloudapi.com", "'ü'"),
+        ] {
+            let err = parse_host_header(value).unwrap_err();
+            assert!(err.contains(problem), "{value:?}: {err}");
+            let spec = TargetSpec {
+                headers: [("Host".to_owned(), value.to_owned())].into(),
+                ..TargetSpec::from_url("http://ok.alicloudapi.com/")
+            };
+            let e = spec.build(&defaults(), Origin::Request).unwrap_err();
+            assert_eq!(
+                e.class,
+                crate::error::ErrorClass::ConfigInvalid,
+                "{value:?}"
+            );
+            assert!(e.message.contains(problem), "{value:?}: {e}");
+            assert!(e.message.starts_with("Host header"), "{e}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(parse_host_header(&long).unwrap_err().contains("63"));
+        let two = TargetSpec {
+            headers: [
+                ("Host".to_owned(), "a.alicloudapi.com".to_owned()),
+                ("host".to_owned(), "evil.com".to_owned()),
+            ]
+            .into(),
+            ..TargetSpec::from_url("http://ok.alicloudapi.com/")
+        };
+        let e = two.build(&defaults(), Origin::Config).unwrap_err();
+        assert!(e.message.contains("more than one Host header"), "{e}");
     }
 }

@@ -35,6 +35,11 @@ pub const PARAMS: &[&str] = &[
 pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if crate::event::is_secret_name(&k) {
+            return Err(ProbeError::config(format!(
+                "query parameter {k:?} names a secret: secrets are accepted only from the function's environment (APIGW_APP_SECRET, APIGW_APP_SECRET_FILE, APIGW_APPCODE), never from a request"
+            )));
+        }
         if !PARAMS.contains(&k.as_ref()) {
             return Err(ProbeError::config(format!(
                 "query parameter {k:?} is not known; accepted: {}",
@@ -145,9 +150,13 @@ mod tests {
         for q in [
             "url=http://a.alicloudapi.com/&appcode=x",
             "url=http://a.alicloudapi.com/&app_secret=x",
+            "url=http://a.alicloudapi.com/&app%43ode=x",
+            "url=http://a.alicloudapi.com/&App%09Code=x",
+            "url=http://a.alicloudapi.com/&+AppCode+=x",
         ] {
             let e = selection(Some(q)).unwrap_err();
             assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid);
+            assert!(e.message.contains("names a secret"), "{q}: {e}");
             assert!(!e.message.contains("=x"), "{e}");
         }
         let Selection::Specs(specs) =
