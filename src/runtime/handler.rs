@@ -9,7 +9,7 @@ use hyper::header::HeaderMap;
 use hyper::StatusCode;
 use serde_json::json;
 
-use super::body::{self, BodyError};
+use super::body::{self, BodyError, ReadLimits};
 use super::context::{InstanceEnv, RequestContext};
 use super::query;
 use super::reply::{Outcome, Reply};
@@ -32,6 +32,8 @@ pub struct FcRequest {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Incoming,
+    /// How long the body may take to arrive.
+    pub read: ReadLimits,
 }
 
 /// What requests share: the prober (which holds the settings) and the instance's environment.
@@ -59,7 +61,12 @@ impl App {
 }
 
 /// Serves one request.
-pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
+    let reads_body = req.route == Route::Invoke
+        || (req.route == Route::Probe && req.method == hyper::Method::POST);
+    if !reads_body {
+        body::discard(&mut req.body, app.settings().max_event_bytes, &req.read).await;
+    }
     match req.route {
         Route::Invoke => invoke(&app, req).await.as_event_invocation(),
         Route::Probe => probe(&app, req).await,
@@ -179,7 +186,7 @@ fn http_bad_input(e: &ProbeError, request_id: &str) -> Reply {
 /// The body within `APIGW_MAX_EVENT_BYTES`, or the reply that refuses it.
 async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
     let limit = app.settings().max_event_bytes;
-    body::read_limited(&mut req.body, limit)
+    body::read_limited(&mut req.body, limit, &req.read)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge { limit } => {
@@ -195,6 +202,14 @@ async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
             BodyError::Read(detail) => {
                 let e = ProbeError::config(format!("the request body could not be read: {detail}"));
                 Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id)
+            }
+            BodyError::Stalled { .. } | BodyError::Late { .. } => {
+                let message = e.timeout_message().unwrap_or_default();
+                tracing::warn!(
+                    route = req.route.name(),
+                    "{message}; answered 408 and closed the connection"
+                );
+                body::timeout_reply(&message, &req.request_id)
             }
         })
 }

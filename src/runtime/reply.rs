@@ -47,7 +47,14 @@ pub struct Reply {
     /// JSON body.
     pub body: Bytes,
     pub outcome: Outcome,
+    /// Close the connection once this reply is written (what is left of the request on it
+    /// cannot be trusted to be the next request). Carried to the server as [`CloseConnection`].
+    pub close: bool,
 }
+
+/// A response extension that asks the server to close the connection after the response.
+#[derive(Clone, Copy, Debug)]
+pub struct CloseConnection;
 
 impl Reply {
     /// A JSON reply.
@@ -59,6 +66,7 @@ impl Reply {
             // Serializing a `Value` cannot fail (its map keys are strings).
             body: Bytes::from(body.to_string()),
             outcome,
+            close: false,
         }
     }
 
@@ -119,6 +127,7 @@ impl Reply {
                     server_timing: (!timing.is_empty()).then_some(timing),
                     body: Bytes::from(body),
                     outcome,
+                    close: false,
                 }
             }
             Err(e) => Self::error(
@@ -154,6 +163,9 @@ impl Reply {
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(self.body));
         *response.status_mut() = self.status;
+        if self.close {
+            response.extensions_mut().insert(CloseConnection);
+        }
         let headers = response.headers_mut();
         headers.insert(
             CONTENT_TYPE,

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -13,7 +13,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::body::ReadLimits;
+use super::reply::CloseConnection;
 use super::service::{self, Handler};
+use super::socket::{GuardedSocket, ReadClock};
 
 /// The port when neither `FC_CUSTOM_LISTEN_PORT` nor `FC_SERVER_PORT` is set.
 pub const DEFAULT_PORT: u16 = 9000;
@@ -25,6 +28,67 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Time in-flight requests get to finish after SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Default of `APIGW_REQUEST_READ_TIMEOUT_MS`: a whole request (head and body) must arrive
+/// within 30 s of its first byte. FC forwards a request it already holds, in milliseconds;
+/// 30 s still lets a caller of the HTTP trigger send a 128 KB event at 35 kbit/s, and frees a
+/// connection held by a stalled or trickling client within half a minute.
+pub const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default of `APIGW_BODY_READ_TIMEOUT_MS`: the longest pause between two pieces of a request
+/// body. A pause, not a total: the total is the request's deadline above, and a pause limit
+/// ends a client that went quiet sooner. 10 s outlasts several TCP retransmissions on a lossy
+/// but live path.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest accepted value of the `APIGW_*_MS` settings below (a day): larger ones are typos.
+const MAX_SETTING_MS: u64 = 86_400_000;
+
+/// How the server treats its clients: `APIGW_*` variables, defaults in the constants above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `APIGW_REQUEST_READ_TIMEOUT_MS`, default [`REQUEST_READ_TIMEOUT`].
+    pub request_read_timeout: Duration,
+    /// `APIGW_BODY_READ_TIMEOUT_MS`, default [`BODY_READ_TIMEOUT`].
+    pub body_read_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_read_timeout: REQUEST_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+        }
+    }
+}
+
+impl Limits {
+    /// Reads the settings through `get`; a bad value keeps the default and is returned as a
+    /// problem (the caller adds it to the settings' problems: every invocation then answers
+    /// `config.invalid` naming it).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut millis = |name: &str, default: Duration| -> Duration {
+            let Some(value) = get(name).filter(|v| !v.trim().is_empty()) else {
+                return default;
+            };
+            match value.trim().parse::<u64>() {
+                Ok(v) if (1..=MAX_SETTING_MS).contains(&v) => Duration::from_millis(v),
+                _ => {
+                    problems.push(format!(
+                        "{name} must be a number of milliseconds from 1 to {MAX_SETTING_MS}"
+                    ));
+                    default
+                }
+            }
+        };
+        let limits = Self {
+            request_read_timeout: millis("APIGW_REQUEST_READ_TIMEOUT_MS", REQUEST_READ_TIMEOUT),
+            body_read_timeout: millis("APIGW_BODY_READ_TIMEOUT_MS", BODY_READ_TIMEOUT),
+        };
+        (limits, problems)
+    }
+}
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -53,8 +117,10 @@ pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<Str
 pub async fn run<H: Handler + ?Sized>(
     listener: TcpListener,
     handler: Arc<H>,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
+    let limits = Arc::new(limits);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -63,7 +129,12 @@ pub async fn run<H: Handler + ?Sized>(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    connections.spawn(connection(stream, handler.clone(), stop_rx.clone()));
+                    connections.spawn(connection(
+                        stream,
+                        handler.clone(),
+                        limits.clone(),
+                        stop_rx.clone(),
+                    ));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -88,25 +159,50 @@ pub async fn run<H: Handler + ?Sized>(
     }
 }
 
-/// Serves one connection until the peer closes it or the server stops.
+/// Serves one connection until the peer closes it, a reply asks to close it, or the server
+/// stops.
 async fn connection<H: Handler + ?Sized>(
     stream: TcpStream,
     handler: Arc<H>,
+    limits: Arc<Limits>,
     mut stop: watch::Receiver<bool>,
 ) {
     // Replies are small and written at once: do not let Nagle hold the last segment back.
     let _ = stream.set_nodelay(true);
-    let svc = service_fn(move |req| {
-        let handler = handler.clone();
-        async move { Ok::<_, Infallible>(service::call(handler, req).await) }
-    });
+    let clock = ReadClock::new();
+    let socket = GuardedSocket::new(stream, clock.clone(), limits.request_read_timeout);
+    let svc = {
+        let clock = clock.clone();
+        let limits = limits.clone();
+        service_fn(move |req| {
+            let handler = handler.clone();
+            let clock = clock.clone();
+            let (started, in_request) = clock.begin();
+            let read = ReadLimits {
+                deadline: started
+                    .checked_add(limits.request_read_timeout)
+                    .unwrap_or_else(Instant::now),
+                request_timeout: limits.request_read_timeout,
+                body_timeout: limits.body_read_timeout,
+            };
+            async move {
+                let response = service::call(handler, req, read).await;
+                if response.extensions().get::<CloseConnection>().is_some() {
+                    clock.request_close();
+                }
+                drop(in_request);
+                Ok::<_, Infallible>(response)
+            }
+        })
+    };
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Also the idle time of a kept-alive connection: never shorter than a request may take.
+        .header_read_timeout(HEADER_READ_TIMEOUT.max(limits.request_read_timeout))
         // FC owns the `date` header.
         .auto_date_header(false);
-    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    let conn = builder.serve_connection(TokioIo::new(socket), svc);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {
@@ -117,6 +213,7 @@ async fn connection<H: Handler + ?Sized>(
             return;
         }
         Ok(_) = stop.wait_for(|stopped| *stopped) => {}
+        () = clock.close_requested() => {}
     }
     // Finish the request in flight, if any, then close.
     conn.as_mut().graceful_shutdown();
@@ -158,6 +255,33 @@ mod tests {
         assert_eq!(a, "0.0.0.0:8000".parse().unwrap());
         assert_eq!(notes.len(), 1);
     }
+
+    fn limits(vars: &[(&str, &str)]) -> (Limits, Vec<String>) {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Limits::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn limits_have_documented_defaults_and_refuse_bad_values() {
+        let (l, problems) = limits(&[]);
+        assert_eq!(l, Limits::default());
+        assert_eq!(l.request_read_timeout, Duration::from_secs(30));
+        assert_eq!(l.body_read_timeout, Duration::from_secs(10));
+        assert!(problems.is_empty());
+        let (l, problems) = limits(&[
+            ("APIGW_REQUEST_READ_TIMEOUT_MS", " 1500 "),
+            ("APIGW_BODY_READ_TIMEOUT_MS", "0"),
+        ]);
+        assert_eq!(l.request_read_timeout, Duration::from_millis(1500));
+        assert_eq!(l.body_read_timeout, BODY_READ_TIMEOUT);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("APIGW_BODY_READ_TIMEOUT_MS"));
+        let (_, problems) = limits(&[("APIGW_REQUEST_READ_TIMEOUT_MS", "99999999999")]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
 }
 
 #[cfg(test)]
@@ -185,7 +309,7 @@ mod serving_tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(run(listener, Arc::new(panicky), async {
+        let server = tokio::spawn(run(listener, Arc::new(panicky), Limits::default(), async {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -1,0 +1,274 @@
+//! The runtime server (the real binary's `serve`) under hostile or broken clients, over real
+//! sockets on 127.0.0.1: requests that trickle in or stall, more connections than it takes,
+//! a probe that calls the function itself, SIGTERM with requests still running, and invalid
+//! targets written in an HTTP-trigger request.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{get, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A response read off a raw connection.
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    head: String,
+    body: Value,
+    /// From the first byte sent until the server closed the connection.
+    closed_after: Duration,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Sends `head` at once, then `trickle` one byte every `every` (until the server stops
+/// reading), and reads until the server closes the connection. `None` when it has not closed
+/// it within `within`.
+async fn send_slowly(
+    server: &Server,
+    head: &str,
+    trickle: &[u8],
+    every: Duration,
+    within: Duration,
+) -> Option<Raw> {
+    let stream = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let started = Instant::now();
+    let head = head.to_owned();
+    let trickle = trickle.to_vec();
+    let writing = tokio::spawn(async move {
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for b in trickle {
+            tokio::time::sleep(every).await;
+            if writer.write_all(&[b]).await.is_err() {
+                return;
+            }
+        }
+        // Keep the write side open: the server, not the client, must end this.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    });
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(within, reader.read_to_end(&mut out)).await;
+    writing.abort();
+    let closed_after = started.elapsed();
+    match read {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => panic!("reading the answer failed ({e}) after {out:?}"),
+        Err(_) => return None,
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP response: {text:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head:?}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("body not JSON ({e}): {text}"));
+    Some(Raw {
+        status,
+        head: head.to_owned(),
+        body,
+        closed_after,
+    })
+}
+
+fn post_head(path: &str, request_id: &str, length: usize) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: fc\r\nx-fc-request-id: {request_id}\r\n\
+         Content-Length: {length}\r\n\r\n"
+    )
+}
+
+fn markers(server: &Server, request_id: &str) -> Vec<String> {
+    server
+        .stdout()
+        .into_iter()
+        .filter(|l| l.starts_with("FC ") && l.contains(request_id))
+        .collect()
+}
+
+/// A warn line of the request whose message contains `words`.
+fn warned(server: &Server, request_id: &str, words: &str) -> bool {
+    server.json_lines().iter().any(|v| {
+        v["level"] == "WARN"
+            && v["span"]["request_id"] == request_id
+            && v["message"].as_str().is_some_and(|m| m.contains(words))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read timeouts
+
+#[tokio::test]
+async fn a_stalled_body_is_answered_408_and_the_connection_closed() {
+    let server = Server::start(&[
+        ("APIGW_BODY_READ_TIMEOUT_MS", "500"),
+        ("APIGW_REQUEST_READ_TIMEOUT_MS", "5000"),
+    ]);
+    // 10 of the 100 bytes announced, then nothing.
+    let head = format!("{}{{\"url\":\"h", post_head("/probe", "req-stalled", 100));
+    let raw = send_slowly(&server, &head, b"", Duration::ZERO, Duration::from_secs(8))
+        .await
+        .expect("the server closes a stalled request");
+    assert_eq!(raw.status, 408, "{raw:?}");
+    assert_eq!(raw.body["errorType"], "request.timeout");
+    assert_eq!(raw.body["requestId"], "req-stalled");
+    let message = raw.body["errorMessage"].as_str().unwrap();
+    assert!(message.contains("APIGW_BODY_READ_TIMEOUT_MS"), "{message}");
+    assert!(raw.body["hint"].as_str().unwrap().contains("APIGW_"));
+    assert!(raw.header("x-fc-status").is_none());
+    // Cut at the pause limit, not at the request's deadline.
+    assert!(
+        raw.closed_after >= Duration::from_millis(450) && raw.closed_after < Duration::from_secs(3),
+        "{:?}",
+        raw.closed_after
+    );
+    server.wait_for_access_log("req-stalled");
+    assert!(warned(&server, "req-stalled", "answered 408"));
+
+    // The same on /invoke keeps FC's contract: 404 + x-fc-status, and both markers.
+    let head = format!("{}{{", post_head("/invoke", "req-stalled-invoke", 50));
+    let raw = send_slowly(&server, &head, b"", Duration::ZERO, Duration::from_secs(8))
+        .await
+        .expect("the server closes a stalled invocation");
+    assert_eq!(raw.status, 404, "{raw:?}");
+    assert_eq!(raw.header("x-fc-status"), Some("404"));
+    assert_eq!(raw.body["errorType"], "request.timeout");
+    server.wait_for_access_log("req-stalled-invoke");
+    assert_eq!(
+        markers(&server, "req-stalled-invoke"),
+        [
+            "FC Invoke Start RequestId: req-stalled-invoke",
+            "FC Invoke End RequestId: req-stalled-invoke, Error: Unhandled function error"
+        ]
+    );
+    assert_eq!(get(&server.url("/healthz"), &[]).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_cut_at_the_request_deadline() {
+    // One byte every 200 ms never pauses for the 1 s body timeout: the 1.5 s deadline ends it.
+    let server = Server::start(&[
+        ("APIGW_BODY_READ_TIMEOUT_MS", "1000"),
+        ("APIGW_REQUEST_READ_TIMEOUT_MS", "1500"),
+    ]);
+    let head = post_head("/probe", "req-trickle", 1000);
+    let raw = send_slowly(
+        &server,
+        &head,
+        &[b' '; 1000],
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the server ends a trickled body");
+    assert_eq!(raw.status, 408, "{raw:?}");
+    let message = raw.body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("APIGW_REQUEST_READ_TIMEOUT_MS"),
+        "{message}"
+    );
+    assert!(message.contains("1500 ms"), "{message}");
+    assert!(
+        raw.closed_after >= Duration::from_millis(1400)
+            && raw.closed_after < Duration::from_secs(4),
+        "{:?}",
+        raw.closed_after
+    );
+    server.wait_for_access_log("req-trickle");
+    assert!(warned(&server, "req-trickle", "answered 408"));
+}
+
+#[tokio::test]
+async fn a_trickled_head_is_answered_408_and_the_connection_closed() {
+    let server = Server::start(&[("APIGW_REQUEST_READ_TIMEOUT_MS", "1000")]);
+    let raw = send_slowly(
+        &server,
+        "GET /probe HTTP/1.1\r\nHost: fc\r\n",
+        b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the server ends a trickled head");
+    assert_eq!(raw.status, 408, "{raw:?}");
+    assert_eq!(raw.body["errorType"], "request.timeout");
+    let message = raw.body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("head") && message.contains("1000 ms"),
+        "{message}"
+    );
+    let id = raw.body["requestId"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "{id}");
+    assert!(
+        raw.closed_after >= Duration::from_millis(900) && raw.closed_after < Duration::from_secs(3),
+        "{:?}",
+        raw.closed_after
+    );
+    server.wait_for_line("the head timeout's warn line", |l| {
+        l.contains("request head not received in time") && l.contains(&id)
+    });
+
+    // An invocation's head: FC's contract.
+    let raw = send_slowly(
+        &server,
+        "POST /invoke HTTP/1.1\r\n",
+        b"Host: fcfcfcfcfcfcfcfcfcfcfcfcfcfcfc",
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the server ends a trickled invocation head");
+    assert_eq!(raw.status, 404, "{raw:?}");
+    assert_eq!(raw.header("x-fc-status"), Some("404"));
+    assert_eq!(raw.body["errorType"], "request.timeout");
+}
+
+#[tokio::test]
+async fn idle_kept_alive_connections_are_not_timed_out_as_slow_requests() {
+    let server = Server::start(&[("APIGW_REQUEST_READ_TIMEOUT_MS", "500")]);
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    // A body on a route that does not read it, then a pause longer than the request timeout.
+    for round in 0..2 {
+        let req = "GET /healthz HTTP/1.1\r\nHost: fc\r\nContent-Length: 5\r\n\r\nhello";
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "round {round}: {text}");
+        assert!(
+            text.ends_with("{\"status\":\"ok\"}"),
+            "round {round}: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(900)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_read_timeout_setting_is_config_invalid_naming_it() {
+    let server = Server::start(&[("APIGW_BODY_READ_TIMEOUT_MS", "soon")]);
+    let a = support::invoke(&server, "req-bad-limit", &b"{}"[..]).await;
+    assert_eq!(a.status, 404);
+    assert_eq!(a.json()["errorType"], "config.invalid");
+    let message = a.json()["errorMessage"].as_str().unwrap().to_owned();
+    assert!(message.contains("APIGW_BODY_READ_TIMEOUT_MS"), "{message}");
+    // Health checks still pass: the function runs, it only refuses to probe.
+    assert_eq!(get(&server.url("/healthz"), &[]).await.status, 200);
+}
