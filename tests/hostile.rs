@@ -272,3 +272,100 @@ async fn a_bad_read_timeout_setting_is_config_invalid_naming_it() {
     // Health checks still pass: the function runs, it only refuses to probe.
     assert_eq!(get(&server.url("/healthz"), &[]).await.status, 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Connection limit
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_connection_limit_requests_get_503_at_once_and_healthz_200() {
+    let ok = support::ok_backend();
+    let targets = format!(r#"[{{"name":"ok","url":"http://{ok}/"}}]"#);
+    let server = Server::start(&[("APIGW_MAX_CONNECTIONS", "4"), ("APIGW_TARGETS", &targets)]);
+    assert_eq!(
+        support::invoke(&server, "req-before", "{}").await.status,
+        200
+    );
+
+    // The limit plus two: four idle connections take every place, two more stall in their
+    // request head.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(b"GET /probe HTTP/1.1\r\nHost: fc\r\n")
+            .await
+            .unwrap();
+        held.push(s);
+    }
+    // Let the server accept them all.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let t = Instant::now();
+    let a = get(&server.url("/probe?target=ok"), &[]).await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(a.status, 503, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.json()["errorType"], "runtime.busy");
+    assert!(a.json()["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("APIGW_MAX_CONNECTIONS"));
+    assert_eq!(a.header("retry-after"), Some("1"));
+    // The one header FC owns that is set is hyper's hop-by-hop `connection: close`: the
+    // answer is the last on its connection.
+    assert_eq!(a.header("connection"), Some("close"));
+    for name in a.headers.keys() {
+        assert!(
+            [
+                "content-type",
+                "retry-after",
+                "connection",
+                "content-length"
+            ]
+            .contains(&name.as_str()),
+            "{name}"
+        );
+    }
+
+    // An invocation keeps FC's contract, with both markers.
+    let t = Instant::now();
+    let a = support::invoke(&server, "req-busy", "{}").await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(a.status, 404);
+    assert_eq!(a.header("x-fc-status"), Some("404"));
+    assert_eq!(a.json()["errorType"], "runtime.busy");
+    assert_eq!(a.json()["requestId"], "req-busy");
+    server.wait_for_access_log("req-busy");
+    assert_eq!(
+        markers(&server, "req-busy"),
+        [
+            "FC Invoke Start RequestId: req-busy",
+            "FC Invoke End RequestId: req-busy, Error: Unhandled function error"
+        ]
+    );
+    assert!(warned(&server, "req-busy", "connection limit reached"));
+
+    // FC's health check still passes.
+    for _ in 0..3 {
+        let t = Instant::now();
+        let a = get(&server.url("/healthz"), &[]).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.json(), serde_json::json!({"status": "ok"}));
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    }
+
+    // The slow ones go away: normal service resumes.
+    drop(held);
+    let t = Instant::now();
+    loop {
+        let a = support::invoke(&server, "req-after", "{}").await;
+        if a.status == 200 {
+            assert_eq!(a.json()["targets"][0]["ok"], true);
+            break;
+        }
+        assert_eq!(a.json()["errorType"], "runtime.busy");
+        assert!(t.elapsed() < Duration::from_secs(3), "still busy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -70,7 +70,7 @@ pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
     match req.route {
         Route::Invoke => invoke(&app, req).await.as_event_invocation(),
         Route::Probe => probe(&app, req).await,
-        Route::Healthz => Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok),
+        Route::Healthz => healthy(),
         // Nothing to prepare: the resolver and TLS settings are built on first use, and the
         // initializer must not fail the instance over a probe target being down.
         Route::Initialize | Route::PreStop | Route::PreFreeze => {
@@ -78,6 +78,11 @@ pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
         }
         Route::NotFound => not_found(&req),
     }
+}
+
+/// The answer to `GET /healthz`: the process serves (also when it is at its connection limit).
+pub fn healthy() -> Reply {
+    Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
 }
 
 /// `POST /invoke`: the event decides what to probe. Status mapping to FC's 200/404 is left to

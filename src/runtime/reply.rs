@@ -1,7 +1,7 @@
 //! What a handler answers, before it becomes an HTTP response.
 //!
 //! A [`Reply`] can only carry the headers this runtime is allowed to set (`content-type`,
-//! `x-fc-status`, `server-timing`): FC owns every other `x-fc-*` header and `connection`,
+//! `x-fc-status`, `server-timing`, `retry-after`): FC owns every other `x-fc-*` header and `connection`,
 //! `content-length`, `date`, `keep-alive`, `server`, and no request header is ever copied into a
 //! response. The [`Outcome`] tells the layers (FC markers, access log) how the request went
 //! without them parsing the body.
@@ -18,6 +18,7 @@ use crate::report::Report;
 /// FC's error signal for event invocations.
 pub const X_FC_STATUS: HeaderName = HeaderName::from_static("x-fc-status");
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
 
 /// How a request went, for the layers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub enum Outcome {
     Panicked,
     /// The runtime failed (a bug), e.g. a report that could not be written.
     Internal,
+    /// Refused because the server already serves `APIGW_MAX_CONNECTIONS` connections.
+    Busy,
 }
 
 /// A handler's answer.
@@ -44,6 +47,8 @@ pub struct Reply {
     pub fc_status: Option<StatusCode>,
     /// `Server-Timing` header value.
     pub server_timing: Option<String>,
+    /// `Retry-After` in seconds, for refusals that pass.
+    pub retry_after: Option<u32>,
     /// JSON body.
     pub body: Bytes,
     pub outcome: Outcome,
@@ -63,6 +68,7 @@ impl Reply {
             status,
             fc_status: None,
             server_timing: None,
+            retry_after: None,
             // Serializing a `Value` cannot fail (its map keys are strings).
             body: Bytes::from(body.to_string()),
             outcome,
@@ -125,6 +131,7 @@ impl Reply {
                     status,
                     fc_status: None,
                     server_timing: (!timing.is_empty()).then_some(timing),
+                    retry_after: None,
                     body: Bytes::from(body),
                     outcome,
                     close: false,
@@ -174,6 +181,9 @@ impl Reply {
         if let Some(s) = self.fc_status {
             headers.insert(X_FC_STATUS, HeaderValue::from(s.as_u16()));
         }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
         // The timing is built from numbers and fixed names; a value that still does not fit in
         // a header is dropped rather than failing the response.
         if let Some(v) = self
@@ -203,11 +213,19 @@ mod tests {
 
     #[test]
     fn only_allowed_headers_are_set() {
-        let r = Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+        let mut r =
+            Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+        r.retry_after = Some(1);
         let resp = r.into_response();
         for name in resp.headers().keys() {
             assert!(
-                ["content-type", "x-fc-status", "server-timing"].contains(&name.as_str()),
+                [
+                    "content-type",
+                    "x-fc-status",
+                    "server-timing",
+                    "retry-after"
+                ]
+                .contains(&name.as_str()),
                 "{name}"
             );
         }

@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use super::body::ReadLimits;
-use super::reply::CloseConnection;
+use super::body::{self, ReadLimits};
+use super::handler::{self, FcRequest};
+use super::reply::{CloseConnection, Outcome, Reply};
+use super::routes::Route;
 use super::service::{self, Handler};
 use super::socket::{GuardedSocket, ReadClock};
 
@@ -41,8 +44,30 @@ pub const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// but live path.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default of `APIGW_MAX_CONNECTIONS`: connections served at once. FC sends one instance at
+/// most `instanceConcurrency` requests at a time (10 in s.yaml), each on a connection of its
+/// own, besides its health check and the connections it keeps open between requests; 64 leaves
+/// that room several times over (raise it with an `instanceConcurrency` above about 50; FC
+/// allows 200), and bounds what clients that hold connections open can take from a 128 MB
+/// instance.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long a connection beyond the limit may take to send its request head and body before
+/// it is answered (`503`, or `200` for `/healthz`) and closed: such connections are only
+/// answered, so they must turn over quickly.
+pub const BUSY_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most body bytes read (and dropped) from a request refused as busy before answering it, so
+/// that the answer is not lost to a reset; FC's limit for asynchronous events.
+const BUSY_DRAIN_BYTES: usize = 128 * 1024;
+
+/// `Retry-After` of a busy answer, in seconds.
+const BUSY_RETRY_AFTER_S: u32 = 1;
+
 /// Largest accepted value of the `APIGW_*_MS` settings below (a day): larger ones are typos.
 const MAX_SETTING_MS: u64 = 86_400_000;
+/// Largest accepted `APIGW_MAX_CONNECTIONS`: below a common file descriptor limit (65536).
+const MAX_SETTING_CONNECTIONS: u64 = 60_000;
 
 /// How the server treats its clients: `APIGW_*` variables, defaults in the constants above.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +76,9 @@ pub struct Limits {
     pub request_read_timeout: Duration,
     /// `APIGW_BODY_READ_TIMEOUT_MS`, default [`BODY_READ_TIMEOUT`].
     pub body_read_timeout: Duration,
+    /// `APIGW_MAX_CONNECTIONS`, default [`MAX_CONNECTIONS`]. Beyond it, as many connections
+    /// again are answered `503` (`/healthz` `200`) and closed; any more are closed at once.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +86,7 @@ impl Default for Limits {
         Self {
             request_read_timeout: REQUEST_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -82,11 +111,36 @@ impl Limits {
                 }
             }
         };
+        let request_read_timeout = millis("APIGW_REQUEST_READ_TIMEOUT_MS", REQUEST_READ_TIMEOUT);
+        let body_read_timeout = millis("APIGW_BODY_READ_TIMEOUT_MS", BODY_READ_TIMEOUT);
+        let max_connections = match get("APIGW_MAX_CONNECTIONS")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().parse::<u64>())
+        {
+            None => MAX_CONNECTIONS,
+            Some(Ok(n)) if (1..=MAX_SETTING_CONNECTIONS).contains(&n) => n as usize,
+            Some(_) => {
+                problems.push(format!(
+                    "APIGW_MAX_CONNECTIONS must be a whole number from 1 to {MAX_SETTING_CONNECTIONS}"
+                ));
+                MAX_CONNECTIONS
+            }
+        };
         let limits = Self {
-            request_read_timeout: millis("APIGW_REQUEST_READ_TIMEOUT_MS", REQUEST_READ_TIMEOUT),
-            body_read_timeout: millis("APIGW_BODY_READ_TIMEOUT_MS", BODY_READ_TIMEOUT),
+            request_read_timeout,
+            body_read_timeout,
+            max_connections,
         };
         (limits, problems)
+    }
+
+    /// The limits of a connection beyond `max_connections`: it is only answered.
+    fn busy(&self) -> Self {
+        Self {
+            request_read_timeout: self.request_read_timeout.min(BUSY_READ_TIMEOUT),
+            body_read_timeout: self.body_read_timeout.min(BUSY_READ_TIMEOUT),
+            ..self.clone()
+        }
     }
 }
 
@@ -114,13 +168,23 @@ pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<Str
 
 /// Accepts connections until `shutdown` completes, then lets in-flight requests finish (for
 /// [`SHUTDOWN_GRACE`] at most).
+///
+/// At most `limits.max_connections` connections are served; `accept` never waits for one to
+/// end: a connection beyond the limit is answered at once by [`busy`] (`503`, `/healthz`
+/// `200` so that FC's health check does not take a busy instance for a dead one), as many again
+/// at most; any more are closed unanswered.
 pub async fn run<H: Handler + ?Sized>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
+    let busy_limits = Arc::new(limits.busy());
     let limits = Arc::new(limits);
+    let serving = Arc::new(Semaphore::new(limits.max_connections));
+    let refusing = Arc::new(Semaphore::new(limits.max_connections));
+    let max = limits.max_connections;
+    let busy_handler = Arc::new(move |req| busy(req, max));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -129,12 +193,31 @@ pub async fn run<H: Handler + ?Sized>(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    connections.spawn(connection(
-                        stream,
-                        handler.clone(),
-                        limits.clone(),
-                        stop_rx.clone(),
-                    ));
+                    if let Ok(permit) = serving.clone().try_acquire_owned() {
+                        connections.spawn(connection(
+                            stream,
+                            handler.clone(),
+                            limits.clone(),
+                            stop_rx.clone(),
+                            permit,
+                            false,
+                        ));
+                    } else if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                        connections.spawn(connection(
+                            stream,
+                            busy_handler.clone(),
+                            busy_limits.clone(),
+                            stop_rx.clone(),
+                            permit,
+                            true,
+                        ));
+                    } else {
+                        tracing::warn!(
+                            max_connections = max,
+                            "connection limit reached twice over; closing a connection unanswered"
+                        );
+                        drop(stream);
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -160,13 +243,17 @@ pub async fn run<H: Handler + ?Sized>(
 }
 
 /// Serves one connection until the peer closes it, a reply asks to close it, or the server
-/// stops.
+/// stops. It holds `permit` (its place under `APIGW_MAX_CONNECTIONS`) until then. A `busy`
+/// connection (beyond the limit) serves one request and is not kept alive.
 async fn connection<H: Handler + ?Sized>(
     stream: TcpStream,
     handler: Arc<H>,
     limits: Arc<Limits>,
     mut stop: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+    busy: bool,
 ) {
+    let _permit = permit;
     // Replies are small and written at once: do not let Nagle hold the last segment back.
     let _ = stream.set_nodelay(true);
     let clock = ReadClock::new();
@@ -195,11 +282,17 @@ async fn connection<H: Handler + ?Sized>(
             }
         })
     };
+    // Also the idle time of a kept-alive connection: never shorter than a request may take.
+    let head_timeout = if busy {
+        limits.request_read_timeout
+    } else {
+        HEADER_READ_TIMEOUT.max(limits.request_read_timeout)
+    };
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        // Also the idle time of a kept-alive connection: never shorter than a request may take.
-        .header_read_timeout(HEADER_READ_TIMEOUT.max(limits.request_read_timeout))
+        .keep_alive(!busy)
+        .header_read_timeout(head_timeout)
         // FC owns the `date` header.
         .auto_date_header(false);
     let conn = builder.serve_connection(TokioIo::new(socket), svc);
@@ -218,6 +311,37 @@ async fn connection<H: Handler + ?Sized>(
     // Finish the request in flight, if any, then close.
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
+}
+
+/// The answer on a connection beyond `APIGW_MAX_CONNECTIONS`: `200` for `/healthz`, else
+/// `503` `runtime.busy` with `Retry-After` (404 + `x-fc-status` on `/invoke`, FC's contract).
+async fn busy(mut req: FcRequest, max_connections: usize) -> Reply {
+    if req.route == Route::Healthz {
+        return handler::healthy();
+    }
+    body::discard(&mut req.body, BUSY_DRAIN_BYTES, &req.read).await;
+    tracing::warn!(
+        max_connections,
+        route = req.route.name(),
+        "connection limit reached; answered 503"
+    );
+    let mut reply = Reply::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "runtime.busy",
+        &format!(
+            "the function already serves {max_connections} connections (APIGW_MAX_CONNECTIONS)"
+        ),
+        "Retry in a moment. If FC sends this instance more requests at once than that \
+         (instanceConcurrency), raise APIGW_MAX_CONNECTIONS with it.",
+        &req.request_id,
+        Outcome::Busy,
+    );
+    reply.retry_after = Some(BUSY_RETRY_AFTER_S);
+    if req.route.is_event_invocation() {
+        reply.as_event_invocation()
+    } else {
+        reply
+    }
 }
 
 #[cfg(test)]
@@ -281,6 +405,15 @@ mod tests {
         assert!(problems[0].contains("APIGW_BODY_READ_TIMEOUT_MS"));
         let (_, problems) = limits(&[("APIGW_REQUEST_READ_TIMEOUT_MS", "99999999999")]);
         assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(l.max_connections, 64);
+        let (l, problems) = limits(&[("APIGW_MAX_CONNECTIONS", "4")]);
+        assert_eq!((l.max_connections, problems.len()), (4, 0));
+        let (l, problems) = limits(&[("APIGW_MAX_CONNECTIONS", "-1")]);
+        assert_eq!(l.max_connections, MAX_CONNECTIONS);
+        assert!(
+            problems[0].contains("APIGW_MAX_CONNECTIONS"),
+            "{problems:?}"
+        );
     }
 }
 
