@@ -32,6 +32,11 @@ use crate::target::{Auth, Origin, Target};
 /// The `User-Agent` of every call.
 pub const USER_AGENT: &str = concat!("apigw-vpc-probe/", env!("CARGO_PKG_VERSION"));
 
+/// Sent with every probe request, and refused when it comes in (`508`, `target.loop`): a
+/// target that leads back to this function ends after one hop instead of probing itself
+/// without end. Not an `X-Ca-*` header, so it is not signed.
+pub const PROBE_HOP_HEADER: &str = "x-apigw-probe-hop";
+
 /// The shortest budget an invocation gets, whatever FC's timeout says.
 const MIN_BUDGET: Duration = Duration::from_millis(50);
 
@@ -444,7 +449,7 @@ fn judge(
     string_to_sign: Option<&str>,
     ctx: &HintContext,
 ) -> Result<(), ProbeError> {
-    let Some((status, _)) = &progress.head else {
+    let Some((status, headers)) = &progress.head else {
         return Err(ProbeError::new(
             ErrorClass::HttpProtocol,
             "no response head",
@@ -453,6 +458,14 @@ fn judge(
     };
     if target.expect.accepts(*status) {
         return Ok(());
+    }
+    if *status == 508 && headers.contains_key(PROBE_HOP_HEADER) {
+        return Err(ProbeError::new(
+            ErrorClass::TargetLoop,
+            "the target answered 508 target.loop: it is apigw-vpc-probe itself, which refused \
+             this probe's request (X-Apigw-Probe-Hop) instead of probing again",
+            ctx,
+        ));
     }
     let gateway = sample.gateway.clone().unwrap_or_default();
     let message = gateway.error_message.clone().unwrap_or_default();
@@ -555,6 +568,10 @@ fn build_request(target: &Target) -> Result<(Request<Full<Bytes>>, Option<String
         // The target's own headers win over the defaults above (e.g. Host, Accept).
         request.headers_mut().insert(name.clone(), value.clone());
     }
+    // After the target's headers, which cannot take it away.
+    request
+        .headers_mut()
+        .insert(PROBE_HOP_HEADER, HeaderValue::from_static("1"));
     if !target.body.is_empty() && !request.headers().contains_key(hyper::header::CONTENT_TYPE) {
         request.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
@@ -947,6 +964,26 @@ mod tests {
         // Fresh nonce per request.
         let (r2, _) = build_request(&t).unwrap();
         assert_ne!(r2.headers()["x-ca-nonce"], h["x-ca-nonce"]);
+    }
+
+    #[test]
+    fn every_request_carries_the_hop_header_outside_the_signature() {
+        let mut t = target("http://g.alicloudapi.com/");
+        // A target cannot take it away.
+        t.headers.push((
+            hyper::header::HeaderName::from_static(PROBE_HOP_HEADER),
+            HeaderValue::from_static("0"),
+        ));
+        t.auth = Auth::App {
+            key: "203753385".into(),
+            secret: crate::secret::Secret::new("s3cr3t").unwrap(),
+            method: sign::SignatureMethod::HmacSha256,
+        };
+        let (r, sts) = build_request(&t).unwrap();
+        assert_eq!(r.headers()[PROBE_HOP_HEADER], "1");
+        let signed = r.headers()["x-ca-signature-headers"].to_str().unwrap();
+        assert!(!signed.contains("hop"), "{signed}");
+        assert!(!sts.unwrap().to_ascii_lowercase().contains("hop"));
     }
 
     #[test]

@@ -369,3 +369,97 @@ async fn beyond_the_connection_limit_requests_get_503_at_once_and_healthz_200() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Loop guard
+
+/// The number of access-log lines for `/probe` requests.
+fn probe_requests(server: &Server) -> usize {
+    server
+        .json_lines()
+        .iter()
+        .filter(|v| v["message"] == "request" && v["route"] == "probe")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_of_the_function_itself_is_refused_after_one_hop() {
+    use apigw_vpc_probe::standin::{Behaviour, DnsServer, Zone};
+    // An allow-listed name that leads back to the function: the stand-in DNS answers it with
+    // 127.0.0.1, and the configured target "self" probes the function's own /probe?target=self.
+    let zone = Zone::default();
+    zone.set(
+        "loop.alicloudapi.com",
+        Behaviour::Answer(vec![[127, 0, 0, 1].into()]),
+    );
+    let dns = DnsServer::start(([127, 0, 0, 1], 0).into(), zone)
+        .await
+        .expect("stand-in DNS");
+    let port = support::free_port();
+    let inner = format!("http://loop.alicloudapi.com:{port}/probe?target=self");
+    let targets = format!(r#"[{{"name":"self","url":"{inner}","timeout_ms":2000}}]"#);
+    let dns_addr = dns.addr().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::spawn(
+        &["serve", "--listen", &listen],
+        &[
+            ("APIGW_TARGETS", targets.as_str()),
+            ("APIGW_DNS_SERVERS", dns_addr.as_str()),
+            ("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1"),
+        ],
+        port,
+    );
+
+    // A caller's request names the function's own address.
+    let url =
+        url::Url::parse_with_params(&server.url("/probe"), [("url", inner.as_str())]).unwrap();
+    let a = get(url.as_str(), &[("x-fc-request-id", "req-outer")]).await;
+    assert_eq!(a.status, 502, "{}", String::from_utf8_lossy(&a.body));
+    let report = a.json();
+    let target = &report["targets"][0];
+    assert_eq!(target["error"]["class"], "target.loop", "{report}");
+    assert!(
+        target["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("X-Apigw-Probe-Hop"),
+        "{report}"
+    );
+    let sample = &target["samples"][0];
+    assert_eq!(sample["status"], 508, "{report}");
+    assert_eq!(sample["error"]["class"], "target.loop");
+    assert_eq!(target["samples"].as_array().unwrap().len(), 1);
+
+    // The inner call was refused and logged; nothing probed further.
+    server.wait_for_access_log("req-outer");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused: Vec<Value> = server
+        .json_lines()
+        .into_iter()
+        .filter(|v| v["message"] == "request" && v["status"] == 508)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(server.json_lines().iter().any(|v| {
+        v["level"] == "WARN" && v["error_class"] == "target.loop" && v["route"] == "probe"
+    }));
+    assert_eq!(
+        probe_requests(&server),
+        2,
+        "the outer request and one inner hop"
+    );
+
+    // An event invocation carrying the header keeps FC's contract.
+    let a = support::post(
+        &server.url("/invoke"),
+        &[
+            ("x-fc-request-id", "req-hop-invoke"),
+            ("x-apigw-probe-hop", "1"),
+        ],
+        "{}",
+    )
+    .await;
+    assert_eq!(a.status, 404);
+    assert_eq!(a.header("x-fc-status"), Some("404"));
+    assert_eq!(a.json()["errorType"], "target.loop");
+    assert_eq!(a.json()["requestId"], "req-hop-invoke");
+}

@@ -15,9 +15,9 @@ use super::query;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
 use crate::config::Settings;
-use crate::error::{ErrorClass, ProbeError};
+use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{Event, Selection};
-use crate::probe::{Invocation, Prober};
+use crate::probe::{Invocation, Prober, PROBE_HOP_HEADER};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
 
@@ -64,8 +64,17 @@ impl App {
 pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
     let reads_body = req.route == Route::Invoke
         || (req.route == Route::Probe && req.method == hyper::Method::POST);
-    if !reads_body {
+    let looped = req.headers.contains_key(PROBE_HOP_HEADER);
+    if !reads_body || looped {
         body::discard(&mut req.body, app.settings().max_event_bytes, &req.read).await;
+    }
+    if looped {
+        let reply = loop_detected(&req);
+        return if req.route.is_event_invocation() {
+            reply.as_event_invocation()
+        } else {
+            reply
+        };
     }
     match req.route {
         Route::Invoke => invoke(&app, req).await.as_event_invocation(),
@@ -217,6 +226,24 @@ async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
                 body::timeout_reply(&message, &req.request_id)
             }
         })
+}
+
+/// `508` for a request sent by a probe (this function's or another apigw-vpc-probe's): serving
+/// it could probe this function again, and again.
+fn loop_detected(req: &FcRequest) -> Reply {
+    let e = ProbeError::new(
+        ErrorClass::TargetLoop,
+        format!(
+            "{} {} was sent by apigw-vpc-probe's prober (it carries X-Apigw-Probe-Hop): \
+             refused, so that a probe that leads back here ends after one hop",
+            req.method,
+            req.path.chars().take(200).collect::<String>()
+        ),
+        &HintContext::default(),
+    );
+    let mut reply = Reply::bad_input(StatusCode::LOOP_DETECTED, &e, &req.request_id);
+    reply.hop_refused = true;
+    reply
 }
 
 fn not_found(req: &FcRequest) -> Reply {

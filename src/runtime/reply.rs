@@ -1,7 +1,8 @@
 //! What a handler answers, before it becomes an HTTP response.
 //!
 //! A [`Reply`] can only carry the headers this runtime is allowed to set (`content-type`,
-//! `x-fc-status`, `server-timing`, `retry-after`): FC owns every other `x-fc-*` header and `connection`,
+//! `x-fc-status`, `server-timing`, `retry-after`, `x-apigw-probe-hop`): FC owns every other
+//! `x-fc-*` header and `connection`,
 //! `content-length`, `date`, `keep-alive`, `server`, and no request header is ever copied into a
 //! response. The [`Outcome`] tells the layers (FC markers, access log) how the request went
 //! without them parsing the body.
@@ -49,6 +50,9 @@ pub struct Reply {
     pub server_timing: Option<String>,
     /// `Retry-After` in seconds, for refusals that pass.
     pub retry_after: Option<u32>,
+    /// Marks the refusal of a probe's own request (`x-apigw-probe-hop: refused`), so that the
+    /// prober that sent it can tell this loop from any other 508.
+    pub hop_refused: bool,
     /// JSON body.
     pub body: Bytes,
     pub outcome: Outcome,
@@ -69,6 +73,7 @@ impl Reply {
             fc_status: None,
             server_timing: None,
             retry_after: None,
+            hop_refused: false,
             // Serializing a `Value` cannot fail (its map keys are strings).
             body: Bytes::from(body.to_string()),
             outcome,
@@ -132,6 +137,7 @@ impl Reply {
                     fc_status: None,
                     server_timing: (!timing.is_empty()).then_some(timing),
                     retry_after: None,
+                    hop_refused: false,
                     body: Bytes::from(body),
                     outcome,
                     close: false,
@@ -184,6 +190,12 @@ impl Reply {
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.hop_refused {
+            headers.insert(
+                HeaderName::from_static(crate::probe::PROBE_HOP_HEADER),
+                HeaderValue::from_static("refused"),
+            );
+        }
         // The timing is built from numbers and fixed names; a value that still does not fit in
         // a header is dropped rather than failing the response.
         if let Some(v) = self
@@ -216,14 +228,17 @@ mod tests {
         let mut r =
             Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
         r.retry_after = Some(1);
+        r.hop_refused = true;
         let resp = r.into_response();
+        assert_eq!(resp.headers()["x-apigw-probe-hop"], "refused");
         for name in resp.headers().keys() {
             assert!(
                 [
                     "content-type",
                     "x-fc-status",
                     "server-timing",
-                    "retry-after"
+                    "retry-after",
+                    "x-apigw-probe-hop"
                 ]
                 .contains(&name.as_str()),
                 "{name}"
