@@ -463,3 +463,104 @@ async fn a_probe_of_the_function_itself_is_refused_after_one_hop() {
     assert_eq!(a.json()["errorType"], "target.loop");
     assert_eq!(a.json()["requestId"], "req-hop-invoke");
 }
+
+// ---------------------------------------------------------------------------------------------
+// SIGTERM with requests still running
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_after_the_grace_ends_running_probes_and_still_answers_them() {
+    use apigw_vpc_probe::standin::Backend;
+    let backend = Backend::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("stand-in backend");
+    let b = backend.addr();
+    // "slow" waits 20 s for its first sample and has a second one to go; "fast" is done at once.
+    let targets = format!(
+        r#"[{{"name":"slow","url":"http://{b}/delay/20000","timeout_ms":25000,"samples":2}},
+            {{"name":"fast","url":"http://{b}/web/cloudapi"}}]"#
+    );
+    let grace = Duration::from_millis(1000);
+    let mut server = Server::start(&[
+        ("APIGW_TARGETS", targets.as_str()),
+        ("APIGW_SHUTDOWN_GRACE_MS", "1000"),
+    ]);
+    let call = tokio::spawn({
+        let url = server.url("/invoke");
+        async move {
+            support::post(
+                &url,
+                &[
+                    ("x-fc-request-id", "req-sigterm"),
+                    ("x-fc-control-path", "/invoke"),
+                    ("x-fc-function-timeout", "30"),
+                ],
+                "{}",
+            )
+            .await
+        }
+    });
+    server.wait_for_line("the invocation's Start marker", |l| {
+        l == "FC Invoke Start RequestId: req-sigterm"
+    });
+    // The slow sample is now waiting for its answer.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = i32::try_from(server.pid()).unwrap();
+    let signalled = Instant::now();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+
+    let answer = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("the caller gets an answer after the grace")
+        .unwrap();
+    let answered = signalled.elapsed();
+    assert!(
+        answered >= grace,
+        "answered after {answered:?}, before the grace ran out"
+    );
+    assert_eq!(
+        answer.status,
+        404,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.header("x-fc-status"), Some("404"));
+    let report = answer.json();
+    assert_eq!(report["request_id"], "req-sigterm");
+    let slow = &report["targets"][0];
+    assert_eq!(slow["error"]["class"], "budget.exceeded", "{report}");
+    let message = slow["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("stopping") && message.contains("ttfb"),
+        "{message}"
+    );
+    // The sample under way, with its phases so far; the second one never started.
+    let samples = slow["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 1, "{report}");
+    assert!(
+        samples[0]["phases_ms"]["ttfb"].as_f64().unwrap() >= 1000.0,
+        "{report}"
+    );
+    assert_eq!(report["targets"][1]["ok"], true, "{report}");
+
+    let status = server
+        .wait_exit(grace + Duration::from_secs(2))
+        .expect("exited within the grace and a small margin");
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() < grace + Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(
+        markers(&server, "req-sigterm"),
+        [
+            "FC Invoke Start RequestId: req-sigterm",
+            "FC Invoke End RequestId: req-sigterm, Error: Unhandled function error"
+        ]
+    );
+    assert!(server
+        .stdout()
+        .iter()
+        .any(|l| l.contains("shutdown grace period; stopping their probes")));
+}

@@ -17,7 +17,7 @@ use super::routes::Route;
 use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{Event, Selection};
-use crate::probe::{Invocation, Prober, PROBE_HOP_HEADER};
+use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
 
@@ -57,6 +57,12 @@ impl App {
 
     pub fn settings(&self) -> &Settings {
         self.prober.settings()
+    }
+
+    /// Probes in flight end (as `budget.exceeded`) when `stopping` fires.
+    pub fn stop_on(mut self, stopping: Stopping) -> Self {
+        self.prober = self.prober.stop_on(stopping);
+        self
     }
 }
 

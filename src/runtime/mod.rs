@@ -81,7 +81,12 @@ pub async fn serve(args: ServeArgs) -> i32 {
     let (limits, limit_problems) = server::Limits::from_lookup(|k| std::env::var(k).ok());
     let mut settings = crate::config::Settings::from_env();
     settings.problems.extend(limit_problems);
-    let app = Arc::new(App::new(Arc::new(settings), InstanceEnv::from_env()));
+    // Set when the shutdown grace is over: probes still running then end at once.
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(
+        App::new(Arc::new(settings), InstanceEnv::from_env())
+            .stop_on(crate::probe::Stopping::new(stopping_rx)),
+    );
     let problems = app.settings().problems.len();
     if problems > 0 {
         // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold
@@ -101,7 +106,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
             () = sigint() => tracing::info!(signal = "SIGINT", "stopping"),
         }
     };
-    server::run(listener, handler, limits, shutdown).await;
+    server::run(listener, handler, limits, shutdown, stopping).await;
     tracing::info!("stopped");
     EXIT_OK
 }

@@ -29,8 +29,14 @@ pub const DEFAULT_PORT: u16 = 9000;
 /// and short enough that a stuck client does not hold a connection for good.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Time in-flight requests get to finish after SIGTERM.
+/// Default of `APIGW_SHUTDOWN_GRACE_MS`: time in-flight requests get to finish after SIGTERM
+/// before their probes are stopped. Longer than the probe's default sample timeout (5 s), so
+/// that a sample under way usually finishes.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// After the grace, time the requests still running get to write their reports (their probes
+/// end at once) before the process exits anyway.
+pub const STOPPED_WRITE_TIME: Duration = Duration::from_secs(1);
 
 /// Default of `APIGW_REQUEST_READ_TIMEOUT_MS`: a whole request (head and body) must arrive
 /// within 30 s of its first byte. FC forwards a request it already holds, in milliseconds;
@@ -79,6 +85,8 @@ pub struct Limits {
     /// `APIGW_MAX_CONNECTIONS`, default [`MAX_CONNECTIONS`]. Beyond it, as many connections
     /// again are answered `503` (`/healthz` `200`) and closed; any more are closed at once.
     pub max_connections: usize,
+    /// `APIGW_SHUTDOWN_GRACE_MS`, default [`SHUTDOWN_GRACE`].
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -87,6 +95,7 @@ impl Default for Limits {
             request_read_timeout: REQUEST_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 }
@@ -113,6 +122,7 @@ impl Limits {
         };
         let request_read_timeout = millis("APIGW_REQUEST_READ_TIMEOUT_MS", REQUEST_READ_TIMEOUT);
         let body_read_timeout = millis("APIGW_BODY_READ_TIMEOUT_MS", BODY_READ_TIMEOUT);
+        let shutdown_grace = millis("APIGW_SHUTDOWN_GRACE_MS", SHUTDOWN_GRACE);
         let max_connections = match get("APIGW_MAX_CONNECTIONS")
             .filter(|v| !v.trim().is_empty())
             .map(|v| v.trim().parse::<u64>())
@@ -130,6 +140,7 @@ impl Limits {
             request_read_timeout,
             body_read_timeout,
             max_connections,
+            shutdown_grace,
         };
         (limits, problems)
     }
@@ -167,7 +178,9 @@ pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<Str
 }
 
 /// Accepts connections until `shutdown` completes, then lets in-flight requests finish (for
-/// [`SHUTDOWN_GRACE`] at most).
+/// `limits.shutdown_grace` at most). Requests still running then are told to stop through
+/// `stopping` (their probes end as `budget.exceeded`), and get [`STOPPED_WRITE_TIME`] to write
+/// their reports before this returns.
 ///
 /// At most `limits.max_connections` connections are served; `accept` never waits for one to
 /// end: a connection beyond the limit is answered at once by [`busy`] (`503`, `/healthz`
@@ -178,6 +191,7 @@ pub async fn run<H: Handler + ?Sized>(
     handler: Arc<H>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
+    stopping: watch::Sender<bool>,
 ) {
     let busy_limits = Arc::new(limits.busy());
     let limits = Arc::new(limits);
@@ -230,16 +244,30 @@ pub async fn run<H: Handler + ?Sized>(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
+    if drain(&mut connections, limits.shutdown_grace).await {
+        return;
+    }
+    tracing::warn!(
+        open = connections.len(),
+        grace_ms = limits.shutdown_grace.as_millis() as u64,
+        "requests still running after the shutdown grace period; stopping their probes"
+    );
+    let _ = stopping.send(true);
+    if !drain(&mut connections, STOPPED_WRITE_TIME).await {
         tracing::warn!(
             open = connections.len(),
-            "connections still busy after the shutdown grace period; closing them"
+            "connections still open after the probes stopped; closing them"
         );
     }
+}
+
+/// Waits up to `within` for every connection to end; true when they did.
+async fn drain(connections: &mut JoinSet<()>, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_ok()
 }
 
 /// Serves one connection until the peer closes it, a reply asks to close it, or the server
@@ -394,6 +422,7 @@ mod tests {
         assert_eq!(l, Limits::default());
         assert_eq!(l.request_read_timeout, Duration::from_secs(30));
         assert_eq!(l.body_read_timeout, Duration::from_secs(10));
+        assert_eq!(l.shutdown_grace, Duration::from_secs(10));
         assert!(problems.is_empty());
         let (l, problems) = limits(&[
             ("APIGW_REQUEST_READ_TIMEOUT_MS", " 1500 "),
@@ -442,9 +471,16 @@ mod serving_tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(run(listener, Arc::new(panicky), Limits::default(), async {
-            let _ = stopped.await;
-        }));
+        let (stopping, _) = watch::channel(false);
+        let server = tokio::spawn(run(
+            listener,
+            Arc::new(panicky),
+            Limits::default(),
+            async {
+                let _ = stopped.await;
+            },
+            stopping,
+        ));
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
 
         for _ in 0..3 {
