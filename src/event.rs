@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Settings;
-use crate::error::ProbeError;
+use crate::error::{ErrorClass, ProbeError};
 use crate::policy;
 use crate::report::{TargetReport, TimerInfo};
 use crate::target::{Origin, Target, TargetSpec};
@@ -286,6 +286,35 @@ pub fn plan(
     Ok(planned)
 }
 
+/// The first target written in a request that is not valid (what [`plan`] would turn into a
+/// failed entry of the report), as an error naming it by position. The HTTP trigger answers
+/// `400` with it and probes none of the targets, valid or not. Forbidden targets are not
+/// errors here: they stay entries of the report (`403`) and the others are probed.
+pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Result<(), ProbeError> {
+    for (i, spec) in specs.iter().enumerate() {
+        let Err(failed) = build_one(spec.clone(), settings, Origin::Request) else {
+            continue;
+        };
+        if let Some(e) = failed
+            .error
+            .filter(|e| e.class == ErrorClass::ConfigInvalid)
+        {
+            // The name is the caller's own input; cut it so that the answer stays small.
+            let name: String = failed.name.chars().take(100).collect();
+            return Err(ProbeError {
+                message: format!(
+                    "target {} of {} ({name:?}): {}",
+                    i + 1,
+                    specs.len(),
+                    e.message
+                ),
+                ..e
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks and builds one spec: secrets refused from requests, the allow-list applied.
 fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
     let name = spec
@@ -386,6 +415,22 @@ mod tests {
             assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
             assert!(!err.message.contains("APPCODE c"));
         }
+    }
+
+    #[test]
+    fn the_first_invalid_request_target_is_named_and_forbidden_ones_pass() {
+        let settings = Settings::default();
+        let ok = TargetSpec::from_url("http://a.alicloudapi.com/");
+        let forbidden = TargetSpec::from_url("http://example.com/");
+        assert!(check_request_targets(&[ok.clone(), forbidden.clone()], &settings).is_ok());
+        let bad = TargetSpec {
+            samples: Some(0),
+            ..TargetSpec::from_url("http://b.alicloudapi.com/")
+        };
+        let e = check_request_targets(&[ok, forbidden, bad], &settings).unwrap_err();
+        assert_eq!(e.class, ErrorClass::ConfigInvalid);
+        assert!(e.message.starts_with("target 3 of 3 ("), "{e}");
+        assert!(e.message.contains("samples"), "{e}");
     }
 
     #[test]

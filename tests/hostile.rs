@@ -564,3 +564,89 @@ async fn sigterm_after_the_grace_ends_running_probes_and_still_answers_them() {
         .iter()
         .any(|l| l.contains("shutdown grace period; stopping their probes")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Invalid targets through the HTTP trigger
+
+/// A backend that answers `200 ok` and counts the connections it accepted.
+fn counting_backend() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (addr, count)
+}
+
+#[tokio::test]
+async fn invalid_targets_in_an_http_trigger_request_are_400_and_nothing_is_probed() {
+    use std::sync::atomic::Ordering;
+    let (ok, probed) = counting_backend();
+    let server = Server::start(&[("APIGW_ALLOW_HOSTS", "127.0.0.1")]);
+    let good = format!("http://{ok}/web/cloudapi");
+    let query = |pairs: &[(&str, &str)]| {
+        url::Url::parse_with_params(&server.url("/probe"), pairs)
+            .unwrap()
+            .to_string()
+    };
+    for (pairs, words) in [
+        (vec![("url", "ftp://x/")], "scheme"),
+        (vec![("url", "http://")], ""),
+        (vec![("url", good.as_str()), ("samples", "0")], "samples"),
+        (vec![("url", good.as_str()), ("stage", "PROD")], "stage"),
+    ] {
+        let a = get(&query(&pairs), &[]).await;
+        assert_eq!(
+            a.status,
+            400,
+            "{pairs:?}: {}",
+            String::from_utf8_lossy(&a.body)
+        );
+        let body = a.json();
+        assert_eq!(body["errorType"], "config.invalid", "{pairs:?}");
+        let message = body["errorMessage"].as_str().unwrap();
+        assert!(
+            message.starts_with("target 1 of 1 ("),
+            "{pairs:?}: {message}"
+        );
+        assert!(message.contains(words), "{pairs:?}: {message}");
+        assert!(body["hint"].as_str().unwrap().contains("APIGW_"), "{body}");
+    }
+
+    // A POST body with a valid and an invalid target: refused whole, the valid one not probed.
+    let event = serde_json::json!({"targets": [
+        {"name": "good", "url": good},
+        {"name": "bad", "url": good, "stage": "PROD"},
+    ]});
+    let a = support::post(&server.url("/probe"), &[], event.to_string()).await;
+    assert_eq!(a.status, 400, "{}", String::from_utf8_lossy(&a.body));
+    let message = a.json()["errorMessage"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("target 2 of 2 (\"bad\")"), "{message}");
+    assert_eq!(probed.load(Ordering::SeqCst), 0, "nothing may be probed");
+
+    // A forbidden target stays 403 with the report, and does not stop the valid one.
+    let event = serde_json::json!({"targets": [
+        {"name": "good", "url": good},
+        {"name": "elsewhere", "url": "http://example.com/"},
+    ]});
+    let a = support::post(&server.url("/probe"), &[], event.to_string()).await;
+    assert_eq!(a.status, 403, "{}", String::from_utf8_lossy(&a.body));
+    let report = a.json();
+    assert_eq!(report["targets"][0]["ok"], true, "{report}");
+    assert_eq!(report["targets"][1]["error"]["class"], "target.forbidden");
+    assert_eq!(probed.load(Ordering::SeqCst), 1);
+}

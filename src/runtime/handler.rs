@@ -16,7 +16,7 @@ use super::reply::{Outcome, Reply};
 use super::routes::Route;
 use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
-use crate::event::{Event, Selection};
+use crate::event::{self, Event, Selection};
 use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
@@ -147,6 +147,12 @@ async fn probe(app: &App, mut req: FcRequest) -> Reply {
             Err(e) => return http_bad_input(&e, &req.request_id),
         }
     };
+    // Invalid input in a target is the caller's to fix: 400, and nothing probed.
+    if let Selection::Specs(specs) = &selection {
+        if let Err(e) = event::check_request_targets(specs, app.settings()) {
+            return http_bad_input(&e, &req.request_id);
+        }
+    }
     match run(app, &req, Trigger::Http, selection, timer).await {
         Ok(report) => {
             let status = if report.any_forbidden() {
