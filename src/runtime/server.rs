@@ -183,7 +183,7 @@ pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<Str
 /// their reports before this returns.
 ///
 /// At most `limits.max_connections` connections are served; `accept` never waits for one to
-/// end: a connection beyond the limit is answered at once by [`busy`] (`503`, `/healthz`
+/// end: a connection beyond the limit is answered at once by `busy` (`503`, `/healthz`
 /// `200` so that FC's health check does not take a busy instance for a dead one), as many again
 /// at most; any more are closed unanswered.
 pub async fn run<H: Handler + ?Sized>(
