@@ -51,6 +51,9 @@ pub enum ErrorClass {
     BudgetExceeded,
     /// API Gateway rejected the call itself: the code from `X-Ca-Error-Code`, e.g. `A403IS`.
     Gateway(String),
+    /// The target is this function (or another apigw-vpc-probe): the probe's own request came
+    /// back (`X-Apigw-Probe-Hop`) and was refused, instead of probing itself without end.
+    TargetLoop,
 }
 
 impl ErrorClass {
@@ -75,6 +78,7 @@ impl ErrorClass {
             Self::HttpProtocol => "http.protocol",
             Self::HttpStatus => "http.status",
             Self::BudgetExceeded => "budget.exceeded",
+            Self::TargetLoop => "target.loop",
             Self::Gateway(code) => return Cow::Owned(format!("gateway.{code}")),
         })
     }
@@ -99,6 +103,7 @@ impl ErrorClass {
         Self::HttpProtocol,
         Self::HttpStatus,
         Self::BudgetExceeded,
+        Self::TargetLoop,
     ];
 }
 
@@ -271,6 +276,11 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
             .into(),
         BudgetExceeded => "The function's time budget ran out: raise the function's timeout, \
             lower the samples or timeout_ms of the targets, or probe fewer targets per call."
+            .into(),
+        TargetLoop => "The target leads back to apigw-vpc-probe itself (its HTTP trigger, or an \
+            API whose backend is the function), which refuses requests from a probe \
+            (X-Apigw-Probe-Hop) rather than probing itself without end: probe the API's own \
+            domain or backend instead."
             .into(),
         Gateway(code) => crate::diagnose::gateway_hint(code, ""),
     }

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Settings;
-use crate::error::ProbeError;
+use crate::error::{ErrorClass, ProbeError};
 use crate::policy;
 use crate::report::{TargetReport, TimerInfo};
-use crate::target::{Origin, Target, TargetSpec};
+use crate::target::{self, Origin, Target, TargetSpec};
 
 /// Which targets an invocation asks for.
 #[derive(Clone, Debug)]
@@ -304,14 +304,47 @@ pub fn plan(
     Ok(planned)
 }
 
+/// The first target written in a request that is not valid (what [`plan`] would turn into a
+/// failed entry of the report), as an error naming it by position. The HTTP trigger answers
+/// `400` with it and probes none of the targets, valid or not. Forbidden targets are not
+/// errors here: they stay entries of the report (`403`) and the others are probed.
+pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Result<(), ProbeError> {
+    for (i, spec) in specs.iter().enumerate() {
+        let Err(failed) = build_one(spec.clone(), settings, Origin::Request) else {
+            continue;
+        };
+        if let Some(e) = failed
+            .error
+            .filter(|e| e.class == ErrorClass::ConfigInvalid)
+        {
+            // The name is the caller's own input; cut it so that the answer stays small.
+            let name: String = failed.name.chars().take(100).collect();
+            return Err(ProbeError {
+                message: format!(
+                    "target {} of {} ({name:?}): {}",
+                    i + 1,
+                    specs.len(),
+                    e.message
+                ),
+                ..e
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks and builds one spec: secrets refused from requests, the allow-list applied.
 fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
-    let name = spec
-        .name
-        .clone()
-        .or_else(|| spec.url.clone())
-        .unwrap_or_else(|| "target".into());
-    let url = spec.url.clone().unwrap_or_default();
+    // A refused target's entry shows its URL without the query, which may be why it was refused
+    // (an AppCode) and is repeated in answers and logs.
+    let url = spec.url.as_deref().map(target::without_query).unwrap_or_default();
+    let name = spec.name.clone().unwrap_or_else(|| {
+        if url.is_empty() {
+            "target".into()
+        } else {
+            url.clone()
+        }
+    });
     let checked = if origin == Origin::Request {
         reject_request_secrets(&spec)
     } else {
@@ -404,6 +437,22 @@ mod tests {
             assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
             assert!(!err.message.contains("APPCODE c"));
         }
+    }
+
+    #[test]
+    fn the_first_invalid_request_target_is_named_and_forbidden_ones_pass() {
+        let settings = Settings::default();
+        let ok = TargetSpec::from_url("http://a.alicloudapi.com/");
+        let forbidden = TargetSpec::from_url("http://example.com/");
+        assert!(check_request_targets(&[ok.clone(), forbidden.clone()], &settings).is_ok());
+        let bad = TargetSpec {
+            samples: Some(0),
+            ..TargetSpec::from_url("http://b.alicloudapi.com/")
+        };
+        let e = check_request_targets(&[ok, forbidden, bad], &settings).unwrap_err();
+        assert_eq!(e.class, ErrorClass::ConfigInvalid);
+        assert!(e.message.starts_with("target 3 of 3 ("), "{e}");
+        assert!(e.message.contains("samples"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::Request;
-use tokio::sync::OnceCell;
+use tokio::sync::{watch, OnceCell};
 
 use crate::call::{Exchange, Progress};
 use crate::config::Settings;
@@ -31,6 +31,42 @@ use crate::target::{Auth, Origin, Target};
 
 /// The `User-Agent` of every call.
 pub const USER_AGENT: &str = concat!("apigw-vpc-probe/", env!("CARGO_PKG_VERSION"));
+
+/// Sent with every probe request, and refused when it comes in (`508`, `target.loop`): a
+/// target that leads back to this function ends after one hop instead of probing itself
+/// without end. Not an `X-Ca-*` header, so it is not signed.
+pub const PROBE_HOP_HEADER: &str = "x-apigw-probe-hop";
+
+/// The hint of samples cut short because the function is stopping.
+const STOPPING_HINT: &str = "FC stopped the instance (scaling in, a new version or \
+    configuration) while this probe ran: invoke again. APIGW_SHUTDOWN_GRACE_MS is how long \
+    running probes may go on after SIGTERM.";
+
+/// Fires when the function is stopping and its shutdown grace ran out: probes in flight then
+/// end at once as `budget.exceeded`, with their phases so far, so that every request still
+/// gets its report.
+#[derive(Clone, Debug)]
+pub struct Stopping(watch::Receiver<bool>);
+
+impl Stopping {
+    /// Fires once `true` is sent.
+    pub fn new(receiver: watch::Receiver<bool>) -> Self {
+        Self(receiver)
+    }
+
+    /// Never fires (the command line, tests).
+    pub fn never() -> Self {
+        Self(watch::channel(false).1)
+    }
+
+    async fn fired(&self) {
+        let mut receiver = self.0.clone();
+        // A closed channel (no sender) never fires.
+        if receiver.wait_for(|stopping| *stopping).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
 
 /// The shortest budget an invocation gets, whatever FC's timeout says.
 const MIN_BUDGET: Duration = Duration::from_millis(50);
@@ -77,6 +113,7 @@ pub struct Prober {
     configured: event::Configured,
     resolver: OnceCell<Result<Arc<Resolver>, ProbeError>>,
     tls: OnceCell<Result<Arc<rustls::ClientConfig>, ProbeError>>,
+    stopping: Stopping,
 }
 
 impl Prober {
@@ -86,7 +123,14 @@ impl Prober {
             settings,
             resolver: OnceCell::new(),
             tls: OnceCell::new(),
+            stopping: Stopping::never(),
         }
+    }
+
+    /// Samples in flight end when `stopping` fires.
+    pub fn stop_on(mut self, stopping: Stopping) -> Self {
+        self.stopping = stopping;
+        self
     }
 
     pub fn settings(&self) -> &Settings {
@@ -264,12 +308,16 @@ impl Prober {
             Ok(p) => p,
             Err(e) => {
                 return (
-                    Clock::start(budget, target.timeout).fail(sample, Phase::Dns, e),
+                    Clock::start(budget, target.timeout, &self.stopping).fail(
+                        sample,
+                        Phase::Dns,
+                        e,
+                    ),
                     None,
                 )
             }
         };
-        let mut clock = Clock::start(budget, target.timeout);
+        let mut clock = Clock::start(budget, target.timeout, &self.stopping);
 
         // Resolve.
         let (addresses, dns) = match lookup {
@@ -501,7 +549,7 @@ fn judge(
     string_to_sign: Option<&str>,
     ctx: &HintContext,
 ) -> Result<(), ProbeError> {
-    let Some((status, _)) = &progress.head else {
+    let Some((status, headers)) = &progress.head else {
         return Err(ProbeError::new(
             ErrorClass::HttpProtocol,
             "no response head",
@@ -510,6 +558,14 @@ fn judge(
     };
     if target.expect.accepts(*status) {
         return Ok(());
+    }
+    if *status == 508 && headers.contains_key(PROBE_HOP_HEADER) {
+        return Err(ProbeError::new(
+            ErrorClass::TargetLoop,
+            "the target answered 508 target.loop: it is apigw-vpc-probe itself, which refused \
+             this probe's request (X-Apigw-Probe-Hop) instead of probing again",
+            ctx,
+        ));
     }
     let gateway = sample.gateway.clone().unwrap_or_default();
     // The whole message, not the report's shortened copy: an A403IS message carries the
@@ -626,6 +682,10 @@ fn build_request(target: &Target) -> Result<(Request<Full<Bytes>>, Option<String
         // The target's own headers win over the defaults above (e.g. Host, Accept).
         request.headers_mut().insert(name.clone(), value.clone());
     }
+    // After the target's headers, which cannot take it away.
+    request
+        .headers_mut()
+        .insert(PROBE_HOP_HEADER, HeaderValue::from_static("1"));
     if !target.body.is_empty() && !request.headers().contains_key(hyper::header::CONTENT_TYPE) {
         request.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
@@ -805,10 +865,11 @@ struct Clock {
     budget: Instant,
     ends: [Option<Instant>; 6],
     end: Option<Instant>,
+    stopping: Stopping,
 }
 
 impl Clock {
-    fn start(budget: Instant, sample_timeout: Duration) -> Self {
+    fn start(budget: Instant, sample_timeout: Duration, stopping: &Stopping) -> Self {
         let start = Instant::now();
         Self {
             start,
@@ -816,6 +877,7 @@ impl Clock {
             budget,
             ends: [None; 6],
             end: None,
+            stopping: stopping.clone(),
         }
     }
 
@@ -864,6 +926,7 @@ impl Clock {
         fut: impl std::future::Future<Output = Result<T, ProbeError>>,
     ) -> Result<T, ProbeError> {
         let now = Instant::now();
+        let fut = self.unless_stopping(phase, fut);
         let phase_deadline = now.checked_add(phase_limit).unwrap_or(self.sample_deadline);
         let deadline = phase_deadline.min(self.sample_deadline).min(self.budget);
         match tokio::time::timeout_at(deadline.into(), fut).await {
@@ -896,6 +959,30 @@ impl Clock {
                     ))
                 }
             }
+        }
+    }
+
+    /// Runs `fut` until the function is stopping; then `budget.exceeded` at once.
+    async fn unless_stopping<T>(
+        &self,
+        phase: Phase,
+        fut: impl std::future::Future<Output = Result<T, ProbeError>>,
+    ) -> Result<T, ProbeError> {
+        let started = Instant::now();
+        tokio::select! {
+            // First, so that a phase that starts after the signal sends nothing.
+            biased;
+            () = self.stopping.fired() => Err(ProbeError {
+                class: ErrorClass::BudgetExceeded,
+                message: format!(
+                    "the function is stopping (SIGTERM) and its shutdown grace ran out during {} \
+                     (after {:.0} ms in that phase)",
+                    phase.name(),
+                    report::ms(started.elapsed())
+                ),
+                hint: STOPPING_HINT.into(),
+            }),
+            result = fut => result,
         }
     }
 
@@ -1020,6 +1107,26 @@ mod tests {
     }
 
     #[test]
+    fn every_request_carries_the_hop_header_outside_the_signature() {
+        let mut t = target("http://g.alicloudapi.com/");
+        // A target cannot take it away.
+        t.headers.push((
+            hyper::header::HeaderName::from_static(PROBE_HOP_HEADER),
+            HeaderValue::from_static("0"),
+        ));
+        t.auth = Auth::App {
+            key: "203753385".into(),
+            secret: crate::secret::Secret::new("s3cr3t").unwrap(),
+            method: sign::SignatureMethod::HmacSha256,
+        };
+        let (r, sts) = build_request(&t).unwrap();
+        assert_eq!(r.headers()[PROBE_HOP_HEADER], "1");
+        let signed = r.headers()["x-ca-signature-headers"].to_str().unwrap();
+        assert!(!signed.contains("hop"), "{signed}");
+        assert!(!sts.unwrap().to_ascii_lowercase().contains("hop"));
+    }
+
+    #[test]
     fn appcode_goes_in_authorization() {
         let mut t = target("http://g.alicloudapi.com/");
         t.auth = Auth::AppCode(crate::secret::Secret::new("c0de").unwrap());
@@ -1085,6 +1192,7 @@ mod tests {
             budget: at(10_000_000),
             ends: [None; 6],
             end: None,
+            stopping: Stopping::never(),
         };
         clock.ends = [
             Some(at(1_234)),
@@ -1110,6 +1218,7 @@ mod tests {
         let clock = Clock::start(
             Instant::now() + Duration::from_secs(1),
             Duration::from_secs(1),
+            &Stopping::never(),
         );
         let sample = Sample::default();
         std::thread::sleep(Duration::from_millis(2));
@@ -1119,6 +1228,45 @@ mod tests {
         assert!(p.connect >= 2.0 && p.total >= p.connect, "{p:?}");
         let sum = p.dns + p.connect + p.tls + p.send + p.ttfb + p.transfer;
         assert!((sum - p.total).abs() < 1e-9, "{p:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stopping_function_ends_the_phase_in_flight_as_budget_exceeded() {
+        let (stop, receiver) = watch::channel(false);
+        let stopping = Stopping::new(receiver);
+        let clock = Clock::start(
+            Instant::now() + Duration::from_secs(60),
+            Duration::from_secs(60),
+            &stopping,
+        );
+        let ctx = HintContext::default();
+        let waiting = clock.limit(Phase::Ttfb, Duration::MAX, &ctx, async {
+            std::future::pending::<Result<(), ProbeError>>().await
+        });
+        let started = Instant::now();
+        let (result, ()) = tokio::join!(waiting, async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = stop.send(true);
+        });
+        let e = result.unwrap_err();
+        assert_eq!(e.class, ErrorClass::BudgetExceeded);
+        assert!(
+            e.message.contains("stopping") && e.message.contains("ttfb"),
+            "{e}"
+        );
+        assert!(e.hint.contains("APIGW_SHUTDOWN_GRACE_MS"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // A phase that starts afterwards does not run at all.
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        let e = clock
+            .limit(Phase::Dns, Duration::MAX, &ctx, async {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.class, ErrorClass::BudgetExceeded);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]
@@ -1141,6 +1289,7 @@ mod tests {
                     Some(at(7_952_999 + step * 1_999)),
                 ],
                 end: Some(at(7_953_700 + step * 1_999)),
+                stopping: Stopping::never(),
             };
             let p = clock.phases();
             let mut sum_us = 0u64;

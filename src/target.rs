@@ -268,8 +268,9 @@ pub fn vpc_url(group: &str, region: &str, path: &str) -> String {
 
 const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
 
-/// `url` up to its query, with `?…` standing for what was cut.
-fn without_query(url: &str) -> String {
+/// `url` up to its query, with `?…` standing for what was cut: what messages and the entries of
+/// refused targets show, since a query can carry a credential (an `AppCode`).
+pub fn without_query(url: &str) -> String {
     match url.split_once('?') {
         Some((head, _)) => format!("{head}?…"),
         None => url.to_owned(),

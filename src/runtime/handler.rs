@@ -9,15 +9,15 @@ use hyper::header::HeaderMap;
 use hyper::StatusCode;
 use serde_json::json;
 
-use super::body::{self, BodyError};
+use super::body::{self, BodyError, ReadLimits};
 use super::context::{InstanceEnv, RequestContext};
 use super::query;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
 use crate::config::Settings;
-use crate::error::{ErrorClass, ProbeError};
-use crate::event::{Event, Selection};
-use crate::probe::{Invocation, Prober};
+use crate::error::{ErrorClass, HintContext, ProbeError};
+use crate::event::{self, Event, Selection};
+use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
 
@@ -32,6 +32,8 @@ pub struct FcRequest {
     pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Incoming,
+    /// How long the body may take to arrive.
+    pub read: ReadLimits,
 }
 
 /// What requests share: the prober (which holds the settings) and the instance's environment.
@@ -56,14 +58,34 @@ impl App {
     pub fn settings(&self) -> &Settings {
         self.prober.settings()
     }
+
+    /// Probes in flight end (as `budget.exceeded`) when `stopping` fires.
+    pub fn stop_on(mut self, stopping: Stopping) -> Self {
+        self.prober = self.prober.stop_on(stopping);
+        self
+    }
 }
 
 /// Serves one request.
-pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
+    let reads_body = req.route == Route::Invoke
+        || (req.route == Route::Probe && req.method == hyper::Method::POST);
+    let looped = req.headers.contains_key(PROBE_HOP_HEADER);
+    if !reads_body || looped {
+        body::discard(&mut req.body, app.settings().max_event_bytes, &req.read).await;
+    }
+    if looped {
+        let reply = loop_detected(&req);
+        return if req.route.is_event_invocation() {
+            reply.as_event_invocation()
+        } else {
+            reply
+        };
+    }
     match req.route {
         Route::Invoke => invoke(&app, req).await.as_event_invocation(),
         Route::Probe => probe(&app, req).await,
-        Route::Healthz => Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok),
+        Route::Healthz => healthy(),
         // Nothing to prepare: the resolver and TLS settings are built on first use, and the
         // initializer must not fail the instance over a probe target being down.
         Route::Initialize | Route::PreStop | Route::PreFreeze => {
@@ -71,6 +93,11 @@ pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
         }
         Route::NotFound => not_found(&req),
     }
+}
+
+/// The answer to `GET /healthz`: the process serves (also when it is at its connection limit).
+pub fn healthy() -> Reply {
+    Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
 }
 
 /// `POST /invoke`: the event decides what to probe. Status mapping to FC's 200/404 is left to
@@ -120,6 +147,12 @@ async fn probe(app: &App, mut req: FcRequest) -> Reply {
             Err(e) => return http_bad_input(&e, &req.request_id),
         }
     };
+    // Invalid input in a target is the caller's to fix: 400, and nothing probed.
+    if let Selection::Specs(specs) = &selection {
+        if let Err(e) = event::check_request_targets(specs, app.settings()) {
+            return http_bad_input(&e, &req.request_id);
+        }
+    }
     match run(app, &req, Trigger::Http, selection, timer).await {
         Ok(report) => {
             let status = if report.any_forbidden() {
@@ -179,7 +212,7 @@ fn http_bad_input(e: &ProbeError, request_id: &str) -> Reply {
 /// The body within `APIGW_MAX_EVENT_BYTES`, or the reply that refuses it.
 async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
     let limit = app.settings().max_event_bytes;
-    body::read_limited(&mut req.body, limit)
+    body::read_limited(&mut req.body, limit, &req.read)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge { limit } => {
@@ -196,7 +229,33 @@ async fn read_body(app: &App, req: &mut FcRequest) -> Result<Bytes, Reply> {
                 let e = ProbeError::config(format!("the request body could not be read: {detail}"));
                 Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id)
             }
+            BodyError::Stalled { .. } | BodyError::Late { .. } => {
+                let message = e.timeout_message().unwrap_or_default();
+                tracing::warn!(
+                    route = req.route.name(),
+                    "{message}; answered 408 and closed the connection"
+                );
+                body::timeout_reply(&message, &req.request_id)
+            }
         })
+}
+
+/// `508` for a request sent by a probe (this function's or another apigw-vpc-probe's): serving
+/// it could probe this function again, and again.
+fn loop_detected(req: &FcRequest) -> Reply {
+    let e = ProbeError::new(
+        ErrorClass::TargetLoop,
+        format!(
+            "{} {} was sent by apigw-vpc-probe's prober (it carries X-Apigw-Probe-Hop): \
+             refused, so that a probe that leads back here ends after one hop",
+            req.method,
+            req.path.chars().take(200).collect::<String>()
+        ),
+        &HintContext::default(),
+    );
+    let mut reply = Reply::bad_input(StatusCode::LOOP_DETECTED, &e, &req.request_id);
+    reply.hop_refused = true;
+    reply
 }
 
 fn not_found(req: &FcRequest) -> Reply {

@@ -93,8 +93,10 @@ where
                 "probe failed"
             );
         }
-        // The panic hook already wrote the panic's message and location.
-        Outcome::Ok | Outcome::NotFound | Outcome::Panicked | Outcome::Internal => {}
+        // The panic hook already wrote the panic's message and location; the server wrote
+        // why it was busy.
+        Outcome::Ok | Outcome::NotFound | Outcome::Panicked | Outcome::Internal | Outcome::Busy => {
+        }
     }
     tracing::info!(
         method = %line.method,

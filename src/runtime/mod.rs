@@ -3,6 +3,7 @@
 //!
 //! One module per job:
 //! - [`server`]: listening, connections, graceful stop;
+//! - [`socket`]: when each request began, and the 408 for a head that never completes;
 //! - [`service`]: the boundary where an HTTP request meets the layers and the handler;
 //! - [`layers`]: request span, FC log markers, access log, panic catching;
 //! - [`handler`]: the plain async function that answers each route;
@@ -20,6 +21,7 @@ pub mod reply;
 pub mod routes;
 pub mod server;
 pub mod service;
+pub mod socket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
+use context::InstanceEnv;
 use handler::App;
 
 /// Exit status: stopped by a signal.
@@ -75,7 +78,15 @@ pub async fn serve(args: ServeArgs) -> i32 {
             return EXIT_START_FAILED;
         }
     };
-    let app = Arc::new(App::from_env());
+    let (limits, limit_problems) = server::Limits::from_lookup(|k| std::env::var(k).ok());
+    let mut settings = crate::config::Settings::from_env();
+    settings.problems.extend(limit_problems);
+    // Set when the shutdown grace is over: probes still running then end at once.
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(
+        App::new(Arc::new(settings), InstanceEnv::from_env())
+            .stop_on(crate::probe::Stopping::new(stopping_rx)),
+    );
     let problems = app.settings().problems.len();
     if problems > 0 {
         // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold
@@ -95,7 +106,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
             () = sigint() => tracing::info!(signal = "SIGINT", "stopping"),
         }
     };
-    server::run(listener, handler, shutdown).await;
+    server::run(listener, handler, limits, shutdown, stopping).await;
     tracing::info!("stopped");
     EXIT_OK
 }

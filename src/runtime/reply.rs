@@ -1,7 +1,8 @@
 //! What a handler answers, before it becomes an HTTP response.
 //!
 //! A [`Reply`] can only carry the headers this runtime is allowed to set (`content-type`,
-//! `x-fc-status`, `server-timing`): FC owns every other `x-fc-*` header and `connection`,
+//! `x-fc-status`, `server-timing`, `retry-after`, `x-apigw-probe-hop`): FC owns every other
+//! `x-fc-*` header and `connection`,
 //! `content-length`, `date`, `keep-alive`, `server`, and no request header is ever copied into a
 //! response. The [`Outcome`] tells the layers (FC markers, access log) how the request went
 //! without them parsing the body.
@@ -18,6 +19,7 @@ use crate::report::Report;
 /// FC's error signal for event invocations.
 pub const X_FC_STATUS: HeaderName = HeaderName::from_static("x-fc-status");
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
 
 /// How a request went, for the layers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub enum Outcome {
     Panicked,
     /// The runtime failed (a bug), e.g. a report that could not be written.
     Internal,
+    /// Refused because the server already serves `APIGW_MAX_CONNECTIONS` connections.
+    Busy,
 }
 
 /// A handler's answer.
@@ -44,10 +48,22 @@ pub struct Reply {
     pub fc_status: Option<StatusCode>,
     /// `Server-Timing` header value.
     pub server_timing: Option<String>,
+    /// `Retry-After` in seconds, for refusals that pass.
+    pub retry_after: Option<u32>,
+    /// Marks the refusal of a probe's own request (`x-apigw-probe-hop: refused`), so that the
+    /// prober that sent it can tell this loop from any other 508.
+    pub hop_refused: bool,
     /// JSON body.
     pub body: Bytes,
     pub outcome: Outcome,
+    /// Close the connection once this reply is written (what is left of the request on it
+    /// cannot be trusted to be the next request). Carried to the server as [`CloseConnection`].
+    pub close: bool,
 }
+
+/// A response extension that asks the server to close the connection after the response.
+#[derive(Clone, Copy, Debug)]
+pub struct CloseConnection;
 
 impl Reply {
     /// A JSON reply.
@@ -56,9 +72,12 @@ impl Reply {
             status,
             fc_status: None,
             server_timing: None,
+            retry_after: None,
+            hop_refused: false,
             // Serializing a `Value` cannot fail (its map keys are strings).
             body: Bytes::from(body.to_string()),
             outcome,
+            close: false,
         }
     }
 
@@ -117,8 +136,11 @@ impl Reply {
                     status,
                     fc_status: None,
                     server_timing: (!timing.is_empty()).then_some(timing),
+                    retry_after: None,
+                    hop_refused: false,
                     body: Bytes::from(body),
                     outcome,
+                    close: false,
                 }
             }
             Err(e) => Self::error(
@@ -154,6 +176,9 @@ impl Reply {
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(self.body));
         *response.status_mut() = self.status;
+        if self.close {
+            response.extensions_mut().insert(CloseConnection);
+        }
         let headers = response.headers_mut();
         headers.insert(
             CONTENT_TYPE,
@@ -161,6 +186,15 @@ impl Reply {
         );
         if let Some(s) = self.fc_status {
             headers.insert(X_FC_STATUS, HeaderValue::from(s.as_u16()));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.hop_refused {
+            headers.insert(
+                HeaderName::from_static(crate::probe::PROBE_HOP_HEADER),
+                HeaderValue::from_static("refused"),
+            );
         }
         // The timing is built from numbers and fixed names; a value that still does not fit in
         // a header is dropped rather than failing the response.
@@ -191,11 +225,22 @@ mod tests {
 
     #[test]
     fn only_allowed_headers_are_set() {
-        let r = Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+        let mut r =
+            Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+        r.retry_after = Some(1);
+        r.hop_refused = true;
         let resp = r.into_response();
+        assert_eq!(resp.headers()["x-apigw-probe-hop"], "refused");
         for name in resp.headers().keys() {
             assert!(
-                ["content-type", "x-fc-status", "server-timing"].contains(&name.as_str()),
+                [
+                    "content-type",
+                    "x-fc-status",
+                    "server-timing",
+                    "retry-after",
+                    "x-apigw-probe-hop"
+                ]
+                .contains(&name.as_str()),
                 "{name}"
             );
         }

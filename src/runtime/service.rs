@@ -12,6 +12,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
+use super::body::ReadLimits;
 use super::context;
 use super::handler::FcRequest;
 use super::layers::{self, RequestLine};
@@ -36,10 +37,11 @@ where
     }
 }
 
-/// Serves one request through the layers.
+/// Serves one request through the layers; its body must arrive within `read`.
 pub async fn call<H: Handler + ?Sized>(
     handler: Arc<H>,
     req: Request<Incoming>,
+    read: ReadLimits,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
@@ -54,6 +56,7 @@ pub async fn call<H: Handler + ?Sized>(
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body,
+        read,
     };
     let id = request_id.clone();
     let pipeline = layers::in_request_span(&request_id, async move {
