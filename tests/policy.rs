@@ -402,7 +402,7 @@ async fn appcode_query_names_are_refused_however_written() {
     .await;
     assert_eq!(answer.status, 400, "{}", answer.json());
     assert_eq!(answer.json()["errorType"], "config.invalid", "{}", answer.json());
-    assert!(!answer.json().to_string().contains(&value), "{}", answer.json());
+    assert!(!answer.json().to_string().contains(value), "{}", answer.json());
     for query in [format!("App%09Code={value}"), format!("app%43ode={value}")] {
         let answer = support::get(&function.url(&format!("/probe?{query}")), &[]).await;
         assert_eq!(answer.status, 400, "{query}");
