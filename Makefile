@@ -86,7 +86,7 @@ build-deps:
 
 ## build: the static release binary FC runs; prints its size.
 build: build-deps
-	CC_x86_64_unknown_linux_musl=musl-gcc $(CARGO) build --release --locked --target $(MUSL_TARGET)
+	CC_x86_64_unknown_linux_musl=musl-gcc $(CARGO) build --release --locked --target $(MUSL_TARGET) -p apigw-vpc-probe
 	@echo "$(RELEASE_BIN): $$(stat -c %s $(RELEASE_BIN) | awk '{printf "%d bytes (%.1f MiB)", $$1, $$1/1048576}'), $$(file -b $(RELEASE_BIN) | grep -o 'stat[a-z-]* linked')"
 
 ## package: dist/code (bootstrap + binary, what s.yaml deploys) and dist/apigw-vpc-probe.zip.
@@ -121,9 +121,11 @@ deploy: package
 	$$s deploy -y -t $(S_TEMPLATE)$(if $(ACCESS), -a $(ACCESS))
 
 ## demo: start the local stand-in (DNS, API Gateway, backend) and invoke the function the three
-## ways FC does; prints every report.
+## ways FC does; prints every report. The stand-in is its own binary (crates/standin), which
+## finds the function's binary next to it.
 demo:
-	$(CARGO) run --quiet -- demo
+	$(CARGO) build --quiet
+	$(CARGO) run --quiet -p apigw-standin -- demo
 
 ## test: every test (unit, integration against the real binary, network-namespace tests, the
 ## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the

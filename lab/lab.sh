@@ -99,11 +99,15 @@ preflight() {
     die "missing tools: ${missing[*]} (Debian: iproute2 nftables dnsmasq-base curl jq; run \`make deps\`)"
   if [ -n "${APIGW_LAB_BIN:-}" ]; then
     BIN=$APIGW_LAB_BIN
+    STANDIN=${APIGW_LAB_STANDIN:-$(dirname "$BIN")/apigw-standin}
   else
+    # Both binaries: the function's and the stand-in's (the workspace's default members).
     (cd "$LAB_ROOT" && ${CARGO:-cargo} build --quiet) || die "cargo build failed"
     BIN=$LAB_ROOT/target/debug/apigw-vpc-probe
+    STANDIN=$LAB_ROOT/target/debug/apigw-standin
   fi
   [ -x "$BIN" ] || die "no binary at $BIN"
+  [ -x "$STANDIN" ] || die "no stand-in binary at $STANDIN"
 }
 
 # A fresh run id and work directory; the id is part of every namespace name.
@@ -357,12 +361,12 @@ EOF
   CEN_SHAPING="${CEN_SHAPING:-bandwidth package $CEN_RATE each way (tc tbf)}$delay"
 
   start_dns with-domain
-  start gateway apigw "$BIN" standin gateway --listen "$GW_IN_IP:80" --group "$GROUP" \
+  start gateway apigw "$STANDIN" gateway --listen "$GW_IN_IP:80" --group "$GROUP" \
     --region "$REGION_API" --backend-timeout-ms 3000 \
     --api "GET:/web/cloudapi:RELEASE,TEST=http://$ECS_IP:8080/web/cloudapi" \
     --api "GET:/web/preview:TEST=http://$ECS_IP:8080/web/cloudapi" \
     --app "$APP_KEY=$APP_SECRET" --signed-api "GET:/web/signed:RELEASE=http://$ECS_IP:8080/web/cloudapi"
-  start backend ecs "$BIN" standin backend --listen "$ECS_IP:8080"
+  start backend ecs "$STANDIN" backend --listen "$ECS_IP:8080"
   # They print {"standin": ..., "listen": ...} once bound. (A TCP check from inside ecs would
   # be rejected by its own security group.)
   wait_listening gateway

@@ -1,9 +1,9 @@
-//! `apigw-vpc-probe`: the FC custom runtime (`serve`), the command line (`probe`), and the local
-//! stand-in of the whole setup (`demo`, `standin`).
+//! `apigw-vpc-probe`: the FC custom runtime (`serve`) and the command line (`probe`). The local
+//! stand-in and the demo are another crate's binary (`apigw-standin`), so they never ship.
 
 use clap::{Parser, Subcommand};
 
-use apigw_vpc_probe::{cli, demo, runtime, standin};
+use apigw_vpc_probe::{cli, runtime};
 
 /// musl's allocator is slow under concurrency; the shipped (musl) binary uses mimalloc.
 #[cfg(target_env = "musl")]
@@ -23,12 +23,6 @@ enum Command {
     Serve(runtime::ServeArgs),
     /// Call an API and report phases and errors.
     Probe(Box<cli::ProbeArgs>),
-    /// Run the seed's setup locally (DNS, API Gateway, backend) and invoke the function the
-    /// three ways FC does.
-    Demo,
-    /// Run a part of the local stand-in (DNS, gateway, backend), e.g. in a network namespace.
-    #[command(subcommand)]
-    Standin(standin::StandinCommand),
 }
 
 fn main() {
@@ -48,14 +42,6 @@ fn main() {
         match args.command {
             Command::Serve(a) => runtime::serve(a).await,
             Command::Probe(a) => cli::probe(*a).await,
-            Command::Demo => demo::run().await,
-            Command::Standin(cmd) => match standin::run(cmd).await {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    cli::EXIT_USAGE
-                }
-            },
         }
     });
     std::process::exit(code);

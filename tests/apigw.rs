@@ -7,9 +7,9 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::Output;
 
+use apigw_standin::auth::{self, Received};
+use apigw_standin::{self as standin, StandIn};
 use apigw_vpc_probe::sign::{self, Canonical, SignatureMethod};
-use apigw_vpc_probe::standin::auth::{self, Received};
-use apigw_vpc_probe::standin::{self, StandIn};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use support::{class, probe_cli};

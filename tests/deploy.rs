@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use apigw_vpc_probe::standin::{DnsServer, Zone};
+use apigw_standin::{DnsServer, Zone};
 
 /// The files FC must find in `/code`, all executable.
 const PACKAGE_FILES: [&str; 2] = ["apigw-vpc-probe", "bootstrap"];
@@ -121,6 +121,47 @@ fn linking(bin: &Path) -> Linking {
             .collect(),
         glibc_versions: versions.contains("GLIBC_"),
         file: tool("file", &["-b"], bin),
+    }
+}
+
+/// What only the stand-in holds: its demo credentials, its backend's answer and its help text.
+fn stand_in_strings() -> Vec<&'static str> {
+    vec![
+        apigw_standin::DEMO_APP_SECRET,
+        apigw_standin::DEMO_APPCODE,
+        apigw_standin::OTHER_APP_SECRET,
+        "hello from the backend",
+        "The stand-in of DNS, API Gateway and a backend",
+        "Invalid Signature, Server StringToSign",
+    ]
+}
+
+/// `grep -aF`: a debug build scans a 100 MB binary too slowly itself.
+fn contains(file: &Path, needle: &str) -> bool {
+    let status = Command::new("grep")
+        .args(["-q", "-a", "-F", "--", needle])
+        .arg(file)
+        .status()
+        .expect("run grep");
+    status.success()
+}
+
+#[test]
+fn the_function_binary_holds_none_of_the_stand_in() {
+    // The stand-in's binary does hold them: the check can see strings in a binary.
+    let function = PathBuf::from(env!("CARGO_BIN_EXE_apigw-vpc-probe"));
+    let standin = function.with_file_name("apigw-standin");
+    for s in stand_in_strings() {
+        assert!(contains(&standin, s), "the stand-in binary lacks {s:?}");
+    }
+    let mut binaries = vec![function];
+    if let Some((dir, _)) = package() {
+        binaries.push(dir.join("apigw-vpc-probe"));
+    }
+    for bin in binaries {
+        for s in stand_in_strings() {
+            assert!(!contains(&bin, s), "{} holds {s:?}", bin.display());
+        }
     }
 }
 

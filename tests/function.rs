@@ -6,7 +6,7 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use apigw_vpc_probe::standin::StandIn;
+use apigw_standin::StandIn;
 use serde_json::json;
 use support::{class, Server};
 

@@ -5,7 +5,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use apigw_vpc_probe::standin::Backend;
+use apigw_standin::Backend;
 use serde_json::{json, Value};
 use support::{invoke, Server};
 

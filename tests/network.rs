@@ -6,7 +6,7 @@ mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use apigw_vpc_probe::standin::{self, Behaviour, DnsServer, Zone};
+use apigw_standin::{self as standin, Behaviour, DnsServer, Zone};
 use support::{class, probe_cli as probe_async};
 
 /// A DNS server on loopback (inside the namespace) answering `names`.
@@ -203,7 +203,7 @@ fn timeout_hint_names_cen_across_regions() {
 #[test]
 fn backend_security_group_dropping_the_gateway_is_d504co() {
     netns::isolated(|| async {
-        use apigw_vpc_probe::standin::{Gateway, GatewayConfig};
+        use apigw_standin::{Gateway, GatewayConfig};
         let domain = standin::vpc_domain(standin::DEMO_GROUP, standin::DEMO_REGION);
         let backend: SocketAddr = format!("{}:8080", netns::BLACKHOLE).parse().unwrap();
         let config = GatewayConfig {

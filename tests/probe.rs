@@ -6,7 +6,7 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
-use apigw_vpc_probe::standin::{self, Behaviour, Gateway, GatewayConfig, StandIn};
+use apigw_standin::{self as standin, Behaviour, Gateway, GatewayConfig, StandIn};
 use serde_json::Value;
 use support::{class, probe_cli, TestPki};
 

@@ -1,7 +1,7 @@
-//! `apigw-vpc-probe demo`: the seed's setup on this machine, in one command.
+//! `apigw-standin demo` (`make demo`): the seed's setup on this machine, in one command.
 //!
 //! Starts the stand-in (a DNS server answering the group's VPC domain, an API-Gateway-like
-//! server, a backend serving `/web/cloudapi`), starts the function itself (this binary's `serve`,
+//! server, a backend serving `/web/cloudapi`), starts the function itself (its binary's `serve`,
 //! as FC's bootstrap would) and invokes it the three ways FC does: a console "Test" event, an
 //! HTTP trigger request, and a timer trigger event. One configured target is meant to fail, so
 //! that an error with its hint is on screen.
@@ -14,11 +14,22 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::standin::{self, StandIn};
+use std::path::{Path, PathBuf};
 
-/// Runs the demo; returns the process exit code (0 when every invocation behaved as expected).
-pub async fn run() -> i32 {
-    match demo().await {
+use crate::StandIn;
+
+/// Runs the demo against the function binary at `function` (default: `apigw-vpc-probe` next to
+/// the running binary); returns the process exit code (0 when every invocation behaved as
+/// expected).
+pub async fn run(function: Option<PathBuf>) -> i32 {
+    let function = match function.map_or_else(sibling_function, Ok) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            return 1;
+        }
+    };
+    match demo(&function).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("demo failed: {e}");
@@ -27,7 +38,7 @@ pub async fn run() -> i32 {
     }
 }
 
-async fn demo() -> Result<(), String> {
+async fn demo(function_bin: &Path) -> Result<(), String> {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let stand_in = StandIn::start(loopback)
         .await
@@ -35,8 +46,8 @@ async fn demo() -> Result<(), String> {
     let domain = stand_in.domain();
     let disabled = format!(
         "{}-{}-vpc.alicloudapi.com",
-        standin::DISABLED_GROUP,
-        standin::DEMO_REGION
+        crate::DISABLED_GROUP,
+        crate::DEMO_REGION
     );
     let port = stand_in.gateway_addr().port();
     println!("== the stand-in of the seed's setup");
@@ -53,7 +64,7 @@ async fn demo() -> Result<(), String> {
 
     println!(
         "   app {} authorized for /web/signed (signature or AppCode)",
-        standin::DEMO_APP_KEY
+        crate::DEMO_APP_KEY
     );
 
     let targets = json!([
@@ -64,7 +75,7 @@ async fn demo() -> Result<(), String> {
     .to_string();
     let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
     let dns = stand_in.dns_addr();
-    let mut function = start_function(listen, dns, &targets, standin::DEMO_APP_SECRET)?;
+    let mut function = start_function(function_bin, listen, dns, &targets, crate::DEMO_APP_SECRET)?;
     let base = format!("http://{listen}");
     wait_ready(listen).await?;
 
@@ -74,7 +85,7 @@ async fn demo() -> Result<(), String> {
             .post(format!("{base}{path}"))
             .header("x-fc-request-id", id)
             .header("x-fc-function-name", "apigw-vpc-probe")
-            .header("x-fc-region", standin::DEMO_REGION)
+            .header("x-fc-region", crate::DEMO_REGION)
             .header("x-fc-function-timeout", "30")
             .header("x-fc-function-memory", "128")
             .header("x-fc-control-path", path)
@@ -109,7 +120,7 @@ async fn demo() -> Result<(), String> {
 
     section("3. timer trigger: POST /invoke {\"triggerTime\", \"triggerName\", \"payload\"}");
     let timer_event = json!({
-        "triggerTime": crate::report::rfc3339(std::time::SystemTime::now()),
+        "triggerTime": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
         "triggerName": "probe-every-minute",
         "payload": "{\"target\": \"signed\"}",
     });
@@ -123,7 +134,7 @@ async fn demo() -> Result<(), String> {
 
     section("4. the same function deployed with a wrong APIGW_APP_SECRET: POST /invoke {\"target\": \"signed\"}");
     let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
-    let mut wrong = start_function(listen, dns, &targets, "not-the-app-secret")?;
+    let mut wrong = start_function(function_bin, listen, dns, &targets, "not-the-app-secret")?;
     let wrong_base = format!("http://{listen}");
     wait_ready(listen).await?;
     let resp = fc(&wrong_base, "/invoke", "demo-wrong-secret-4")
@@ -218,22 +229,36 @@ async fn show(
     Ok((status, report["ok"].as_bool()))
 }
 
-/// Starts this binary's `serve` as FC's bootstrap would, with the function's environment.
+/// `apigw-vpc-probe` in the directory of the running binary: cargo builds both there.
+fn sibling_function() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
+    let path = exe.with_file_name("apigw-vpc-probe");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "the function's binary is not at {} (build it with `cargo build`, or pass --function)",
+            path.display()
+        ))
+    }
+}
+
+/// Starts the function's `serve` as FC's bootstrap would, with the function's environment.
 fn start_function(
+    exe: &Path,
     listen: SocketAddr,
     dns: SocketAddr,
     targets: &str,
     app_secret: &str,
 ) -> Result<Child, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut child = Command::new(exe)
         .arg("serve")
         .env("FC_CUSTOM_LISTEN_PORT", listen.port().to_string())
-        .env("FC_REGION", standin::DEMO_REGION)
+        .env("FC_REGION", crate::DEMO_REGION)
         .env("FC_FUNCTION_NAME", "apigw-vpc-probe")
         .env("APIGW_DNS_SERVERS", dns.to_string())
         .env("APIGW_TARGETS", targets)
-        .env("APIGW_APP_KEY", standin::DEMO_APP_KEY)
+        .env("APIGW_APP_KEY", crate::DEMO_APP_KEY)
         .env("APIGW_APP_SECRET", app_secret)
         // The stand-in answers on loopback, which targets from requests may reach only when the
         // allow-list names it (in FC the domain resolves to the gateway's VPC address).

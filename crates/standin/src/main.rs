@@ -1,197 +1,42 @@
-//! A local stand-in of the seed's setup: the VPC's DNS, API Gateway's dedicated instance, and
-//! the backend. Used by `apigw-vpc-probe demo`, by the integration tests, and (one part per
-//! network namespace) by the lab, through `apigw-vpc-probe standin …`.
+//! `apigw-standin`: the local stand-in of the seed's setup, one part per process (for network
+//! namespaces) or all of it, and the demo that invokes the function against it.
 
-pub mod auth;
-pub mod backend;
-pub mod dns;
-pub mod gateway;
-mod http;
-
-use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use apigw_standin::{
+    gateway, vpc_domain, Api, App, Auth, Backend, Behaviour, DnsServer, Gateway, GatewayConfig,
+    Group, StandIn, Zone, DEMO_GROUP, DEMO_REGION,
+};
+use clap::Parser;
 use hyper::Method;
 
-pub use auth::{App, Auth};
-pub use backend::Backend;
-pub use dns::{Behaviour, DnsServer, Zone};
-pub use gateway::{Api, Gateway, GatewayConfig, Group, Protocols};
-
-/// The demo's API group id.
-pub const DEMO_GROUP: &str = "5f0a3c9d2b7e4a6f8c1d0e2b3a4c5d6e";
-/// The demo's region.
-pub const DEMO_REGION: &str = "cn-shanghai";
-/// A group whose VPC second-level domain is not enabled: its name does not resolve.
-pub const DISABLED_GROUP: &str = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
-/// The demo app, authorized for the signed APIs. Its secret is a stand-in's, not a credential.
-pub const DEMO_APP_KEY: &str = "204180520";
-/// The demo app's AppSecret.
-pub const DEMO_APP_SECRET: &str = "stand-in-app-secret-0f3b";
-/// The demo app's AppCode.
-pub const DEMO_APPCODE: &str = "3e5d0c8a9b7f4e21a6c4d2b0f8e6a4c2";
-/// A second app, registered but not authorized for the demo's signed APIs.
-pub const OTHER_APP_KEY: &str = "204180521";
-/// Its AppSecret.
-pub const OTHER_APP_SECRET: &str = "stand-in-other-secret-7a21";
-
-/// The VPC second-level domain of `group` in `region`.
-pub fn vpc_domain(group: &str, region: &str) -> String {
-    format!("{group}-{region}-vpc.alicloudapi.com")
+/// The stand-in of DNS, API Gateway and a backend, for tests, the demo and the network lab.
+#[derive(Debug, Parser)]
+#[command(name = "apigw-standin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-/// The whole stand-in on one address: DNS, gateway and backend on ephemeral ports.
-pub struct StandIn {
-    pub dns: DnsServer,
-    pub gateway: Gateway,
-    pub backend: Backend,
-}
-
-impl StandIn {
-    /// Starts the demo's setup on `bind`:
-    /// - DNS: the demo group's VPC domain → `bind`; the disabled group's → NXDOMAIN.
-    /// - Gateway: the demo group with `GET /web/cloudapi` (RELEASE, TEST), `GET /web/preview`
-    ///   (TEST only), `GET /web/broken` (a backend that is not there: D504CO), and on RELEASE
-    ///   for GET and POST the backend's test routes `/delay/*`, `/status/*`, `/bytes/*`,
-    ///   `/echo`, `/reset`.
-    pub async fn start(bind: IpAddr) -> io::Result<Self> {
-        let backend = Backend::start(SocketAddr::new(bind, 0)).await?;
-        let b = backend.addr();
-        let closed = closed_port(bind)?;
-        let mut apis = vec![
-            Api::new(Method::GET, "/web/cloudapi", &["RELEASE", "TEST"], b),
-            Api {
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/preview", &["TEST"], b)
-            },
-            Api {
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/broken", &["RELEASE"], closed)
-            },
-        ];
-        for method in [Method::GET, Method::POST] {
-            for path in ["/delay/*", "/status/*", "/bytes/*", "/echo", "/reset"] {
-                apis.push(Api::new(method.clone(), path, &["RELEASE"], b));
-            }
-            // App authentication: signature or AppCode of the demo app.
-            apis.push(Api {
-                auth: Auth::App {
-                    authorized: vec![DEMO_APP_KEY.into()],
-                    appcode: true,
-                },
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(method.clone(), "/web/signed", &["RELEASE", "TEST"], b)
-            });
-        }
-        apis.extend([
-            // Authorized for another app only: A403PR for the demo app.
-            Api {
-                auth: Auth::App {
-                    authorized: vec![OTHER_APP_KEY.into()],
-                    appcode: false,
-                },
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/other-app", &["RELEASE"], b)
-            },
-            // HTTPS only: I403PT over http.
-            Api {
-                protocols: Protocols {
-                    http: false,
-                    https: true,
-                },
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/https-only", &["RELEASE"], b)
-            },
-            // One call per second: T429FC for the second.
-            Api {
-                max_per_second: Some(1),
-                backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/throttled", &["RELEASE"], b)
-            },
-            // A backend slower than the API's backend timeout: D504TO.
-            Api {
-                backend_timeout: Some(Duration::from_millis(300)),
-                backend_path: "/delay/2000".into(),
-                ..Api::new(Method::GET, "/web/slow", &["RELEASE"], b)
-            },
-        ]);
-        let domain = vpc_domain(DEMO_GROUP, DEMO_REGION);
-        let config = GatewayConfig {
-            groups: vec![Group {
-                id: DEMO_GROUP.into(),
-                domains: vec![domain.clone()],
-                apis,
-            }],
-            apps: demo_apps(),
-            ..GatewayConfig::default()
-        };
-        let gateway = Gateway::start(SocketAddr::new(bind, 0), config).await?;
-        let zone = Zone::default();
-        zone.set(&domain, Behaviour::Answer(vec![bind]));
-        zone.set(
-            &vpc_domain(DISABLED_GROUP, DEMO_REGION),
-            Behaviour::NxDomain,
-        );
-        let dns = DnsServer::start(SocketAddr::new(bind, 0), zone).await?;
-        Ok(Self {
-            dns,
-            gateway,
-            backend,
-        })
-    }
-
-    /// The demo group's VPC second-level domain.
-    pub fn domain(&self) -> String {
-        vpc_domain(DEMO_GROUP, DEMO_REGION)
-    }
-
-    /// `http://<domain>:<gateway port><path>`.
-    pub fn url(&self, path: &str) -> String {
-        format!(
-            "http://{}:{}{path}",
-            self.domain(),
-            self.gateway.addr().port()
-        )
-    }
-
-    pub fn dns_addr(&self) -> SocketAddr {
-        self.dns.addr()
-    }
-
-    pub fn gateway_addr(&self) -> SocketAddr {
-        self.gateway.addr()
-    }
-
-    pub fn backend_addr(&self) -> SocketAddr {
-        self.backend.addr()
-    }
-}
-
-/// The apps registered on the demo's gateway.
-pub fn demo_apps() -> Vec<App> {
-    vec![
-        App {
-            key: DEMO_APP_KEY.into(),
-            secret: DEMO_APP_SECRET.into(),
-            appcode: Some(DEMO_APPCODE.into()),
-        },
-        App {
-            key: OTHER_APP_KEY.into(),
-            secret: OTHER_APP_SECRET.into(),
-            appcode: None,
-        },
-    ]
-}
-
-/// An address on `bind` where nothing listens (bound, then released).
-fn closed_port(bind: IpAddr) -> io::Result<SocketAddr> {
-    std::net::TcpListener::bind(SocketAddr::new(bind, 0))?.local_addr()
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run the seed's setup locally (DNS, API Gateway, backend), start the function's `serve`
+    /// and invoke it the three ways FC does: console event, HTTP trigger, timer.
+    Demo {
+        /// The function's binary. Default: `apigw-vpc-probe` next to this binary (the same
+        /// cargo target directory).
+        #[arg(long, value_name = "PATH")]
+        function: Option<PathBuf>,
+    },
+    #[command(flatten)]
+    Part(Part),
 }
 
 /// Parts of the stand-in, one per process, for the network-namespace lab.
 #[derive(Debug, clap::Subcommand)]
-pub enum StandinCommand {
+enum Part {
     /// DNS, gateway and backend together (the demo's setup); prints their addresses as JSON.
     All {
         /// Address to bind all three to.
@@ -251,16 +96,44 @@ pub enum StandinCommand {
     },
 }
 
-/// Runs one `standin` command until Ctrl-C or SIGTERM.
-pub async fn run(cmd: StandinCommand) -> Result<(), String> {
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Demo { function } => apigw_standin::demo::run(function).await,
+            Command::Part(part) => match run(part).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            },
+        }
+    });
+    std::process::exit(code);
+}
+
+/// Runs one part (or all) of the stand-in until Ctrl-C or SIGTERM.
+async fn run(part: Part) -> Result<(), String> {
     let started = |what: &str, addr: SocketAddr| {
         println!(
             "{}",
             serde_json::json!({"standin": what, "listen": addr.to_string()})
         );
     };
-    match cmd {
-        StandinCommand::All { bind } => {
+    match part {
+        Part::All { bind } => {
             let s = StandIn::start(bind).await.map_err(|e| e.to_string())?;
             println!(
                 "{}",
@@ -274,7 +147,7 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
             );
             wait_for_signal().await;
         }
-        StandinCommand::Dns {
+        Part::Dns {
             listen,
             record,
             nxdomain,
@@ -304,7 +177,7 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
             started("dns", dns.addr());
             wait_for_signal().await;
         }
-        StandinCommand::Gateway {
+        Part::Gateway {
             listen,
             group,
             region,
@@ -361,7 +234,7 @@ pub async fn run(cmd: StandinCommand) -> Result<(), String> {
             started("gateway", gw.addr());
             wait_for_signal().await;
         }
-        StandinCommand::Backend { listen } => {
+        Part::Backend { listen } => {
             let b = Backend::start(listen)
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
