@@ -337,7 +337,11 @@ pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Resul
 fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
     // A refused target's entry shows its URL without the query, which may be why it was refused
     // (an AppCode) and is repeated in answers and logs.
-    let url = spec.url.as_deref().map(target::without_query).unwrap_or_default();
+    let url = spec
+        .url
+        .as_deref()
+        .map(target::without_query)
+        .unwrap_or_default();
     let name = spec.name.clone().unwrap_or_else(|| {
         if url.is_empty() {
             "target".into()

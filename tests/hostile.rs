@@ -384,7 +384,7 @@ fn probe_requests(server: &Server) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_probe_of_the_function_itself_is_refused_after_one_hop() {
-    use apigw_vpc_probe::standin::{Behaviour, DnsServer, Zone};
+    use apigw_standin::{Behaviour, DnsServer, Zone};
     // An allow-listed name that leads back to the function: the stand-in DNS answers it with
     // 127.0.0.1, and the configured target "self" probes the function's own /probe?target=self.
     let zone = Zone::default();
@@ -469,7 +469,7 @@ async fn a_probe_of_the_function_itself_is_refused_after_one_hop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_after_the_grace_ends_running_probes_and_still_answers_them() {
-    use apigw_vpc_probe::standin::Backend;
+    use apigw_standin::Backend;
     let backend = Backend::start(([127, 0, 0, 1], 0).into())
         .await
         .expect("stand-in backend");

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apigw_vpc_probe::standin::{Behaviour, DnsServer, Zone};
+use apigw_standin::{Behaviour, DnsServer, Zone};
 use serde_json::Value;
 use support::{class, probe_cli, Server};
 
@@ -401,8 +401,17 @@ async fn appcode_query_names_are_refused_however_written() {
     )
     .await;
     assert_eq!(answer.status, 400, "{}", answer.json());
-    assert_eq!(answer.json()["errorType"], "config.invalid", "{}", answer.json());
-    assert!(!answer.json().to_string().contains(value), "{}", answer.json());
+    assert_eq!(
+        answer.json()["errorType"],
+        "config.invalid",
+        "{}",
+        answer.json()
+    );
+    assert!(
+        !answer.json().to_string().contains(value),
+        "{}",
+        answer.json()
+    );
     for query in [format!("App%09Code={value}"), format!("app%43ode={value}")] {
         let answer = support::get(&function.url(&format!("/probe?{query}")), &[]).await;
         assert_eq!(answer.status, 400, "{query}");
