@@ -54,7 +54,17 @@ endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
 
-.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-deps bench-release bench-build
+# Alibaba Cloud's official Python SDKs, the reference the tests judge our OpenAPI wire format and
+# the stand-in control plane by (signature V3, response models). Pinned to the versions the
+# control-plane spec was checked with; installed from PyPI into a virtual environment under
+# target/, no root needed.
+PY_SDK_DIR := target/py-sdk
+PY_SDK := $(PY_SDK_DIR)/bin/python
+PY_SDK_PACKAGES := alibabacloud_openapi_util==0.2.4 alibabacloud_tea_openapi==0.4.6 \
+	alibabacloud_cloudapi20160714==4.9.0 alibabacloud_vpc20160428==7.2.2 \
+	alibabacloud_cbn20170912==1.4.0 alibabacloud_fc20230330==4.8.3 alibabacloud_cms20190101==4.0.10
+
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli py-sdk lab lab-test bench bench-deps bench-release bench-build
 
 all: build
 
@@ -108,6 +118,15 @@ s-cli:
 	  mkdir -p $(S_CLI_DIR) && npm install --silent --no-audit --no-fund --prefix $(S_CLI_DIR) @serverless-devs/s@$(S_CLI_VERSION); \
 	fi
 
+## py-sdk: the official Python SDKs in $(PY_SDK_DIR) (a venv), for the tests' reference checks.
+py-sdk:
+	@if ! $(PY_SDK) -c 'import alibabacloud_openapi_util, alibabacloud_tea_openapi, alibabacloud_cms20190101' 2>/dev/null \
+	   || [ "$$(cat $(PY_SDK_DIR)/.packages 2>/dev/null)" != "$(PY_SDK_PACKAGES)" ]; then \
+	  echo "python3 -m venv $(PY_SDK_DIR) && pip install $(PY_SDK_PACKAGES)"; \
+	  python3 -m venv $(PY_SDK_DIR) && $(PY_SDK) -m pip install --quiet --disable-pip-version-check $(PY_SDK_PACKAGES) \
+	  && echo "$(PY_SDK_PACKAGES)" > $(PY_SDK_DIR)/.packages; \
+	fi
+
 ## deploy: package, then `s deploy -y` for SCENARIO (same-region: s.yaml; cross-region:
 ## s.cross-region.yaml). Not part of the tests: it creates resources in your account.
 deploy: package
@@ -130,8 +149,8 @@ demo:
 ## test: every test (unit, integration against the real binary, network-namespace tests, the
 ## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the
 ## network lab's failure matrix).
-test: deps package s-cli
-	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) $(CARGO) test --all-targets
+test: deps package s-cli py-sdk
+	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) PY_SDK=$(abspath $(PY_SDK)) $(CARGO) test --all-targets
 	$(CARGO) test --doc
 	@$(MAKE) --no-print-directory lab-test
 
