@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::ProbeError;
-use crate::policy::AllowList;
+use crate::policy::{AllowList, SigningHosts};
 use crate::secret::Secret;
 use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
 
@@ -22,6 +22,10 @@ pub struct Settings {
     /// `APIGW_ALLOW_HOSTS`: host patterns for targets from events and HTTP requests.
     /// Default `*.alicloudapi.com`.
     pub allow_hosts: AllowList,
+    /// `APIGW_SIGN_HOSTS`: host patterns (as in `APIGW_ALLOW_HOSTS`) that targets from events and
+    /// HTTP requests may be signed for or send the AppCode to, beside the hosts of the
+    /// configured targets. Default: none.
+    pub sign_hosts: AllowList,
     /// `APIGW_DNS_SERVERS`: `ip[:port]` list that replaces `/etc/resolv.conf`. Default: none
     /// (the system configuration, which FC points at 100.100.2.136/138).
     pub dns_servers: Vec<SocketAddr>,
@@ -121,6 +125,7 @@ impl Settings {
         let allow_hosts = get("APIGW_ALLOW_HOSTS")
             .map(|v| AllowList::parse(&v))
             .unwrap_or_default();
+        let sign_hosts = AllowList::parse(&get("APIGW_SIGN_HOSTS").unwrap_or_default());
 
         let mut dns_servers = Vec::new();
         if let Some(list) = get("APIGW_DNS_SERVERS") {
@@ -169,6 +174,7 @@ impl Settings {
         Self {
             targets,
             allow_hosts,
+            sign_hosts,
             dns_servers,
             ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
             region,
@@ -206,6 +212,9 @@ impl Settings {
             timeout: self.sample_timeout,
             max_samples: self.max_samples,
             credentials: self.credentials.clone(),
+            // Filled in from the configured targets for targets from requests (see
+            // `event::plan`); configured and CLI targets do not look at it.
+            signing_hosts: SigningHosts::default(),
         }
     }
 }
@@ -269,6 +278,7 @@ mod tests {
         assert_eq!(s.budget_margin, Duration::from_millis(500));
         assert_eq!(s.max_samples, 20);
         assert!(s.allow_hosts.allows("x.alicloudapi.com"));
+        assert!(!s.sign_hosts.allows("x.alicloudapi.com"));
         assert!(s.problems.is_empty());
     }
 

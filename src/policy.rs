@@ -55,6 +55,48 @@ impl AllowList {
     }
 }
 
+/// Hosts that targets from requests may be signed for or send the AppCode to: the hosts of the
+/// configured targets (`APIGW_URL`, `APIGW_GROUP_ID`, `APIGW_TARGETS`) and the patterns of
+/// `APIGW_SIGN_HOSTS` (default: none). Any other request target is sent without credentials,
+/// so that a caller cannot make the function hand its signature or AppCode to a host of the
+/// caller's choosing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningHosts {
+    /// Hosts of the configured targets, lower case, without a trailing dot.
+    configured: Vec<String>,
+    /// `APIGW_SIGN_HOSTS`.
+    patterns: AllowList,
+}
+
+impl Default for SigningHosts {
+    /// No host: request targets are never signed.
+    fn default() -> Self {
+        Self::new(std::iter::empty::<&str>(), AllowList::parse(""))
+    }
+}
+
+impl SigningHosts {
+    /// The configured targets' hosts (any port) and the `APIGW_SIGN_HOSTS` patterns.
+    pub fn new<'a>(configured: impl IntoIterator<Item = &'a str>, patterns: AllowList) -> Self {
+        let mut configured: Vec<String> = configured
+            .into_iter()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        configured.sort();
+        configured.dedup();
+        Self {
+            configured,
+            patterns,
+        }
+    }
+
+    /// True when a request target for `host` may carry the app's credentials.
+    pub fn allows(&self, host: &str) -> bool {
+        let folded = host.trim_end_matches('.').to_ascii_lowercase();
+        self.configured.contains(&folded) || self.patterns.allows(host)
+    }
+}
+
 /// True for addresses that are never dialled, whatever the configuration says.
 pub fn is_forbidden_address(ip: IpAddr) -> bool {
     match ip {
@@ -134,6 +176,23 @@ mod tests {
         assert!(a.allows("a.b.example.com"));
         assert!(AllowList::parse("*").allows("anything"));
         assert!(!AllowList::parse("").allows("anything"));
+    }
+
+    #[test]
+    fn signing_hosts_are_configured_hosts_and_sign_patterns() {
+        let none = SigningHosts::default();
+        assert!(!none.allows("x.alicloudapi.com"));
+        let s = SigningHosts::new(
+            ["G-cn-shanghai-vpc.alicloudapi.com.", "10.0.0.1"],
+            AllowList::parse("*.internal.example"),
+        );
+        assert!(s.allows("g-cn-shanghai-vpc.alicloudapi.com"));
+        assert!(s.allows("G-CN-SHANGHAI-VPC.alicloudapi.com."));
+        assert!(s.allows("10.0.0.1"));
+        assert!(s.allows("api.internal.example"));
+        assert!(!s.allows("other-cn-shanghai-vpc.alicloudapi.com"));
+        assert!(!s.allows("10.0.0.2"));
+        assert!(!s.allows("internal.example"));
     }
 
     #[test]

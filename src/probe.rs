@@ -175,6 +175,7 @@ impl Prober {
         let mut report = TargetReport {
             name: target.name.clone(),
             url: target.url.to_string(),
+            auth: Some(target.auth_label().to_owned()),
             ok: false,
             dns: None,
             samples: Vec::with_capacity(target.samples as usize),
@@ -899,6 +900,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 max_samples: 5,
                 credentials: Default::default(),
+                signing_hosts: Default::default(),
             },
             Origin::Config,
         )
