@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::ProbeError;
-use crate::policy::{AllowList, SigningHosts};
+use crate::policy::{self, AllowList, SigningHosts};
 use crate::secret::Secret;
 use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
 
@@ -26,6 +26,9 @@ pub struct Settings {
     /// HTTP requests may be signed for or send the AppCode to, beside the hosts of the
     /// configured targets. Default: none.
     pub sign_hosts: AllowList,
+    /// Methods that targets from events and HTTP requests may use: `GET` and `HEAD`, and those
+    /// listed in `APIGW_REQUEST_METHODS` (comma-separated). Default: `GET`, `HEAD`.
+    pub request_methods: Vec<hyper::Method>,
     /// `APIGW_DNS_SERVERS`: `ip[:port]` list that replaces `/etc/resolv.conf`. Default: none
     /// (the system configuration, which FC points at 100.100.2.136/138).
     pub dns_servers: Vec<SocketAddr>,
@@ -126,6 +129,21 @@ impl Settings {
             .map(|v| AllowList::parse(&v))
             .unwrap_or_default();
         let sign_hosts = AllowList::parse(&get("APIGW_SIGN_HOSTS").unwrap_or_default());
+        let mut request_methods = policy::REQUEST_METHODS.to_vec();
+        for item in get("APIGW_REQUEST_METHODS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            match hyper::Method::from_bytes(item.to_ascii_uppercase().as_bytes()) {
+                Ok(m) if !request_methods.contains(&m) => request_methods.push(m),
+                Ok(_) => {}
+                Err(_) => problems.push(format!(
+                    "APIGW_REQUEST_METHODS entry {item:?} is not an HTTP method"
+                )),
+            }
+        }
 
         let mut dns_servers = Vec::new();
         if let Some(list) = get("APIGW_DNS_SERVERS") {
@@ -175,6 +193,7 @@ impl Settings {
             targets,
             allow_hosts,
             sign_hosts,
+            request_methods,
             dns_servers,
             ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
             region,
@@ -279,6 +298,7 @@ mod tests {
         assert_eq!(s.max_samples, 20);
         assert!(s.allow_hosts.allows("x.alicloudapi.com"));
         assert!(!s.sign_hosts.allows("x.alicloudapi.com"));
+        assert_eq!(s.request_methods, [hyper::Method::GET, hyper::Method::HEAD]);
         assert!(s.problems.is_empty());
     }
 
@@ -321,6 +341,27 @@ mod tests {
         assert_eq!(
             s.check().unwrap_err().class,
             crate::error::ErrorClass::ConfigInvalid
+        );
+    }
+
+    #[test]
+    fn request_methods_widen_get_and_head() {
+        let s = settings(&[("APIGW_REQUEST_METHODS", " post, GET ,options")]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(
+            s.request_methods,
+            [
+                hyper::Method::GET,
+                hyper::Method::HEAD,
+                hyper::Method::POST,
+                hyper::Method::OPTIONS
+            ]
+        );
+        let s = settings(&[("APIGW_REQUEST_METHODS", "GE T")]);
+        assert!(
+            s.problems[0].contains("APIGW_REQUEST_METHODS"),
+            "{:?}",
+            s.problems
         );
     }
 

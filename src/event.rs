@@ -326,6 +326,7 @@ fn build_one(
             spec.build(&defaults, origin)
         })
         .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
+        .and_then(|t| policy::check_method(&t, &settings.request_methods).map(|()| t))
         .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
 }
 

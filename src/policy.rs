@@ -7,6 +7,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::error::ProbeError;
 use crate::target::{Origin, Target};
 
+/// The methods targets from requests may always use; `APIGW_REQUEST_METHODS` adds more. A probe
+/// needs nothing else, and a caller should not make the function send `DELETE` into the VPC.
+pub const REQUEST_METHODS: [hyper::Method; 2] = [hyper::Method::GET, hyper::Method::HEAD];
+
 /// The metadata service: holds the instance's credentials.
 pub const METADATA_SERVICE: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
 
@@ -138,6 +142,27 @@ pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError
     Ok(())
 }
 
+/// Checks the method of a target from a request against `allowed` (`GET`, `HEAD` and
+/// `APIGW_REQUEST_METHODS`); configured and CLI targets may use any method.
+pub fn check_method(target: &Target, allowed: &[hyper::Method]) -> Result<(), ProbeError> {
+    if target.origin != Origin::Request || allowed.contains(&target.method) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(hyper::Method::as_str).collect();
+    Err(ProbeError {
+        class: crate::error::ErrorClass::TargetForbidden,
+        message: format!(
+            "method {} is not allowed for targets from an event or HTTP request (allowed: {})",
+            target.method,
+            names.join(", ")
+        ),
+        hint: "Targets from an event or HTTP request may use GET and HEAD; list other methods \
+            in the function's APIGW_REQUEST_METHODS (comma-separated, e.g. POST), or configure \
+            the target in APIGW_TARGETS, whose method is not restricted."
+            .into(),
+    })
+}
+
 /// Checks a resolved (or given) address just before it would be dialled.
 pub fn check_address(host: &str, ip: IpAddr) -> Result<(), ProbeError> {
     if is_forbidden_address(ip) {
@@ -193,6 +218,38 @@ mod tests {
         assert!(!s.allows("other-cn-shanghai-vpc.alicloudapi.com"));
         assert!(!s.allows("10.0.0.2"));
         assert!(!s.allows("internal.example"));
+    }
+
+    #[test]
+    fn request_targets_use_the_allowed_methods_only() {
+        use crate::target::{TargetDefaults, TargetSpec};
+        let defaults = TargetDefaults {
+            region: None,
+            timeout: std::time::Duration::from_secs(1),
+            max_samples: 1,
+            credentials: Default::default(),
+            signing_hosts: Default::default(),
+        };
+        let target = |method: &str, origin| {
+            TargetSpec {
+                method: Some(method.into()),
+                ..TargetSpec::from_url("http://x.alicloudapi.com/")
+            }
+            .build(&defaults, origin)
+            .unwrap()
+        };
+        for m in ["GET", "head"] {
+            assert!(check_method(&target(m, Origin::Request), &REQUEST_METHODS).is_ok());
+        }
+        let e = check_method(&target("DELETE", Origin::Request), &REQUEST_METHODS).unwrap_err();
+        assert_eq!(e.class, crate::error::ErrorClass::TargetForbidden);
+        assert!(e.message.contains("DELETE"), "{e}");
+        assert!(e.hint.contains("APIGW_REQUEST_METHODS"), "{}", e.hint);
+        let widened = [REQUEST_METHODS.as_slice(), &[hyper::Method::POST]].concat();
+        assert!(check_method(&target("POST", Origin::Request), &widened).is_ok());
+        for origin in [Origin::Config, Origin::Cli] {
+            assert!(check_method(&target("DELETE", origin), &REQUEST_METHODS).is_ok());
+        }
     }
 
     #[test]

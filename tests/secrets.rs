@@ -136,3 +136,65 @@ async fn request_targets_carry_credentials_only_to_configured_hosts() {
     assert_eq!(headers["x-ca-key"], APP_KEY, "{headers}");
     assert!(headers.get("x-ca-signature").is_some(), "{headers}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_targets_use_get_and_head_unless_widened() {
+    let backend = echo_backend([127, 0, 0, 1]).await;
+    let url = format!("http://{}/echo", backend.addr());
+    let targets = json!([{"name": "post", "url": url, "method": "POST"}]).to_string();
+    let env = [
+        ("APIGW_TARGETS", targets.as_str()),
+        ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
+    ];
+    let server = Server::start(&env);
+    for method in ["GET", "HEAD"] {
+        let event = json!({"url": url, "method": method});
+        let report = invoke(&server, &format!("m-{method}"), event.to_string())
+            .await
+            .json();
+        assert_eq!(report["targets"][0]["ok"], true, "{method}: {report}");
+    }
+    for (i, method) in ["DELETE", "POST", "put"].into_iter().enumerate() {
+        let event = json!({"url": url, "method": method, "body": "x"});
+        let a = invoke(&server, &format!("m-refused-{i}"), event.to_string()).await;
+        assert_eq!(a.status, 404);
+        let t = &a.json()["targets"][0];
+        assert_eq!(t["error"]["class"], "target.forbidden", "{t}");
+        assert!(
+            t["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&method.to_ascii_uppercase()),
+            "{t}"
+        );
+        assert!(
+            t["error"]["hint"]
+                .as_str()
+                .unwrap()
+                .contains("APIGW_REQUEST_METHODS"),
+            "{t}"
+        );
+        assert_eq!(t["samples"], json!([]), "nothing was sent: {t}");
+    }
+    // The HTTP trigger: refused is 403.
+    let a = probe_query(&server, &[("url", &url), ("method", "DELETE")]).await;
+    assert_eq!(a.status, 403, "{}", String::from_utf8_lossy(&a.body));
+    assert_eq!(a.json()["targets"][0]["error"]["class"], "target.forbidden");
+    // A configured target keeps its method.
+    let report = invoke(&server, "m-config", "{}").await.json();
+    assert_eq!(report["targets"][0]["ok"], true, "{report}");
+
+    // APIGW_REQUEST_METHODS widens the set.
+    let server = Server::start(&[env.as_slice(), &[("APIGW_REQUEST_METHODS", "POST")]].concat());
+    let event = json!({"url": url, "method": "POST", "body": "x", "return_body": true});
+    let report = invoke(&server, "m-widened", event.to_string()).await.json();
+    let t = &report["targets"][0];
+    assert_eq!(t["ok"], true, "{report}");
+    let echoed: Value = serde_json::from_str(t["samples"][0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["method"], "POST");
+    let event = json!({"url": url, "method": "DELETE"});
+    let report = invoke(&server, "m-still-refused", event.to_string())
+        .await
+        .json();
+    assert_eq!(report["targets"][0]["error"]["class"], "target.forbidden");
+}
