@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::error::ProbeError;
 use crate::policy::{self, AllowList, SigningHosts};
+use crate::redact;
 use crate::secret::Secret;
 use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
 
@@ -188,6 +189,33 @@ impl Settings {
                 Vec::new()
             }
         };
+        // A secret this short cannot be masked in output without masking ordinary text, so the
+        // function does not send or sign with it (see `redact`).
+        let short = |value: &str| value.chars().count() < redact::MIN_SECRET_LEN;
+        let too_short = [
+            (
+                "APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE)",
+                &credentials.app_secret,
+            ),
+            ("APIGW_APPCODE", &credentials.appcode),
+        ];
+        for (name, secret) in too_short {
+            if secret.as_ref().is_some_and(|s| short(s.expose())) {
+                problems.push(format!(
+                    "{name} is shorter than {} characters; API Gateway's are 32",
+                    redact::MIN_SECRET_LEN
+                ));
+            }
+        }
+        if redact::configured_target_secrets(&targets)
+            .iter()
+            .any(|v| short(v))
+        {
+            problems.push(format!(
+                "an AppCode or Authorization value in the configured targets is shorter than {} characters",
+                redact::MIN_SECRET_LEN
+            ));
+        }
 
         Self {
             targets,
@@ -363,6 +391,25 @@ mod tests {
             "{:?}",
             s.problems
         );
+    }
+
+    #[test]
+    fn secrets_too_short_to_redact_are_refused() {
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            ("APIGW_APP_SECRET", "short"),
+            ("APIGW_APPCODE", "0000"),
+            ("APIGW_URL", "http://a.alicloudapi.com/?AppCode=abc"),
+        ]);
+        assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
+        let text = s.problems.join(" ");
+        assert!(!text.contains("short\"") && !text.contains("0000") && !text.contains("abc"));
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            ("APIGW_APP_SECRET", "long-enough"),
+            ("APIGW_APPCODE", "0123456789abcdef0123456789abcdef"),
+        ]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
     }
 
     #[test]

@@ -198,3 +198,267 @@ async fn request_targets_use_get_and_head_unless_widened() {
         .json();
     assert_eq!(report["targets"][0]["error"]["class"], "target.forbidden");
 }
+
+// Secret values with characters that JSON escapes (`"`, `\`) or URLs encode (`/`, `+`, `=`).
+const SECRET_APP: &str = "app-\"SECRET\"\\4b1f9e/+";
+const SECRET_CODE: &str = "appcode-\"q\\uote\"-5e0c2a71";
+const ROLE_SECRET: &str = "Role/Secret+Key=9f3b1c7e";
+const ROLE_TOKEN: &str = "StsToken/ab+cd==0a8d2e44";
+/// An AppCode in a configured URL's query, as written there (`%2B` is `+`).
+const URL_CODE: &str = "url%2Bcode-7d3e9a01";
+const URL_CODE_DECODED: &str = "url+code-7d3e9a01";
+
+/// Each secret in the spellings it could take in an output: as is, JSON-escaped once and
+/// twice (a body holding JSON, inside a report), percent-encoded.
+fn needles() -> Vec<String> {
+    let json = |s: &str| {
+        let q = serde_json::to_string(s).unwrap();
+        q[1..q.len() - 1].to_owned()
+    };
+    let mut out = Vec::new();
+    for s in [
+        SECRET_APP,
+        SECRET_CODE,
+        ROLE_SECRET,
+        ROLE_TOKEN,
+        URL_CODE,
+        URL_CODE_DECODED,
+    ] {
+        out.push(s.to_owned());
+        out.push(json(s));
+        out.push(json(&json(s)));
+        out.push(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for n in needles() {
+        assert!(!text.contains(&n), "{what} carries {n:?}:\n{text}");
+    }
+}
+
+fn answer_text(a: &support::Answer) -> String {
+    let mut text = String::from_utf8_lossy(&a.body).into_owned();
+    for (k, v) in &a.headers {
+        text.push_str(&format!("\n{k}: {}", String::from_utf8_lossy(v.as_bytes())));
+    }
+    text
+}
+
+/// The function's environment: three targets against the echoing backend, configured as an
+/// operator would, that send every secret: the AppCode (`auth: appcode`), a signature
+/// (`auth: app`), an AppCode in the URL. The AppSecret and the role's credentials are never
+/// sent by the function itself; headers the operator wrote stand in for any way a value could
+/// come back, so that each one passes through every output path.
+fn leaky_env(backend: SocketAddr) -> Vec<(&'static str, String)> {
+    let echo = format!("http://{backend}/echo");
+    let targets = json!([
+        {
+            "name": "code", "url": format!("{echo}?status=403"), "auth": "appcode",
+            "return_body": true,
+            "headers": {"X-Echo-App": SECRET_APP, "X-Echo-Role": ROLE_SECRET, "X-Echo-Token": ROLE_TOKEN},
+        },
+        {
+            "name": "signed", "url": format!("{echo}?status=403"), "auth": "app",
+            "return_body": true, "samples": 2, "show_string_to_sign": true,
+        },
+        {
+            "name": "url-code", "url": format!("{echo}?AppCode={URL_CODE}&status=500"),
+            "auth": "none", "return_body": true, "show_string_to_sign": true,
+        },
+    ]);
+    vec![
+        ("APIGW_TARGETS", targets.to_string()),
+        ("APIGW_APP_KEY", APP_KEY.to_owned()),
+        ("APIGW_APP_SECRET", SECRET_APP.to_owned()),
+        ("APIGW_APPCODE", SECRET_CODE.to_owned()),
+        ("RUST_LOG", "trace".to_owned()),
+    ]
+}
+
+fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// What the report shows where the secrets were: masks.
+fn assert_masked(report: &Value) {
+    let target = |name: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no target {name}: {report}"))
+            .clone()
+    };
+    let code = target("code");
+    let echoed = echoed_headers(&code["samples"][0]);
+    assert_eq!(echoed["authorization"], "APPCODE ***", "{code}");
+    assert_eq!(echoed["x-echo-app"], "***");
+    let request_id = code["samples"][0]["gateway"]["request_id"]
+        .as_str()
+        .unwrap();
+    assert!(
+        request_id.contains("authorization=APPCODE ***"),
+        "{request_id}"
+    );
+    let message = code["error"]["message"].as_str().unwrap();
+    assert!(message.contains("x-echo-role=***"), "{message}");
+
+    // Each signature, in the body, the gateway's headers and the error message.
+    let signed = target("signed");
+    for s in signed["samples"].as_array().unwrap() {
+        assert_eq!(echoed_headers(s)["x-ca-signature"], "***", "{s}");
+        let id = s["gateway"]["request_id"].as_str().unwrap();
+        assert!(id.contains("x-ca-signature=***"), "{id}");
+    }
+    let message = signed["error"]["message"].as_str().unwrap();
+    assert!(message.contains("x-ca-signature=***"), "{message}");
+
+    let url_code = target("url-code");
+    assert!(
+        url_code["url"].as_str().unwrap().contains("AppCode=***&"),
+        "{url_code}"
+    );
+    assert!(
+        url_code["samples"][0]["string_to_sign"].is_null(),
+        "not signed: {url_code}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_leaves_by_any_output_path() {
+    let backend = echo_backend([127, 0, 0, 1]).await;
+    let env = leaky_env(backend.addr());
+    let server = Server::start(&as_refs(&env));
+    // FC's headers with the role's credentials for this request.
+    let fc = [
+        ("x-fc-access-key-id", "LTAIrole"),
+        ("x-fc-access-key-secret", ROLE_SECRET),
+        ("x-fc-security-token", ROLE_TOKEN),
+    ];
+
+    // The report of POST /invoke.
+    let mut headers = fc.to_vec();
+    headers.push(("x-fc-request-id", "leak-invoke"));
+    let a = support::post(&server.url("/invoke"), &headers, "{}").await;
+    assert_eq!(a.status, 404, "targets answer 403/500");
+    assert_masked(&a.json());
+    assert_clean("the /invoke report", &answer_text(&a));
+
+    // The HTTP trigger: all targets, and one by name.
+    for path in ["/probe", "/probe?target=signed"] {
+        let a = get(&server.url(path), &fc).await;
+        assert_eq!(a.status, 502, "{path}");
+        assert_clean(path, &answer_text(&a));
+    }
+    let a = get(&server.url("/probe"), &fc).await;
+    assert_masked(&a.json());
+
+    // An error answer: a configuration mistake that quotes the AppCode in every answer.
+    let broken = json!([{
+        "url": format!("http://{}/echo", backend.addr()),
+        "headers": format!("Authorization: APPCODE {SECRET_CODE}"),
+    }])
+    .to_string();
+    let broken_server = Server::start(&[
+        ("APIGW_TARGETS", broken.as_str()),
+        ("APIGW_APPCODE", SECRET_CODE),
+    ]);
+    for a in [
+        support::invoke(&broken_server, "leak-error", "{}").await,
+        get(&broken_server.url("/probe"), &[]).await,
+    ] {
+        assert_eq!(
+            a.json()["errorType"],
+            "config.invalid",
+            "{}",
+            answer_text(&a)
+        );
+        assert!(a.json()["errorMessage"].as_str().unwrap().contains("***"));
+        assert_clean("a config.invalid answer", &answer_text(&a));
+    }
+
+    // A configured APIGW_URL with its AppCode in the query: not in the url, the name, the log.
+    let url_server = Server::start(&[
+        (
+            "APIGW_URL",
+            format!("http://{}/echo?AppCode={URL_CODE}", backend.addr()).as_str(),
+        ),
+        ("RUST_LOG", "trace"),
+    ]);
+    let a = support::invoke(&url_server, "leak-url", "{}").await;
+    let t = &a.json()["targets"][0];
+    assert_eq!(t["ok"], true, "{t}");
+    assert!(
+        t["url"].as_str().unwrap().ends_with("/echo?AppCode=***"),
+        "{t}"
+    );
+    assert_clean("the APIGW_URL report", &answer_text(&a));
+
+    // Every log line (RUST_LOG=trace), also the failed targets' messages.
+    server.wait_for_access_log("leak-invoke");
+    url_server.wait_for_access_log("leak-url");
+    broken_server.wait_for_access_log("leak-error");
+    let failed = server.wait_for_line("the failed target's line", |l| {
+        l.contains("target probed") && l.contains("x-echo-role=***")
+    });
+    assert!(
+        failed.contains("leak-invoke") || failed.contains("request_id"),
+        "{failed}"
+    );
+    for s in [&server, &url_server, &broken_server] {
+        let mut log = s.stdout();
+        log.extend(s.stderr());
+        assert_clean("the log", &log.join("\n"));
+    }
+
+    // The command line: summary and --json, with the shell's own credentials.
+    let mut cli_env = as_refs(&env);
+    cli_env.extend([
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIshell"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROLE_SECRET),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN", ROLE_TOKEN),
+    ]);
+    for json_flag in [true, false] {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"));
+        cmd.arg("probe").env_clear().envs(cli_env.iter().copied());
+        if json_flag {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().await.expect("run the CLI");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let text = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        if json_flag {
+            assert_masked(&serde_json::from_str(&stdout).expect("the JSON report"));
+        } else {
+            assert!(text.contains("authorization=APPCODE ***"), "{text}");
+        }
+        assert_clean(
+            if json_flag {
+                "probe --json"
+            } else {
+                "the summary"
+            },
+            &text,
+        );
+    }
+    // The command line's own error message.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"))
+        .args(["probe", "--json"])
+        .env_clear()
+        .envs([
+            ("APIGW_TARGETS", broken.as_str()),
+            ("APIGW_APPCODE", SECRET_CODE),
+        ])
+        .output()
+        .await
+        .expect("run the CLI");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("config.invalid"), "{text}");
+    assert_clean("the CLI's error", &text);
+}

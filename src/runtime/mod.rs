@@ -76,6 +76,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         }
     };
     let app = Arc::new(App::from_env());
+    crate::redact::set_global(app.redactor().clone());
     let problems = app.settings().problems.len();
     if problems > 0 {
         // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold
