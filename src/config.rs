@@ -163,8 +163,10 @@ impl Settings {
             (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
                 Ok(text) => Secret::new(text.lines().next().unwrap_or("").trim()),
                 Err(e) => {
-                    // The error names the file, never its content.
-                    problems.push(format!("APIGW_APP_SECRET_FILE {path} cannot be read: {e}"));
+                    // The answer to every invocation names the variable, not the file: its path
+                    // is the operator's (the log has it), and never its content.
+                    tracing::warn!(path = %path.trim(), error = %e, "APIGW_APP_SECRET_FILE cannot be read");
+                    problems.push(format!("APIGW_APP_SECRET_FILE cannot be read: {e}"));
                     None
                 }
             },
@@ -391,6 +393,23 @@ mod tests {
             "{:?}",
             s.problems
         );
+    }
+
+    #[test]
+    fn an_unreadable_secret_file_is_named_by_its_variable_not_its_path() {
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            (
+                "APIGW_APP_SECRET_FILE",
+                "/nonexistent/hidden-dir/app-secret",
+            ),
+        ]);
+        let text = s.problems.join("; ");
+        assert!(
+            text.contains("APIGW_APP_SECRET_FILE cannot be read"),
+            "{text}"
+        );
+        assert!(!text.contains("hidden-dir"), "{text}");
     }
 
     #[test]

@@ -272,9 +272,7 @@ pub fn plan(
                         .iter()
                         .filter_map(|(n, _)| n.as_deref())
                         .collect();
-                    ProbeError::config(format!(
-                        "no configured target is named {name:?} (configured: {known:?})"
-                    ))
+                    unknown_name(&name, &known, request_origin)
                 })?;
             vec![found]
         }
@@ -296,6 +294,30 @@ pub fn plan(
         }
     };
     Ok(planned)
+}
+
+/// The error for a name no configured target has. The command line (the operator's own shell)
+/// lists the configured names; a request's caller gets a hint instead, and the log the names:
+/// they are the operator's, not the caller's.
+fn unknown_name(name: &str, known: &[&str], origin: Origin) -> ProbeError {
+    if origin == Origin::Cli {
+        return ProbeError::config(format!(
+            "no configured target is named {name:?} (configured: {known:?})"
+        ));
+    }
+    tracing::warn!(
+        name,
+        configured = ?known,
+        "the request names no configured target"
+    );
+    ProbeError {
+        class: crate::error::ErrorClass::ConfigInvalid,
+        message: format!("no configured target is named {name:?}"),
+        hint: "Name one of the targets configured in the function's APIGW_TARGETS (the \
+            function's log lists them under this request id), or send {} (no query on /probe) \
+            to probe all of them."
+            .into(),
+    }
 }
 
 /// Checks and builds one spec: secrets refused from requests, the allow-list applied, and

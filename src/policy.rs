@@ -114,13 +114,20 @@ pub fn is_forbidden_address(ip: IpAddr) -> bool {
 
 /// Checks a target before any packet is sent: the allow-list for request targets, and a literal
 /// address that is forbidden for everyone.
+///
+/// The caller learns the class and what to change, not the list: it is the operator's, and it
+/// maps the VPC for whoever may invoke the function. The log line has it.
 pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError> {
     if target.origin == Origin::Request {
         if !allow.allows(&target.host) {
+            tracing::warn!(
+                host = %target.host,
+                allow_hosts = %allow.describe(),
+                "request target refused: its host is not in APIGW_ALLOW_HOSTS"
+            );
             return Err(ProbeError::forbidden(format!(
-                "host {} is not allowed for targets from an event or HTTP request (APIGW_ALLOW_HOSTS={})",
-                target.host,
-                allow.describe()
+                "host {} is not allowed for targets from an event or HTTP request (APIGW_ALLOW_HOSTS)",
+                target.host
             )));
         }
         for (name, value) in &target.headers {
@@ -128,9 +135,13 @@ pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError
                 let host = value.to_str().unwrap_or_default();
                 let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
                 if !allow.allows(host) {
+                    tracing::warn!(
+                        host,
+                        allow_hosts = %allow.describe(),
+                        "request target refused: its Host header is not in APIGW_ALLOW_HOSTS"
+                    );
                     return Err(ProbeError::forbidden(format!(
-                        "Host header {host} is not allowed (APIGW_ALLOW_HOSTS={})",
-                        allow.describe()
+                        "Host header {host} is not allowed (APIGW_ALLOW_HOSTS)"
                     )));
                 }
             }

@@ -462,3 +462,95 @@ async fn no_secret_leaves_by_any_output_path() {
     assert!(text.contains("config.invalid"), "{text}");
     assert_clean("the CLI's error", &text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_errors_do_not_reveal_the_configuration() {
+    let backend = echo_backend([127, 0, 0, 1]).await;
+    let targets = json!([
+        {"name": "payroll-internal-7f3", "url": format!("http://{}/echo", backend.addr())},
+    ])
+    .to_string();
+    let allow = "*.hidden-zone.example,127.0.0.1";
+    let env = [
+        ("APIGW_TARGETS", targets.as_str()),
+        ("APIGW_ALLOW_HOSTS", allow),
+    ];
+    let server = Server::start(&env);
+    let answers = [
+        invoke(
+            &server,
+            "conf-host",
+            r#"{"url": "http://elsewhere.example/"}"#,
+        )
+        .await,
+        probe_query(&server, &[("url", "http://elsewhere.example/")]).await,
+        invoke(&server, "conf-name", r#"{"target": "nope"}"#).await,
+        probe_query(&server, &[("target", "nope")]).await,
+    ];
+    for (i, a) in answers.iter().enumerate() {
+        let text = answer_text(a);
+        assert!(
+            !text.contains("hidden-zone"),
+            "#{i} quotes APIGW_ALLOW_HOSTS: {text}"
+        );
+        assert!(
+            !text.contains("payroll-internal"),
+            "#{i} lists the targets: {text}"
+        );
+    }
+    // The class and a hint that says what to change.
+    let report = answers[0].json();
+    let e = &report["targets"][0]["error"];
+    assert_eq!(e["class"], "target.forbidden", "{report}");
+    assert!(
+        e["hint"].as_str().unwrap().contains("APIGW_ALLOW_HOSTS"),
+        "{e}"
+    );
+    let e = answers[2].json();
+    assert_eq!(e["errorType"], "config.invalid", "{e}");
+    assert!(e["hint"].as_str().unwrap().contains("APIGW_TARGETS"), "{e}");
+    // The operator finds the details in the log, under the request's id.
+    server.wait_for_access_log("conf-name");
+    let log = server.json_lines();
+    let warned = |request_id: &str, detail: &str| {
+        log.iter().any(|v| {
+            v["level"] == "WARN"
+                && v["span"]["request_id"] == request_id
+                && v.to_string().contains(detail)
+        })
+    };
+    assert!(warned("conf-host", "hidden-zone"), "{log:#?}");
+    assert!(warned("conf-name", "payroll-internal-7f3"), "{log:#?}");
+
+    // The command line is the operator's own shell: it lists the names.
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"));
+    cmd.args(["probe", "--target", "nope"])
+        .env_clear()
+        .envs(env.iter().copied());
+    let out = cmd.output().await.expect("run the CLI");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("payroll-internal-7f3"), "{text}");
+
+    // The secret file's path: the variable is named, the path only logged.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ops-vault-mount").join("app-secret");
+    let path = path.to_str().unwrap();
+    let server = Server::start(&[
+        ("APIGW_TARGETS", targets.as_str()),
+        ("APIGW_APP_KEY", APP_KEY),
+        ("APIGW_APP_SECRET_FILE", path),
+    ]);
+    for a in [
+        invoke(&server, "conf-file", "{}").await,
+        get(&server.url("/probe"), &[]).await,
+    ] {
+        let text = answer_text(&a);
+        assert_eq!(a.json()["errorType"], "config.invalid", "{text}");
+        assert!(text.contains("APIGW_APP_SECRET_FILE"), "{text}");
+        assert!(!text.contains("ops-vault-mount"), "{text}");
+    }
+    let line = server.wait_for_line("the secret file's warning", |l| {
+        l.contains("APIGW_APP_SECRET_FILE cannot be read")
+    });
+    assert!(line.contains(path), "{line}");
+}
