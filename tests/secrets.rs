@@ -310,8 +310,14 @@ fn assert_masked(report: &Value) {
 
     // Each signature, in the body, the gateway's headers and the error message.
     let signed = target("signed");
-    for s in signed["samples"].as_array().unwrap() {
-        assert_eq!(echoed_headers(s)["x-ca-signature"], "***", "{s}");
+    let samples = signed["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 2, "{signed}");
+    assert!(samples[0]["body"].is_string(), "{signed}");
+    for s in samples {
+        // Bodies may be kept for the first sample only.
+        if s["body"].is_string() {
+            assert_eq!(echoed_headers(s)["x-ca-signature"], "***", "{s}");
+        }
         let id = s["gateway"]["request_id"].as_str().unwrap();
         assert!(id.contains("x-ca-signature=***"), "{id}");
     }
