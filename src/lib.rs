@@ -15,6 +15,7 @@ pub mod event;
 pub mod log;
 pub mod policy;
 pub mod probe;
+pub mod redact;
 pub mod report;
 pub mod resolve;
 pub mod runtime;

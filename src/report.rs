@@ -97,6 +97,11 @@ pub struct TimerInfo {
 pub struct TargetReport {
     pub name: String,
     pub url: String,
+    /// How the calls authenticated: `app`, `appcode`, `none`, or `none (host not configured
+    /// for signing)` for a target from a request that asked for credentials on a host the
+    /// operator did not configure. Absent when the target failed before it was built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
     pub ok: bool,
     /// Absent when the target failed before resolution (invalid, forbidden).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,6 +334,7 @@ impl TargetReport {
         Self {
             name,
             url,
+            auth: None,
             ok: false,
             dns: None,
             samples: Vec::new(),

@@ -231,7 +231,8 @@ async fn every_gateway_refusal_is_diagnosed_with_its_hint() {
     let mut unknown_key = env.clone();
     unknown_key[1].1 = "999999".into();
     let mut wrong_code = env.clone();
-    wrong_code[3].1 = "0000".into();
+    // As long as a real AppCode: shorter ones are refused as config.invalid.
+    wrong_code[3].1 = "00000000000000000000000000000000".into();
     let other_host = format!(
         "other.alicloudapi.com:{}:127.0.0.1",
         s.gateway_addr().port()

@@ -224,6 +224,7 @@ fn defaults() -> TargetDefaults {
         timeout: std::time::Duration::from_secs(1),
         max_samples: 5,
         credentials: Default::default(),
+        signing_hosts: Default::default(),
     }
 }
 

@@ -138,6 +138,8 @@ async fn url_named_and_targets_events() {
     let server = Server::start(&[
         ("APIGW_TARGETS", &ok_only(ok)),
         ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
+        // targets.json has a POST target.
+        ("APIGW_REQUEST_METHODS", "POST"),
     ]);
     let a = invoke(&server, "req-url", fixture("url.json", Some(ok))).await;
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));

@@ -141,12 +141,7 @@ impl RequestContext {
             // Filled in by the prober with the deadline it applied.
             budget_ms: 0.0,
         };
-        let credentials = Credentials::new(
-            get("x-fc-access-key-id"),
-            get("x-fc-access-key-secret"),
-            get("x-fc-security-token"),
-        )
-        .or_else(|| env.credentials.clone());
+        let credentials = request_credentials(headers, env);
         Self {
             request_id,
             function,
@@ -154,6 +149,25 @@ impl RequestContext {
             credentials,
         }
     }
+}
+
+/// The function role's credentials for one request: FC's `x-fc-access-key-*` /
+/// `x-fc-security-token` headers, else the environment's.
+pub fn request_credentials(headers: &HeaderMap, env: &InstanceEnv) -> Option<Credentials> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    Credentials::new(
+        get("x-fc-access-key-id"),
+        get("x-fc-access-key-secret"),
+        get("x-fc-security-token"),
+    )
+    .or_else(|| env.credentials.clone())
 }
 
 /// `x-fc-function-timeout`: whole seconds; a fraction is rounded down (the budget errs short).

@@ -9,6 +9,7 @@
 //! | `/bytes/<n>` | `n` bytes of body (at most 16 MiB) |
 //! | `/zeros/<n>` | `n` NUL bytes of body (at most 16 MiB): six bytes each in a JSON report |
 //! | `/echo` | 200 JSON of the request as received (method, path, query, headers) |
+//! | `/echo` | JSON of the request as received (method, path, query, headers); its credentials (`Authorization`, `X-Ca-Signature`, `X-Echo-*` headers) and query also in `X-Ca-Request-Id` and `X-Ca-Error-Message`, as a hostile or careless server would send them back; status 200, or `?status=<code>` |
 //! | `/reset` | a response head promising 100000 bytes, 1000 of them, then a TCP reset |
 
 use std::io;
@@ -137,15 +138,35 @@ async fn handle(req: Request<Incoming>, _peer: SocketAddr) -> Reply {
                     )
                 })
                 .collect();
+            let query = req.uri().query().unwrap_or_default();
+            let status = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "status")
+                .and_then(|(_, v)| v.parse::<u16>().ok())
+                .filter(|c| (200..600).contains(c))
+                .unwrap_or(200);
+            let mut echoed: Vec<String> = req
+                .headers()
+                .iter()
+                .filter(|(k, _)| {
+                    let k = k.as_str();
+                    k == "authorization" || k == "x-ca-signature" || k.starts_with("x-echo-")
+                })
+                .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes())))
+                .collect();
+            echoed.push(format!("query={query}"));
+            let echoed = echoed.join("; ");
             json(
-                200,
+                status,
                 &json!({
                     "method": req.method().as_str(),
                     "path": path,
                     "query": req.uri().query(),
                     "headers": headers,
                 }),
-                &[],
+                &[
+                    ("x-ca-request-id", echoed.clone()),
+                    ("x-ca-error-message", format!("echo: {echoed}")),
+                ],
             )
         }
         _ => json(404, &json!({"error": "no such route on the backend"}), &[]),
