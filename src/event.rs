@@ -321,7 +321,12 @@ pub fn plan(
 /// errors here: they stay entries of the report (`403`) and the others are probed.
 pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Result<(), ProbeError> {
     for (i, spec) in specs.iter().enumerate() {
-        let Err(failed) = build_one(spec.clone(), settings, Origin::Request, &SigningHosts::default()) else {
+        let Err(failed) = build_one(
+            spec.clone(),
+            settings,
+            Origin::Request,
+            &SigningHosts::default(),
+        ) else {
             continue;
         };
         if let Some(e) = failed
