@@ -203,9 +203,11 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
             configuration table for the accepted fields."
             .into(),
         TargetForbidden => "Only hosts matching APIGW_ALLOW_HOSTS (default *.alicloudapi.com) may \
-            come from an event or an HTTP request, and the metadata service (100.100.100.200) and \
-            link-local addresses are never probed. Configure the target in APIGW_TARGETS or widen \
-            APIGW_ALLOW_HOSTS."
+            come from an event or an HTTP request, with GET or HEAD (APIGW_REQUEST_METHODS adds \
+            methods); the metadata service (100.100.100.200), link-local and unspecified \
+            addresses (also embedded in IPv6) are never probed, and loopback or the instance's \
+            own addresses only when APIGW_ALLOW_HOSTS names them. Configure the target in \
+            APIGW_TARGETS or widen those settings."
             .into(),
         DnsNxdomain if vpc => "The VPC second-level domain does not resolve: in the API Gateway \
             console open the group and enable its VPC second-level domain (内网VPC二级域名), check \
