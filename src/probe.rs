@@ -21,8 +21,8 @@ use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::policy;
 use crate::report::{
-    self, BodyBudget, DnsReport, FunctionInfo, GatewayInfo, Latency, Phases, Report, Sample,
-    TargetReport, TimerInfo, Trigger,
+    self, BodyBudget, DnsReport, DnsSource, FunctionInfo, GatewayInfo, Latency, Phases, Report,
+    Sample, TargetReport, TimerInfo, Trigger,
 };
 use crate::resolve::Resolver;
 use crate::scope::Scope;
@@ -334,9 +334,9 @@ impl Prober {
                     .host_str()
                     .is_some_and(|h| h.parse::<IpAddr>().is_ok() || h.starts_with('['))
                 {
-                    "literal"
+                    DnsSource::Literal
                 } else {
-                    "override"
+                    DnsSource::Override
                 };
                 clock.mark(Phase::Dns);
                 (
@@ -362,7 +362,7 @@ impl Prober {
                             &res.addresses,
                             &servers,
                             clock.until(Phase::Dns),
-                            "resolver",
+                            DnsSource::Resolver,
                         );
                         (res.addresses, dns)
                     }
@@ -372,8 +372,13 @@ impl Prober {
                         {
                             e.message = format!("{}, asking {}", e.message, servers.join(", "));
                         }
-                        let dns =
-                            dns_report(&target.host, &[], &servers, clock.elapsed(), "resolver");
+                        let dns = dns_report(
+                            &target.host,
+                            &[],
+                            &servers,
+                            clock.elapsed(),
+                            DnsSource::Resolver,
+                        );
                         return (clock.fail(sample, Phase::Dns, e), Some(dns));
                     }
                 }
@@ -828,7 +833,7 @@ fn dns_report(
     addresses: &[IpAddr],
     servers: &[String],
     elapsed: Duration,
-    source: &'static str,
+    source: DnsSource,
 ) -> DnsReport {
     DnsReport {
         host: host.to_owned(),

@@ -632,7 +632,7 @@ async fn regressions_resolve() {
             // Applied: the address came from the entry, not from DNS.
             assert_eq!(
                 report.targets[0].dns.as_ref().map(|d| d.source),
-                Some("override"),
+                Some(apigw_vpc_probe::report::DnsSource::Override),
                 "{case}"
             );
         });
