@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::apigw::{SignatureMethod, Stage};
 use crate::config::Settings;
 use crate::error::{ErrorClass, ProbeError};
 use crate::event::Selection;
@@ -13,7 +14,7 @@ use crate::probe::{Invocation, Prober};
 use crate::redact::{self, Redactor};
 use crate::report::{Report, Trigger};
 use crate::runtime::context::InstanceEnv;
-use crate::target::{Origin, TargetSpec};
+use crate::target::{AuthKind, HttpMethod, Origin, TargetSpec};
 
 /// Exit code: every target ok.
 pub const EXIT_OK: i32 = 0;
@@ -37,8 +38,8 @@ pub struct ProbeArgs {
     #[arg(long, conflicts_with = "url")]
     pub target: Option<String>,
     /// HTTP method.
-    #[arg(short = 'X', long, default_value = "GET")]
-    pub method: String,
+    #[arg(short = 'X', long, value_enum, ignore_case = true, default_value_t = HttpMethod::Get)]
+    pub method: HttpMethod,
     /// Extra header 'Name: value' (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -46,8 +47,8 @@ pub struct ProbeArgs {
     #[arg(short = 'd', long)]
     pub data: Option<String>,
     /// API Gateway stage sent as X-Ca-Stage: RELEASE, TEST or PRE.
-    #[arg(long)]
-    pub stage: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub stage: Option<Stage>,
     /// Number of calls, each on a fresh connection.
     #[arg(short = 'n', long, default_value_t = 1)]
     pub samples: u32,
@@ -72,14 +73,14 @@ pub struct ProbeArgs {
     /// Authentication: app (signature; the secret from APIGW_APP_SECRET or
     /// APIGW_APP_SECRET_FILE), appcode (from APIGW_APPCODE) or none. Default: app when an
     /// AppKey is configured.
-    #[arg(long, value_parser = ["app", "appcode", "none"])]
-    pub auth: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub auth: Option<AuthKind>,
     /// AppKey for the signature (default APIGW_APP_KEY). The secret is never a flag.
     #[arg(long, value_name = "KEY")]
     pub app_key: Option<String>,
     /// HmacSHA256 (default) or HmacSHA1.
-    #[arg(long, value_parser = ["HmacSHA256", "HmacSHA1"])]
-    pub signature_method: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub signature_method: Option<SignatureMethod>,
     /// Print the client's string to sign (it holds no secret), for comparing with the
     /// gateway's.
     #[arg(long)]
@@ -172,10 +173,10 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
     }
     Ok(TargetSpec {
         url: Some(url.to_owned()),
-        method: Some(args.method.clone()),
+        method: Some(args.method),
         headers,
         body: args.data.clone(),
-        stage: args.stage.clone(),
+        stage: args.stage,
         samples: Some(args.samples),
         timeout_ms: args.timeout,
         expect: (!args.expect_status.is_empty()).then(|| crate::target::Expect {
@@ -186,8 +187,8 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
         } else {
             crate::target::ReturnBody::None
         },
-        auth: args.auth.clone(),
-        signature_method: args.signature_method.clone(),
+        auth: args.auth,
+        signature_method: args.signature_method,
         show_string_to_sign: args.show_string_to_sign,
         ..TargetSpec::default()
     })

@@ -3,16 +3,19 @@
 //! a diagnosis of every failure.
 //!
 //! The data path, one module each: [`event`] (what an invocation asks for) → [`target`] (what
-//! to call) → [`policy`] (may we) → [`resolve`] → [`connect`] → [`call`] → [`report`].
+//! to call) → [`policy`] (may we) → [`resolve`] → [`connect`] → [`call`] (timed by [`timing`])
+//! → [`report`], orchestrated by [`probe`]. What is particular to API Gateway (its domains,
+//! stages, signature and answers) is in [`apigw`]; the FC custom runtime around it in
+//! [`runtime`].
 
+pub mod apigw;
 pub mod call;
 pub mod cli;
 pub mod config;
 pub mod connect;
-pub mod diagnose;
 pub mod error;
 pub mod event;
-pub mod log;
+mod named;
 pub mod policy;
 pub mod probe;
 pub mod redact;
@@ -21,5 +24,5 @@ pub mod resolve;
 pub mod runtime;
 pub mod scope;
 pub mod secret;
-pub mod sign;
 pub mod target;
+pub mod timing;

@@ -544,7 +544,7 @@ mod tests {
         };
         let target = |method: &str, origin| {
             TargetSpec {
-                method: Some(method.into()),
+                method: Some(method.parse().unwrap()),
                 ..TargetSpec::from_url("http://x.alicloudapi.com/")
             }
             .build(&defaults, origin)

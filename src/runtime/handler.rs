@@ -15,13 +15,15 @@ use super::context::{request_credentials, InstanceEnv, RequestContext};
 use super::query;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
+use crate::apigw::PROBE_HOP_HEADER;
 use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Event, Selection};
-use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
+use crate::probe::{Invocation, Prober};
 use crate::redact::{self, Redactor};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
+use crate::timing::Stopping;
 
 /// A request as the handler sees it.
 pub struct FcRequest {

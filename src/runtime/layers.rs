@@ -21,9 +21,9 @@ use std::time::Instant;
 use hyper::{Method, StatusCode};
 use tracing::{Instrument as _, Span};
 
+use super::log;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
-use crate::log;
 
 /// Longest path written to the access log; paths are the caller's input.
 const MAX_LOGGED_PATH: usize = 256;

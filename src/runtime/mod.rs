@@ -16,6 +16,7 @@ pub mod body;
 pub mod context;
 pub mod handler;
 pub mod layers;
+pub mod log;
 pub mod query;
 pub mod reply;
 pub mod routes;
@@ -52,7 +53,7 @@ pub struct ServeArgs {
 
 /// Runs the `serve` subcommand until SIGTERM/SIGINT; returns the exit status.
 pub async fn serve(args: ServeArgs) -> i32 {
-    crate::log::init();
+    log::init();
     // Registered before listening, so a SIGTERM right after start-up is not missed.
     let mut sigterm = match signal(SignalKind::terminate()) {
         Ok(s) => s,
@@ -85,7 +86,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let app = Arc::new(
         App::new(Arc::new(settings), InstanceEnv::from_env())
-            .stop_on(crate::probe::Stopping::new(stopping_rx)),
+            .stop_on(crate::timing::Stopping::new(stopping_rx)),
     );
     crate::redact::set_global(app.redactor().clone());
     let problems = app.settings().problems.len();

@@ -202,7 +202,7 @@ impl Reply {
         }
         if self.hop_refused {
             headers.insert(
-                HeaderName::from_static(crate::probe::PROBE_HOP_HEADER),
+                HeaderName::from_static(crate::apigw::PROBE_HOP_HEADER),
                 HeaderValue::from_static("refused"),
             );
         }

@@ -15,32 +15,17 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 
-/// The HMAC of the signature (`X-Ca-Signature-Method`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SignatureMethod {
-    /// `HmacSHA256`: the default.
-    #[default]
-    HmacSha256,
-    /// `HmacSHA1`: on request only.
-    HmacSha1,
-}
+use crate::named::named_enum;
 
-impl SignatureMethod {
-    /// The header value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::HmacSha256 => "HmacSHA256",
-            Self::HmacSha1 => "HmacSHA1",
-        }
-    }
-
-    /// Parses `HmacSHA256` / `HmacSHA1` (case-insensitive).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "hmacsha256" => Some(Self::HmacSha256),
-            "hmacsha1" => Some(Self::HmacSha1),
-            _ => None,
-        }
+named_enum! {
+    /// The HMAC of the signature (`X-Ca-Signature-Method`).
+    #[derive(Default)]
+    pub enum SignatureMethod as "signature_method" {
+        /// `HmacSHA256`: the default.
+        #[default]
+        HmacSha256 = "HmacSHA256",
+        /// `HmacSHA1`: on request only.
+        HmacSha1 = "HmacSHA1",
     }
 }
 
@@ -307,10 +292,7 @@ mod tests {
             "7/zfauXrL6LSdBbV8YTfnCWafHk="
         );
         assert_eq!(content_md5(b"abc"), "kAFQmDzST7DWlj99KOF/cg==");
-        assert_eq!(
-            SignatureMethod::parse("hmacsha1"),
-            Some(SignatureMethod::HmacSha1)
-        );
-        assert_eq!(SignatureMethod::parse("md5"), None);
+        assert_eq!("hmacsha1".parse(), Ok(SignatureMethod::HmacSha1));
+        assert!("md5".parse::<SignatureMethod>().is_err());
     }
 }
