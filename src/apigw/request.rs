@@ -2,14 +2,12 @@
 //! the resolved address is dialled, the stage in `X-Ca-Stage`, and the app's authentication
 //! (the signature over the request exactly as sent, or the AppCode).
 
-use std::time::SystemTime;
-
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::HeaderValue;
 use hyper::Request;
 
-use super::sign::{self, Canonical};
+use super::sign;
 use crate::error::ProbeError;
 use crate::target::{bracket, Auth, Target};
 
@@ -26,6 +24,12 @@ pub const PROBE_HOP_HEADER: &str = "x-apigw-probe-hop";
 pub(crate) fn build_request(
     target: &Target,
 ) -> Result<(Request<Full<Bytes>>, Option<String>), ProbeError> {
+    let (request, string_to_sign) = signed_request(target)?;
+    Ok((request.map(Full::new), string_to_sign))
+}
+
+/// [`build_request`] with the body as bytes, which the signature reads.
+fn signed_request(target: &Target) -> Result<(Request<Bytes>, Option<String>), ProbeError> {
     let path = match target.url.query() {
         Some(q) => format!("{}?{q}", target.url.path()),
         None => target.url.path().to_owned(),
@@ -47,7 +51,7 @@ pub(crate) fn build_request(
         builder = builder.header("x-ca-stage", stage.name());
     }
     let mut request = builder
-        .body(Full::new(target.body.clone()))
+        .body(target.body.clone())
         .map_err(|e| ProbeError::config(format!("the request cannot be built: {e}")))?;
     for (name, value) in &target.headers {
         // The target's own headers win over the defaults above (e.g. Host, Accept).
@@ -70,103 +74,31 @@ pub(crate) fn build_request(
 /// Adds the target's authentication: `Authorization: APPCODE …`, or the app signature over the
 /// request as it will be sent (fresh timestamp and nonce per sample).
 fn authenticate(
-    request: &mut Request<Full<Bytes>>,
+    request: &mut Request<Bytes>,
     target: &Target,
 ) -> Result<Option<String>, ProbeError> {
-    let header = |v: &str| {
-        HeaderValue::from_str(v)
-            .map_err(|_| ProbeError::config("a credential is not a valid header value"))
-    };
-    let (key, secret, method) = match &target.auth {
-        Auth::None => return Ok(None),
+    match &target.auth {
+        Auth::None => Ok(None),
         Auth::AppCode(code) => {
-            let mut value = header(&format!("APPCODE {}", code.expose()))?;
+            let mut value = HeaderValue::from_str(&format!("APPCODE {}", code.expose()))
+                .map_err(|_| ProbeError::config("the AppCode is not a valid header value"))?;
             value.set_sensitive(true);
             request
                 .headers_mut()
                 .insert(hyper::header::AUTHORIZATION, value);
-            return Ok(None);
+            Ok(None)
         }
         Auth::App {
             key,
             secret,
             method,
-        } => (key, secret, *method),
-    };
-    let timestamp = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let content_type = request
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let is_form = content_type
-        .to_ascii_lowercase()
-        .starts_with("application/x-www-form-urlencoded");
-    {
-        let h = request.headers_mut();
-        h.insert("x-ca-key", header(key)?);
-        h.insert("x-ca-timestamp", header(&timestamp.to_string())?);
-        h.insert("x-ca-nonce", header(&uuid::Uuid::new_v4().to_string())?);
-        h.insert(
-            "x-ca-signature-method",
-            HeaderValue::from_static(method.name()),
-        );
-        // Non-form bodies enter the signature through their MD5.
-        if !target.body.is_empty() && !is_form {
-            h.insert("content-md5", header(&sign::content_md5(&target.body))?);
+        } => {
+            let signed = sign::sign(request, key, secret.expose(), *method)?;
+            // A signature replays against the gateway for 15 minutes: never in any output.
+            crate::redact::note(&signed.signature);
+            Ok(Some(signed.string_to_sign))
         }
     }
-    // Sign every X-Ca-* header sent (the stage among them), as Alibaba's SDKs do.
-    let mut names: Vec<String> = request
-        .headers()
-        .keys()
-        .map(|n| n.as_str().to_owned())
-        .filter(|n| {
-            n.starts_with("x-ca-") && n != "x-ca-signature" && n != "x-ca-signature-headers"
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    let headers = request.headers();
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let path = percent_encoding::percent_decode_str(target.url.path()).decode_utf8_lossy();
-    let query: Vec<(String, String)> = target.url.query_pairs().into_owned().collect();
-    let form: Vec<(String, String)> = if is_form {
-        url::form_urlencoded::parse(&target.body)
-            .into_owned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let canonical = Canonical {
-        method: target.method.as_str(),
-        accept: get("accept"),
-        content_md5: get("content-md5"),
-        content_type: get("content-type"),
-        date: get("date"),
-        signed_headers: names
-            .iter()
-            .map(|n| (n.as_str(), get(n).unwrap_or("")))
-            .collect(),
-        path: &path,
-        query: query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-        form: form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-    };
-    let string_to_sign = canonical.string_to_sign();
-    let signature = sign::signature(method, secret.expose().as_bytes(), &string_to_sign);
-    // A signature replays against the gateway for 15 minutes: never in any output.
-    crate::redact::note(&signature);
-    let signed = header(&names.join(","))?;
-    let h = request.headers_mut();
-    h.insert("x-ca-signature-headers", signed);
-    h.insert("x-ca-signature", header(&signature)?);
-    Ok(Some(string_to_sign))
 }
 
 #[cfg(test)]
