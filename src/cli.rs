@@ -1,4 +1,5 @@
-//! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop).
+//! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop), built
+//! on the library's public surface like any other program using it.
 //! Exit code 0 when every target is ok, 1 when a target failed, 2 for usage or configuration
 //! errors.
 
@@ -6,15 +7,14 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::apigw::{SignatureMethod, Stage};
-use crate::config::Settings;
-use crate::error::{ErrorClass, ProbeError};
-use crate::event::Selection;
-use crate::probe::{Invocation, Prober};
-use crate::redact::{self, Redactor};
-use crate::report::{Report, Trigger};
-use crate::runtime::context::InstanceEnv;
-use crate::target::{AuthKind, HttpMethod, Origin, TargetSpec};
+use apigw_vpc_probe::apigw::{SignatureMethod, Stage};
+use apigw_vpc_probe::config::Settings;
+use apigw_vpc_probe::error::{ErrorClass, ProbeError};
+use apigw_vpc_probe::event::Selection;
+use apigw_vpc_probe::probe::{Invocation, Prober};
+use apigw_vpc_probe::redact::{self, Redactor};
+use apigw_vpc_probe::report::{Report, Trigger};
+use apigw_vpc_probe::target::{AuthKind, HttpMethod, TargetSpec};
 
 /// Exit code: every target ok.
 pub const EXIT_OK: i32 = 0;
@@ -92,12 +92,8 @@ pub async fn probe(args: ProbeArgs) -> i32 {
     let settings = Settings::from_env();
     // What is printed passes through one redactor: the configured secrets and the signatures
     // made during the run.
-    let redactor = Redactor::from_settings(&settings);
     // The shell's own AccessKey, if it has one, is no more for printing than the function's.
-    if let Some(c) = InstanceEnv::from_env().credentials {
-        redactor.add(c.access_key_secret());
-        redactor.add(c.security_token().unwrap_or_default());
-    }
+    let redactor = Redactor::from_environment(&settings);
     match redact::scope(redactor.clone(), run(args, settings)).await {
         Ok((report, json)) => {
             if json {
@@ -157,7 +153,6 @@ async fn run(args: ProbeArgs, mut settings: Settings) -> Result<(Report, bool), 
         (None, None) => Selection::Configured,
     };
     let mut inv = Invocation::new(Trigger::Cli, cli_request_id(), selection);
-    inv.origin = Origin::Cli;
     inv.resolve = resolve;
     let report = Prober::new(settings).run(inv).await?;
     Ok((report, args.json))
@@ -179,13 +174,13 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
         stage: args.stage,
         samples: Some(args.samples),
         timeout_ms: args.timeout,
-        expect: (!args.expect_status.is_empty()).then(|| crate::target::Expect {
+        expect: (!args.expect_status.is_empty()).then(|| apigw_vpc_probe::target::Expect {
             status: args.expect_status.clone(),
         }),
         return_body: if args.body {
-            crate::target::ReturnBody::All
+            apigw_vpc_probe::target::ReturnBody::All
         } else {
-            crate::target::ReturnBody::None
+            apigw_vpc_probe::target::ReturnBody::None
         },
         auth: args.auth,
         signature_method: args.signature_method,

@@ -10,7 +10,6 @@
 
 pub mod apigw;
 pub mod call;
-pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod error;

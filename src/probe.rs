@@ -35,7 +35,8 @@ pub struct Invocation {
     pub trigger: Trigger,
     pub request_id: String,
     pub selection: Selection,
-    /// Origin of targets written in the request itself (`Request` for events/HTTP, `Cli`).
+    /// Origin of targets written in the invocation itself: [`Origin::Request`] for events and
+    /// HTTP requests (checked against the allow-list), [`Origin::Cli`] for the calling program.
     pub origin: Origin,
     /// FC's function timeout (`x-fc-function-timeout`), if known.
     pub function_timeout: Option<Duration>,
@@ -48,13 +49,16 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// An invocation with no FC context (CLI, tests).
+    /// An invocation with no FC context, by the program itself (the command line, or another
+    /// program using this library): its targets are trusted like the configuration's, so no
+    /// allow-list applies. The runtime sets `origin` to [`Origin::Request`] for what callers
+    /// send.
     pub fn new(trigger: Trigger, request_id: impl Into<String>, selection: Selection) -> Self {
         Self {
             trigger,
             request_id: request_id.into(),
             selection,
-            origin: Origin::Request,
+            origin: Origin::Cli,
             function_timeout: None,
             function_region: None,
             function: None,

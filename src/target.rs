@@ -19,7 +19,8 @@ use crate::secret::Secret;
 pub enum Origin {
     /// The function's own environment (`APIGW_*`), written by whoever deployed it.
     Config,
-    /// The command line of the CLI: the user's own shell.
+    /// The calling program: the command line (the user's own shell) or a program using this
+    /// library. Trusted like the configuration.
     Cli,
     /// An event or an HTTP-trigger request: checked against `APIGW_ALLOW_HOSTS`.
     Request,
