@@ -9,19 +9,29 @@
 //! [`runtime`].
 
 pub mod apigw;
-pub mod call;
+mod call;
 pub mod config;
-pub mod connect;
+mod connect;
 pub mod error;
 pub mod event;
 mod named;
 pub mod policy;
 pub mod probe;
+#[cfg(test)]
+mod properties;
 pub mod redact;
 pub mod report;
-pub mod resolve;
+mod resolve;
 pub mod runtime;
 pub mod scope;
 pub mod secret;
 pub mod target;
-pub mod timing;
+mod timing;
+
+pub use config::Settings;
+pub use error::{ErrorClass, ProbeError};
+pub use event::Selection;
+pub use named::UnknownValue;
+pub use probe::{Invocation, Prober};
+pub use report::Report;
+pub use target::{Origin, TargetSpec};

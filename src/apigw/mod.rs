@@ -9,10 +9,10 @@
 //! The rest of the crate is generic probing (resolve, connect, time, report); this module is
 //! what makes it a probe of API Gateway.
 
-pub mod answer;
+pub(crate) mod answer;
 pub mod diagnose;
 pub mod domain;
-pub mod request;
+pub(crate) mod request;
 pub mod sign;
 
 pub use domain::{apigw_domain, vpc_url, ApigwDomain, Stage};

@@ -12,17 +12,17 @@
 //! Start-up does no network I/O: settings come from the environment and the prober builds its
 //! resolver on first use, so FC's TCP readiness check succeeds within milliseconds.
 
-pub mod body;
-pub mod context;
-pub mod handler;
-pub mod layers;
-pub mod log;
-pub mod query;
-pub mod reply;
-pub mod routes;
-pub mod server;
-pub mod service;
-pub mod socket;
+pub(crate) mod body;
+pub(crate) mod context;
+pub(crate) mod handler;
+pub(crate) mod layers;
+pub(crate) mod log;
+pub(crate) mod query;
+pub(crate) mod reply;
+pub(crate) mod routes;
+pub(crate) mod server;
+pub(crate) mod service;
+pub(crate) mod socket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +32,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use context::InstanceEnv;
 use handler::App;
+pub use server::DEFAULT_PORT;
 
 /// Exit status: stopped by a signal.
 pub const EXIT_OK: i32 = 0;
