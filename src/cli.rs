@@ -17,11 +17,11 @@ use apigw_vpc_probe::report::{Report, Trigger};
 use apigw_vpc_probe::target::{AuthKind, HttpMethod, TargetSpec};
 
 /// Exit code: every target ok.
-pub const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_OK: i32 = 0;
 /// Exit code: a target failed.
-pub const EXIT_FAILED: i32 = 1;
+pub(crate) const EXIT_FAILED: i32 = 1;
 /// Exit code: usage or configuration error.
-pub const EXIT_USAGE: i32 = 2;
+pub(crate) const EXIT_USAGE: i32 = 2;
 
 /// Probe an API from the command line.
 #[derive(Debug, clap::Args)]
@@ -30,7 +30,7 @@ pub const EXIT_USAGE: i32 = 2;
     are read from the environment as in the function.\n\nExit status: 0 ok, 1 a target failed, \
     2 usage or configuration error."
 )]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// URL to call, e.g. http://<group>-cn-shanghai-vpc.alicloudapi.com/web/cloudapi.
     /// Without it: the configured targets (APIGW_URL, APIGW_GROUP_ID, APIGW_TARGETS).
     pub url: Option<String>,
@@ -88,7 +88,7 @@ pub struct ProbeArgs {
 }
 
 /// Runs the `probe` subcommand; returns the exit code.
-pub async fn probe(args: ProbeArgs) -> i32 {
+pub(crate) async fn probe(args: ProbeArgs) -> i32 {
     let settings = Settings::from_env();
     // What is printed passes through one redactor: the configured secrets and the signatures
     // made during the run.
@@ -118,7 +118,7 @@ pub async fn probe(args: ProbeArgs) -> i32 {
 }
 
 /// 0 ok, 2 when a target's own configuration is invalid, else 1.
-pub fn exit_code(report: &Report) -> i32 {
+pub(crate) fn exit_code(report: &Report) -> i32 {
     if report.ok {
         EXIT_OK
     } else if report.targets.iter().all(|t| {

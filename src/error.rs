@@ -144,8 +144,11 @@ impl HintContext {
 /// One failure, as it appears in the report: `{"class", "message", "hint"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProbeError {
+    /// The stable class name (`tcp.timeout`, `gateway.I404NF`, …).
     pub class: ErrorClass,
+    /// What happened, with the values that show it.
     pub message: String,
+    /// What to change: the setting, in console terms.
     pub hint: String,
 }
 

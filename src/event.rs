@@ -31,6 +31,7 @@ pub enum Selection {
 /// A parsed event.
 #[derive(Clone, Debug)]
 pub struct Event {
+    /// Which targets to probe.
     pub selection: Selection,
     /// Present for timer-trigger events.
     pub timer: Option<TimerInfo>,
@@ -237,6 +238,7 @@ pub struct Configured {
 }
 
 impl Configured {
+    /// Builds the configured targets of `settings` (no I/O).
     pub fn build(settings: &Settings) -> Self {
         let none = SigningHosts::default();
         let targets: Vec<(Option<String>, Planned)> = settings

@@ -32,8 +32,11 @@ const MIN_BUDGET: Duration = Duration::from_millis(50);
 /// One request to probe: what to probe and within which limits.
 #[derive(Clone, Debug)]
 pub struct Invocation {
+    /// How the invocation came in (event, HTTP trigger, timer, command line).
     pub trigger: Trigger,
+    /// The request id: FC's `x-fc-request-id`, or one made up.
     pub request_id: String,
+    /// Which targets to probe.
     pub selection: Selection,
     /// Origin of targets written in the invocation itself: [`Origin::Request`] for events and
     /// HTTP requests (checked against the allow-list), [`Origin::Cli`] for the calling program.
@@ -42,7 +45,9 @@ pub struct Invocation {
     pub function_timeout: Option<Duration>,
     /// The function's region for hints (`x-fc-region`, else settings).
     pub function_region: Option<String>,
+    /// FC's context for the report (name, region, memory, timeout).
     pub function: Option<FunctionInfo>,
+    /// The timer trigger's fields, for timer invocations.
     pub timer: Option<TimerInfo>,
     /// `--resolve host:port:addr` entries (CLI only).
     pub resolve: Vec<(String, u16, IpAddr)>,
@@ -70,6 +75,25 @@ impl Invocation {
 
 /// Holds what probes share: settings, the resolver and the TLS configuration. Both are built on
 /// first use, so that start-up does no I/O.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use apigw_vpc_probe::{report::Trigger, Invocation, Prober, Selection, Settings, TargetSpec};
+///
+/// # async fn run() -> Result<(), apigw_vpc_probe::ProbeError> {
+/// let prober = Prober::new(Arc::new(Settings::from_env()));
+/// let url = "http://0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com/web/cloudapi";
+/// let selection = Selection::Specs(vec![TargetSpec::from_url(url)]);
+/// let report = prober.run(Invocation::new(Trigger::Cli, "my-run-1", selection)).await?;
+/// for target in &report.targets {
+///     match &target.error {
+///         None => println!("{} ok", target.name),
+///         Some(e) => println!("{} {}: {}", target.name, e.class, e.hint),
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct Prober {
     settings: Arc<Settings>,
     configured: event::Configured,
@@ -78,7 +102,16 @@ pub struct Prober {
     stopping: Stopping,
 }
 
+impl std::fmt::Debug for Prober {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prober")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Prober {
+    /// A prober for `settings`; builds the configured targets, does no I/O.
     pub fn new(settings: Arc<Settings>) -> Self {
         Self {
             configured: event::Configured::build(&settings),
@@ -95,6 +128,7 @@ impl Prober {
         self
     }
 
+    /// The settings it probes with.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -165,8 +165,11 @@ pub struct TargetSpec {
 /// The app's credentials for API Gateway, from the environment.
 #[derive(Clone, Debug, Default)]
 pub struct AppCredentials {
+    /// `APIGW_APP_KEY`.
     pub app_key: Option<String>,
+    /// `APIGW_APP_SECRET`, or the first line of `APIGW_APP_SECRET_FILE`.
     pub app_secret: Option<Secret>,
+    /// `APIGW_APPCODE`.
     pub appcode: Option<Secret>,
 }
 
@@ -177,8 +180,11 @@ pub enum Auth {
     None,
     /// App signature (`X-Ca-Key`, `X-Ca-Signature`, …).
     App {
+        /// The AppKey (`X-Ca-Key`).
         key: String,
+        /// The AppSecret.
         secret: Secret,
+        /// The HMAC.
         method: SignatureMethod,
     },
     /// Simple authentication: `Authorization: APPCODE <code>`.
@@ -204,25 +210,40 @@ pub struct TargetDefaults {
 /// A checked target.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// Its name in the report (default: host and path).
     pub name: String,
+    /// The URL as checked.
     pub url: Url,
     /// The host to resolve and to send as `Host` and TLS SNI.
     pub host: String,
+    /// The port to dial (the URL's, or its scheme's default).
     pub port: u16,
+    /// True for `https://`.
     pub https: bool,
+    /// The HTTP method.
     pub method: hyper::Method,
+    /// Extra request headers, as given.
     pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+    /// The request body.
     pub body: bytes::Bytes,
+    /// The stage sent as `X-Ca-Stage`, if any.
     pub stage: Option<Stage>,
+    /// Samples to take, each on a fresh connection.
     pub samples: u32,
+    /// Time limit of one sample.
     pub timeout: Duration,
+    /// Which statuses count as success.
     pub expect: Expect,
+    /// Which samples' bodies go into the report.
     pub return_body: ReturnBody,
+    /// The authentication, with the credentials it needs.
     pub auth: Auth,
     /// True when the target asked for `app` or `appcode` but comes from a request and names a
     /// host not configured for signing ([`SigningHosts`]): it is sent without credentials.
     pub signing_refused: bool,
+    /// Put the string to sign in each sample.
     pub show_string_to_sign: bool,
+    /// Where the target came from (decides the policy it is held to).
     pub origin: Origin,
     /// Dial this address instead of resolving (CLI `--resolve`, or an IP-literal URL).
     pub address_override: Option<IpAddr>,

@@ -19,7 +19,9 @@ named_enum! {
 /// The parts of an API Gateway group domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApigwDomain {
+    /// The group id (32 hexadecimal characters).
     pub group: String,
+    /// The region id, e.g. `cn-shanghai`.
     pub region: String,
     /// `-vpc` second-level domain.
     pub vpc: bool,

@@ -33,13 +33,19 @@ named_enum! {
 /// The parts of a request that enter the string to sign.
 #[derive(Clone, Debug, Default)]
 pub struct Canonical<'a> {
+    /// The HTTP method, upper case.
     pub method: &'a str,
+    /// `Accept`, if sent.
     pub accept: Option<&'a str>,
+    /// `Content-MD5`, if sent (bodies that are not forms).
     pub content_md5: Option<&'a str>,
+    /// `Content-Type`, if sent.
     pub content_type: Option<&'a str>,
+    /// `Date`, if sent.
     pub date: Option<&'a str>,
     /// The signed headers, names as listed in `X-Ca-Signature-Headers`, with their values.
     pub signed_headers: Vec<(&'a str, &'a str)>,
+    /// The path, decoded.
     pub path: &'a str,
     /// Query parameters, decoded, in request order.
     pub query: Vec<(&'a str, &'a str)>,

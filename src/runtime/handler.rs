@@ -26,7 +26,7 @@ use crate::target::Origin;
 use crate::timing::Stopping;
 
 /// A request as the handler sees it.
-pub struct FcRequest {
+pub(crate) struct FcRequest {
     pub route: Route,
     /// Chosen by the service (it names the request's span before the handler runs).
     pub request_id: String,
@@ -42,7 +42,7 @@ pub struct FcRequest {
 
 /// What requests share: the prober (which holds the settings), the instance's environment, and
 /// the configured secrets that nothing this runtime writes may contain.
-pub struct App {
+pub(crate) struct App {
     prober: Prober,
     instance: InstanceEnv,
     redactor: Redactor,
@@ -57,7 +57,7 @@ pub struct App {
 const MAX_LASTING_VALUES: usize = 16;
 
 impl App {
-    pub fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
+    pub(crate) fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
         let redactor = Redactor::from_settings(&settings);
         if let Some(c) = &instance.credentials {
             redactor.add(c.access_key_secret());
@@ -72,7 +72,7 @@ impl App {
     }
 
     /// The configured secrets (for log lines written outside a request).
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 
@@ -101,24 +101,19 @@ impl App {
         r
     }
 
-    /// Settings and environment from the process environment (no other I/O).
-    pub fn from_env() -> Self {
-        Self::new(Arc::new(Settings::from_env()), InstanceEnv::from_env())
-    }
-
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         self.prober.settings()
     }
 
     /// Probes in flight end (as `budget.exceeded`) when `stopping` fires.
-    pub fn stop_on(mut self, stopping: Stopping) -> Self {
+    pub(crate) fn stop_on(mut self, stopping: Stopping) -> Self {
         self.prober = self.prober.stop_on(stopping);
         self
     }
 }
 
 /// Serves one request. Whatever it answers or logs passes through the request's redactor.
-pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+pub(crate) async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
     let redactor = app.request_redactor(&req.headers);
     let reply = redact::scope(redactor.clone(), route(app, req)).await;
     reply.redacted(&redactor)
@@ -153,7 +148,7 @@ async fn route(app: Arc<App>, mut req: FcRequest) -> Reply {
 }
 
 /// The answer to `GET /healthz`: the process serves (also when it is at its connection limit).
-pub fn healthy() -> Reply {
+pub(crate) fn healthy() -> Reply {
     Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
 }
 

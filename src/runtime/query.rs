@@ -16,7 +16,7 @@ use crate::named::UnknownValue;
 use crate::target::{ReturnBody, TargetSpec};
 
 /// The parameters `/probe` accepts.
-pub const PARAMS: &[&str] = &[
+pub(crate) const PARAMS: &[&str] = &[
     "target",
     "url",
     "group",
@@ -33,7 +33,7 @@ pub const PARAMS: &[&str] = &[
 ];
 
 /// Parses a query string (without the `?`).
-pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
+pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if crate::event::is_secret_name(&k) {
