@@ -155,7 +155,7 @@ deps:
 ## bench: the function against the Python+curl function it replaces and blackbox_exporter
 ## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
 bench: bench-deps bench-$(BENCH_VIA)
-	python3 bench/run --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" --out BENCHMARKS.md
+	python3 bench/run.py --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" --out BENCHMARKS.md
 
 bench-release:
 	$(CARGO) build --release

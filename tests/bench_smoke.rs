@@ -1,4 +1,4 @@
-//! A smoke run of the benchmark runner (`bench/run`, what `make bench` runs): a few invocations
+//! A smoke run of the benchmark runner (`bench/run.py`, what `make bench` runs): a few invocations
 //! and accuracy samples against the real binary and its peers, so that the runner keeps working
 //! as the function changes. The numbers are not checked here; `make bench` is where they count.
 
@@ -27,16 +27,16 @@ fn the_benchmark_runner_runs_and_writes_its_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("BENCHMARKS.md");
     let run = Command::new("python3")
-        .arg(root.join("bench/run"))
+        .arg(root.join("bench/run.py"))
         .args(["--bin", env!("CARGO_BIN_EXE_apigw-vpc-probe")])
         .args(["--quick", "--only", "invoke,accuracy", "--runs", "3"])
         .arg("--out")
         .arg(&out)
         .output()
-        .expect("runs bench/run");
+        .expect("runs bench/run.py");
     assert!(
         run.status.success(),
-        "bench/run failed: {}",
+        "bench/run.py failed: {}",
         String::from_utf8_lossy(&run.stderr)
     );
     let report = std::fs::read_to_string(&out).unwrap();

@@ -642,7 +642,7 @@ class Bench:
         add = L.append
         add("# Benchmarks")
         add("")
-        add("<!-- Written by `make bench` (bench/run). Every number below comes from that run; do not edit by hand. -->")
+        add("<!-- Written by `make bench` (bench/run.py). Every number below comes from that run; do not edit by hand. -->")
         add("")
         add(f"Run {meta['date']} {'(quick mode: few repetitions, smoke only) ' if self.args.quick else ''}"
             f"in {meta['elapsed']:.0f} s.")
