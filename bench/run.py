@@ -861,7 +861,7 @@ def main():
     ap.add_argument("--blackbox", default="prometheus-blackbox-exporter")
     ap.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for ours (experiments, e.g. RUST_LOG=warn)")
-    ap.add_argument("--runs", type=int, default=0, help="override the repetition counts (experiments)")
+    ap.add_argument("--runs", type=int, default=0, help="runs per peer of cold start, invocation and accuracy (experiments)")
     ap.add_argument("--only", default="", help="comma-separated: cold,invoke,throughput,memory,accuracy")
     args = ap.parse_args()
     args.cold_runs = 5 if args.quick else 41
@@ -869,10 +869,11 @@ def main():
     args.wrk_seconds = 1 if args.quick else 5
     args.wrk_repeats = 1 if args.quick else 3
     args.concurrency = [1, 10, 100]
-    if args.runs:
-        args.cold_runs = args.invoke_runs = args.accuracy_runs = args.runs
     args.mem_rounds = 1 if args.quick else 3
     args.accuracy_runs = 5 if args.quick else 30
+    # After every default it overrides: it once came before accuracy_runs and never reached it.
+    if args.runs:
+        args.cold_runs = args.invoke_runs = args.accuracy_runs = args.runs
     for tool in (args.curl, args.wrk, args.blackbox, args.python):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} not found (make bench installs it)")

@@ -43,6 +43,17 @@ fn the_benchmark_runner_runs_and_writes_its_report() {
     for section in ["## Invocation", "## Accuracy", "## Size", "## Goals"] {
         assert!(report.contains(section), "{section} missing:\n{report}");
     }
-    // Measured, not typed in: the table rows carry the run's sample counts.
+    // Measured, not typed in: the table rows carry the run's sample counts, and `--runs` reaches
+    // every step it names (the accuracy step once read its count before the override).
     assert!(report.contains("n=3)"), "{report}");
+    let accuracy = report
+        .split("## Accuracy")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_default();
+    let rows: Vec<&str> = accuracy.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
+    assert_eq!(rows.len(), 4, "dns, connect, first byte, total:\n{accuracy}");
+    for row in rows {
+        assert_eq!(row.matches("n=3)").count(), 3, "ours, curl, blackbox with n=3: {row}");
+    }
 }
