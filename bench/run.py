@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import shlex
 import signal
 import socket
 import statistics
@@ -303,6 +304,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.bin = os.path.abspath(args.bin)
+        # The stand-in's command; every stand-in process the runner starts begins with it.
+        self.standin = shlex.split(args.standin) if args.standin else [self.bin, "standin"]
         self.backend = None
         self.results = {}
 
@@ -339,12 +342,14 @@ class Bench:
         return f"http://{LOOPBACK}:{self.backend_port}{path}"
 
     def start_backend(self):
-        argv = [self.bin, "standin", "backend", "--listen", f"{LOOPBACK}:0"]
+        argv = self.standin + ["backend", "--listen", f"{LOOPBACK}:0"]
         self.backend = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             env=base_env(), text=True,
         )
         line = self.backend.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the stand-in backend ({shlex.join(argv)}) exited before listening")
         self.backend_port = int(json.loads(line)["listen"].rsplit(":", 1)[1])
         log(f"stand-in backend on {LOOPBACK}:{self.backend_port}")
 
@@ -708,7 +713,8 @@ class Bench:
         add(f"| blackbox_exporter | {v['blackbox']}, `bench/blackbox.yml` module `http_2xx` |")
         add(f"| load generator | {v['wrk']} |")
         add("")
-        add("Target for every peer: the stand-in backend (`apigw-vpc-probe standin backend`) on "
+        standin = " ".join([os.path.basename(self.standin[0])] + self.standin[1:])
+        add(f"Target for every peer: the stand-in backend (`{standin} backend`) on "
             "127.0.0.1 by IP literal (`http://127.0.0.1:<port>/web/cloudapi`): no peer resolves a name, "
             "so none pays for a DNS server the others do not ask (ours runs with "
             "`APIGW_ALLOW_HOSTS=127.0.0.1`). All peers log as they would in production (ours: JSON "
@@ -900,6 +906,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", required=True, help="the apigw-vpc-probe binary to measure")
     ap.add_argument("--bin-label", default="release build", help="how the binary was built")
+    ap.add_argument("--standin", default="", metavar="COMMAND",
+                    help="the stand-in's command (a binary, with arguments if any), to which the "
+                    "runner appends e.g. `backend --listen …` (default: `<--bin> standin`)")
     ap.add_argument("--package", default="", help="the deployment package (zip), if built")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--quick", action="store_true", help="few repetitions: a smoke test")
@@ -928,6 +937,8 @@ def main():
             sys.exit(f"bench: {tool} not found (make bench installs it)")
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"bench: {args.bin} is not an executable")
+    if args.standin and not shutil.which(shlex.split(args.standin)[0]):
+        sys.exit(f"bench: the stand-in {args.standin} is not an executable")
 
     b = Bench(args)
     only = set(filter(None, args.only.split(",")))
