@@ -54,7 +54,7 @@ endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
 
-.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-deps bench-release bench-build
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-render bench-deps bench-release bench-build
 
 all: build
 
@@ -153,9 +153,16 @@ deps:
 	$(call install_tools,$(TEST_TOOLS),not root: network-namespace tests and the lab will skip)
 
 ## bench: the function against the Python+curl function it replaces and blackbox_exporter
-## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
+## (cold start, invocation, throughput, memory, accuracy); writes every sample to BENCHMARKS.json
+## and renders BENCHMARKS.md from it. A few minutes.
 bench: bench-deps bench-$(BENCH_VIA)
-	python3 bench/run.py --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" --out BENCHMARKS.md
+	python3 bench/run.py --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" \
+	  --json BENCHMARKS.json --out BENCHMARKS.md
+
+## bench-render: BENCHMARKS.md again from BENCHMARKS.json, without measuring (after a change to
+## the report's layout).
+bench-render:
+	python3 bench/run.py render BENCHMARKS.json --out BENCHMARKS.md
 
 bench-release:
 	$(CARGO) build --release

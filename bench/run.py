@@ -2,9 +2,12 @@
 """`make bench`: the function against the one it replaces and against blackbox_exporter.
 
 Starts the stand-in backend and three peers on 127.0.0.1, measures cold start, invocation cost,
-probe throughput, memory and accuracy, and writes a Markdown report (BENCHMARKS.md) whose every
-number comes from this run. Standard library only; needs curl, wrk and
-prometheus-blackbox-exporter (the Makefile installs them).
+probe throughput, memory and accuracy, and writes every measured sample to a JSON file
+(BENCHMARKS.json: machine, load, versions, parameters, and per measurement its samples and
+summary). The Markdown report (BENCHMARKS.md) is rendered from that JSON alone: medians, ratios
+and goal verdicts are computed by the render step, never typed in.
+`bench/run.py render BENCHMARKS.json` re-renders a saved run without measuring. Standard library
+only; needs curl, wrk and prometheus-blackbox-exporter (the Makefile installs them).
 
 Peers:
 - ours:  `<bin> serve` (the FC custom runtime), target via APIGW_URL / `?url=`;
@@ -50,6 +53,14 @@ CURL_WRITE_OUT = (
 )
 # Upper bound for anything that waits on a peer.
 STEP_TIMEOUT = 10.0
+# The backend's delay for the accuracy step, and for the memory step's invocations (long enough
+# for all of them to be in flight at once).
+ACCURACY_DELAY_MS = 50
+MEM_DELAY_MS = 100
+# wait_tcp's poll interval in the cold-start step.
+CONNECT_POLL_S = 0.0002
+# Version of the JSON's layout (`schema`); render refuses another.
+SCHEMA = 1
 
 
 # ---------------------------------------------------------------- small helpers
@@ -67,7 +78,7 @@ def free_port():
 
 def loadavg():
     with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+        return [float(x) for x in f.read().split()[:3]]
 
 
 def log(msg):
@@ -103,6 +114,15 @@ class Stats:
             f"{self.median:.{digits}f}{unit} ({self.min:.{digits}f}–{self.max:.{digits}f}, "
             f"n={len(self.values)})"
         )
+
+
+def measured(samples, unit):
+    """A measurement as the JSON holds it: every sample, in run order, and their summary."""
+    st = Stats(samples)
+    summary = {"n": len(st.values), "median": None, "min": None, "max": None}
+    if st.ok:
+        summary.update(median=st.median, min=st.min, max=st.max)
+    return {"unit": unit, "samples": list(samples), "summary": summary}
 
 
 def ratio(a, b):
@@ -205,7 +225,7 @@ def request(port, method, path, body=None, timeout=STEP_TIMEOUT, rid="bench"):
         conn.close()
 
 
-def wait_tcp(port, deadline, interval=0.0002, proc=None):
+def wait_tcp(port, deadline, interval=CONNECT_POLL_S, proc=None):
     """Connects every `interval` s until the port accepts; returns the time it did."""
     while True:
         try:
@@ -400,7 +420,7 @@ class Bench:
             t0 = now()  # timed: fork+exec of /bin/true, its exit, this runner's wait
             subprocess.run(["/bin/true"])
             vals.append((now() - t0) * 1000)
-        return Stats(vals)
+        return measured(vals, "ms")
 
     def cold_start(self):
         runs = self.args.cold_runs
@@ -427,9 +447,10 @@ class Bench:
                     res[name]["tcp"].append((t_tcp - t0) * 1000)
                     res[name]["invoke"].append((t_inv - t0) * 1000)
         self.results["cold"] = {
-            name: {k: Stats(v) for k, v in d.items()} for name, d in res.items()
+            name: {"tcp_ready": measured(d["tcp"], "ms"), "first_invoke": measured(d["invoke"], "ms")}
+            for name, d in res.items()
         }
-        self.results["exec_floor"] = self.exec_floor(max(5, runs))
+        self.results["cold"]["exec_floor"] = self.exec_floor(max(5, runs))
 
     def invocation(self):
         runs = self.args.invoke_runs
@@ -464,17 +485,16 @@ class Bench:
         finally:
             ours.stop()
             seed.stop()
+        # Sample i of every list is from the same round (ours, seed, curl back to back): the
+        # render step pairs them.
         self.results["invoke"] = {
-            "wall": {k: Stats(v) for k, v in walls.items()},
-            "ours_duration": Stats(ours_dur),
-            "ours_total": Stats(ours_total),
-            "seed_curl_total": Stats(seed_curl_total),
-            "curl_total": Stats(curl_total),
-            # Work of the prober around the timed path: plan the target, build the request,
-            # assemble the report, log the result.
-            "ours_around": Stats([d - t for d, t in zip(ours_dur, ours_total)]),
-            # Each invocation and its curl run back to back: the ratio cancels load drift.
-            "paired": Stats([d / c for d, c in zip(ours_dur, curl_total) if c > 0]),
+            "ours_wall": measured(walls["ours"], "ms"),
+            "ours_duration": measured(ours_dur, "ms"),
+            "ours_phases_total": measured(ours_total, "ms"),
+            "seed_wall": measured(walls["seed"], "ms"),
+            "seed_curl_total": measured(seed_curl_total, "ms"),
+            "curl_command_wall": measured(walls["curl"], "ms"),
+            "curl_total": measured(curl_total, "ms"),
         }
 
     def wrk(self, port, path, conns, seconds):
@@ -522,12 +542,24 @@ class Bench:
         finally:
             ours.stop()
             bb.stop()
-        self.results["throughput"] = res
+        self.results["throughput"] = {
+            name: [
+                {
+                    "concurrency": c,
+                    "probes_per_s": measured([x["rps"] for x in runs], "1/s"),
+                    "avg_latency": measured([x["avg_ms"] for x in runs], "ms"),
+                    "requests": [x["requests"] for x in runs],
+                    "errors": [x["errors"] for x in runs],
+                }
+                for c, runs in by_c.items()
+            ]
+            for name, by_c in res.items()
+        }
 
     def memory(self):
-        rounds = self.args.mem_rounds
-        log(f"memory: idle, then 100 concurrent invocations × {rounds}")
-        slow = self.url("/delay/100")
+        rounds, clients = self.args.mem_rounds, self.args.mem_clients
+        log(f"memory: idle, then {clients} concurrent invocations × {rounds}")
+        slow = self.url(f"/delay/{MEM_DELAY_MS}")
         res = {}
         for name, make in (("ours", self.ours), ("seed", self.seed), ("blackbox", self.blackbox)):
             peer = make().start()
@@ -556,7 +588,7 @@ class Bench:
                 sampler.start()
                 statuses = []
                 for r in range(rounds):
-                    barrier = threading.Barrier(100, timeout=STEP_TIMEOUT)
+                    barrier = threading.Barrier(clients, timeout=STEP_TIMEOUT)
 
                     def worker(i, barrier=barrier):
                         try:
@@ -565,7 +597,10 @@ class Bench:
                         except Exception as e:  # noqa: BLE001 - counted as a failure below
                             statuses.append(type(e).__name__)
 
-                    ts = [threading.Thread(target=worker, args=(r * 100 + i,)) for i in range(100)]
+                    ts = [
+                        threading.Thread(target=worker, args=(r * clients + i,))
+                        for i in range(clients)
+                    ]
                     for t in ts:
                         t.start()
                     for t in ts:
@@ -573,17 +608,18 @@ class Bench:
                 stop.set()
                 sampler.join()
                 loaded = proc_status(peer.pid)
+                # One reading each (MiB), not samples: a process's memory at a moment.
                 res[name] = {
-                    "idle_start_rss": idle_start.get("VmRSS"),
-                    "idle_start_hwm": idle_start.get("VmHWM"),
-                    "idle_warm_rss": idle_warm.get("VmRSS"),
-                    "loaded_hwm": loaded.get("VmHWM"),
-                    "loaded_tree_peak": peak_tree[0],
-                    "ok": sum(1 for s in statuses if s == 200),
-                    "failed": sorted(
+                    "idle_start_rss_mib": idle_start.get("VmRSS"),
+                    "idle_start_hwm_mib": idle_start.get("VmHWM"),
+                    "idle_warm_rss_mib": idle_warm.get("VmRSS"),
+                    "loaded_hwm_mib": loaded.get("VmHWM"),
+                    "loaded_tree_peak_mib": peak_tree[0],
+                    "invocations": len(statuses),
+                    "answered_200": sum(1 for s in statuses if s == 200),
+                    "failed": dict(sorted(
                         {str(s): statuses.count(s) for s in statuses if s != 200}.items()
-                    ),
-                    "n": len(statuses),
+                    )),
                 }
             finally:
                 peer.stop()
@@ -591,7 +627,7 @@ class Bench:
 
     def accuracy(self):
         runs = self.args.accuracy_runs
-        delay = 50
+        delay = ACCURACY_DELAY_MS
         log(f"accuracy: /delay/{delay}, {runs} runs per peer")
         url = self.url(f"/delay/{delay}")
         ours, bb = self.ours().start(), self.blackbox().start()
@@ -629,40 +665,38 @@ class Bench:
         finally:
             ours.stop()
             bb.stop()
-        self.results["accuracy"] = {"delay": delay, "data": {p: {k: Stats(v) for k, v in d.items()} for p, d in res.items()}}
+        self.results["accuracy"] = {
+            p: {k: measured(v, "ms") for k, v in d.items()} for p, d in res.items()
+        }
 
     def sizes(self):
         size = os.path.getsize(self.bin)
         pkg = self.args.package
+        pkg_file, zip_level = None, None
         if pkg and os.path.exists(pkg):
-            pkg_size, pkg_note = os.path.getsize(pkg), os.path.relpath(pkg, ROOT)
+            pkg_size, pkg_file = os.path.getsize(pkg), os.path.relpath(pkg, ROOT)
         else:
+            # Deflate level 9, as `make package`; 1 in quick mode (a debug binary is ~130 MB).
+            zip_level = 1 if self.args.quick else 9
             with tempfile.TemporaryDirectory() as d:
                 z = os.path.join(d, "pkg.zip")
-                with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+                with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=zip_level) as zf:
                     zf.write(self.bin, "bootstrap")
                 pkg_size = os.path.getsize(z)
-            pkg_note = "the binary as `bootstrap` in a deflate zip made by the runner"
         bb = shutil.which(self.args.blackbox) or self.args.blackbox
-        self.results["sizes"] = {
-            "ours_bin": size,
-            "ours_pkg": pkg_size,
-            "ours_pkg_note": pkg_note,
-            "seed_py": os.path.getsize(SEED),
-            "blackbox_bin": os.path.getsize(bb),
-            "curl_bin": os.path.getsize(shutil.which(self.args.curl) or self.args.curl),
+        self.results["sizes"] = {  # bytes
+            "ours_binary": size,
+            "ours_package": pkg_size,
+            "ours_package_file": pkg_file,  # None: the runner zipped the binary itself
+            "ours_package_zip_level": zip_level,
+            "seed_script": os.path.getsize(SEED),
+            "blackbox_binary": os.path.getsize(bb),
+            "curl_binary": os.path.getsize(shutil.which(self.args.curl) or self.args.curl),
         }
 
-    # report --------------------------------------------------------------
+    # the run's context -----------------------------------------------------
 
-    def versions(self):
-        def first(argv):
-            try:
-                out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-                return (out.stdout or out.stderr).strip().splitlines()[0]
-            except (OSError, IndexError, subprocess.TimeoutExpired):
-                return "?"
-
+    def machine(self):
         cpu = "?"
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -679,9 +713,18 @@ class Bench:
                         os_name = line.split("=", 1)[1].strip().strip('"')
         except OSError:
             pass
+        return {"cpu": cpu, "cpus": os.cpu_count(), "mem_mib": mem, "os": os_name,
+                "kernel": platform.release()}
+
+    def versions(self):
+        def first(argv):
+            try:
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                return (out.stdout or out.stderr).strip().splitlines()[0]
+            except (OSError, IndexError, subprocess.TimeoutExpired):
+                return "?"
+
         return {
-            "machine": f"{cpu}, {os.cpu_count()} CPUs, {mem} MiB RAM",
-            "os": f"{os_name}, Linux {platform.release()}",
             "ours": first([self.bin, "--version"]),
             "python": first([self.args.python, "--version"]),
             "curl": " ".join(first([self.args.curl, "--version"]).split()[:2]),
@@ -690,227 +733,286 @@ class Bench:
             "rustc": first(["rustc", "--version"]),
         }
 
-    def markdown(self, meta):
-        r = self.results
-        L = []
-        add = L.append
-        add("# Benchmarks")
+    def params(self):
+        a = self.args
+        return {
+            "cold_runs": a.cold_runs,
+            "connect_poll_ms": CONNECT_POLL_S * 1000,
+            "invoke_runs": a.invoke_runs,
+            "wrk_seconds": a.wrk_seconds,
+            "wrk_repeats": a.wrk_repeats,
+            "concurrency": a.concurrency,
+            "mem_rounds": a.mem_rounds,
+            "mem_clients": a.mem_clients,
+            "mem_delay_ms": MEM_DELAY_MS,
+            "accuracy_runs": a.accuracy_runs,
+            "accuracy_delay_ms": ACCURACY_DELAY_MS,
+            "client_timeout_s": STEP_TIMEOUT,
+            "ours_env": a.ours_env,
+        }
+
+
+# ---------------------------------------------------------------- render
+
+# The goals, checked against every run (render step).
+GOAL_COLD_START_MS = 5.0
+GOAL_OVERHEAD = 0.10
+GOAL_IDLE_RSS_MIB = 8.0
+
+
+def render(doc, json_name):
+    """BENCHMARKS.md from the run's JSON (`doc`) alone: every figure, ratio and goal verdict is
+    computed here from the recorded samples; `json_name` is only named in the header."""
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"schema {doc.get('schema')!r}; this runner renders schema {SCHEMA}")
+    run, p, r = doc["run"], doc["params"], doc["results"]
+    S = lambda m: Stats(m["samples"])  # noqa: E731
+    L = []
+    add = L.append
+    add("# Benchmarks")
+    add("")
+    add(f"<!-- Written by `make bench` (bench/run.py), rendered from {json_name}. Every number "
+        "below comes from that run; do not edit by hand. -->")
+    add("")
+    started = datetime.datetime.fromisoformat(run["started"])
+    add(f"Run {started.strftime('%Y-%m-%d %H:%M UTC')} "
+        f"{'(quick mode: few repetitions, smoke only) ' if run['quick'] else ''}"
+        f"in {run['elapsed_s']:.0f} s.")
+    add("")
+    m, v, load, ours = doc["machine"], doc["versions"], doc["load"], doc["ours"]
+    avg = lambda xs: " ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    add("| | |")
+    add("|---|---|")
+    add(f"| machine | {m['cpu']}, {m['cpus']} CPUs, {m['mem_mib']} MiB RAM |")
+    add(f"| OS | {m['os']}, Linux {m['kernel']} |")
+    add(f"| load average (1, 5, 15 min) | at start {avg(load['start'])}; at end {avg(load['end'])} |")
+    add(f"| binary measured | `{ours['binary']}` ({ours['label']}) — {v['ours']} |")
+    add(f"| rustc | {v['rustc']} |")
+    add(f"| seed peer | `bench/seed_curl_runtime.py` on {v['python']}, {v['curl']} |")
+    add(f"| blackbox_exporter | {v['blackbox']}, `bench/blackbox.yml` module `http_2xx` |")
+    add(f"| load generator | {v['wrk']} |")
+    add("")
+    add(f"Target for every peer: the stand-in backend (`{ours['standin']} backend`) on "
+        "127.0.0.1 by IP literal (`http://127.0.0.1:<port>/web/cloudapi`): no peer resolves a name, "
+        "so none pays for a DNS server the others do not ask (ours runs with "
+        "`APIGW_ALLOW_HOSTS=127.0.0.1`). All peers log as they would in production (ours: JSON "
+        "lines at `info`; the seed: FC markers), to /dev/null. Figures are median (min–max, n).")
+    la = max(load["start"][0], load["end"][0])
+    if la > 0.5:
         add("")
-        add("<!-- Written by `make bench` (bench/run.py). Every number below comes from that run; do not edit by hand. -->")
+        add(f"**Note:** the 1-minute load average was up to {la:.2f} on {m['cpus']} CPUs during "
+            "this run: other work shared the machine, so these numbers are noisier (and slower) "
+            "than on a quiet machine.")
+    add("")
+
+    goals = []
+    if "cold" in r:
+        c = r["cold"]
+        tcp = {n: S(c[n]["tcp_ready"]) for n in ("ours", "seed")}
+        inv = {n: S(c[n]["first_invoke"]) for n in ("ours", "seed")}
+        add("## Cold start")
         add("")
-        add(f"Run {meta['date']} {'(quick mode: few repetitions, smoke only) ' if self.args.quick else ''}"
-            f"in {meta['elapsed']:.0f} s.")
+        add("From spawn to the port accepting a TCP connection (FC's readiness check), and to the "
+            "first `POST /invoke` answered 200 (one probe of the backend). Connect polled every "
+            f"{p['connect_poll_ms']:.1f} ms; a fresh process per run, runs interleaved; a warm-up "
+            "run first is not counted. For scale: spawn+wait of `/bin/true` from this runner is "
+            f"{S(c['exec_floor']).fmt(2, ' ms')}.")
         add("")
-        v = meta["versions"]
-        add("| | |")
-        add("|---|---|")
-        add(f"| machine | {v['machine']} |")
-        add(f"| OS | {v['os']} |")
-        add(f"| load average (1, 5, 15 min) | at start {meta['load_start']}; at end {meta['load_end']} |")
-        add(f"| binary measured | `{os.path.relpath(self.bin, ROOT)}` ({self.args.bin_label}) — {v['ours']} |")
-        add(f"| rustc | {v['rustc']} |")
-        add(f"| seed peer | `bench/seed_curl_runtime.py` on {v['python']}, {v['curl']} |")
-        add(f"| blackbox_exporter | {v['blackbox']}, `bench/blackbox.yml` module `http_2xx` |")
-        add(f"| load generator | {v['wrk']} |")
-        add("")
-        standin = " ".join([os.path.basename(self.standin[0])] + self.standin[1:])
-        add(f"Target for every peer: the stand-in backend (`{standin} backend`) on "
-            "127.0.0.1 by IP literal (`http://127.0.0.1:<port>/web/cloudapi`): no peer resolves a name, "
-            "so none pays for a DNS server the others do not ask (ours runs with "
-            "`APIGW_ALLOW_HOSTS=127.0.0.1`). All peers log as they would in production (ours: JSON "
-            "lines at `info`; the seed: FC markers), to /dev/null. Figures are median (min–max, n).")
-        if meta.get("load_note"):
-            add("")
-            add(meta["load_note"])
-        add("")
-
-        goals = []
-        # Cold start
-        if "cold" in r:
-            c = r["cold"]
-            add("## Cold start")
-            add("")
-            add("From spawn to the port accepting a TCP connection (FC's readiness check), and to the "
-                "first `POST /invoke` answered 200 (one probe of the backend). Connect polled every "
-                f"0.2 ms; a fresh process per run, runs interleaved; a warm-up run first is not counted. "
-                f"For scale: spawn+wait of `/bin/true` from this runner is {r['exec_floor'].fmt(2, ' ms')}.")
-            add("")
-            add("| | TCP ready (ms) | first /invoke 200 (ms) |")
-            add("|---|---|---|")
-            for name in ("ours", "seed"):
-                add(f"| {name} | {c[name]['tcp'].fmt()} | {c[name]['invoke'].fmt()} |")
-            add(f"| **seed ÷ ours** | {ratio(c['seed']['tcp'].median, c['ours']['tcp'].median)} | "
-                f"{ratio(c['seed']['invoke'].median, c['ours']['invoke'].median)} |")
-            add("")
-            m = c["ours"]["invoke"].median
-            goals.append(("cold start ≤ 5 ms (spawn → first /invoke answered)", f"{m:.2f} ms "
-                          f"(TCP ready {c['ours']['tcp'].median:.2f} ms)", m <= 5.0))
-
-        if "invoke" in r:
-            i = r["invoke"]
-            w = i["wall"]
-            add("## Invocation")
-            add("")
-            add("One probe of `/web/cloudapi` per invocation, a fresh connection each, sequential, "
-                "peers interleaved. *Wall* is what the caller sees (runner's clock, TCP connect → the "
-                "response's last byte). `curl` alone is the command `curl -s -o /dev/null -w … URL` (spawn → "
-                "exit) and curl's own `time_total` (the network path as curl measures it).")
-            add("")
-            add("| | median (min–max, n) ms |")
-            add("|---|---|")
-            add(f"| ours: `POST /invoke` wall | {w['ours'].fmt(3)} |")
-            add(f"| ours: the prober's own time (`duration_ms` in the report) | {i['ours_duration'].fmt(3)} |")
-            add(f"| ours: the sample's `phases_ms.total` | {i['ours_total'].fmt(3)} |")
-            add(f"| ours: `duration_ms` − `phases_ms.total` (planning, request building, report, log) | {i['ours_around'].fmt(3)} |")
-            add(f"| seed: `POST /invoke` wall | {w['seed'].fmt(3)} |")
-            add(f"| seed: its curl's `time_total` | {i['seed_curl_total'].fmt(3)} |")
-            add(f"| curl alone: command wall (spawn → exit) | {w['curl'].fmt(3)} |")
-            add(f"| curl alone: `time_total` | {i['curl_total'].fmt(3)} |")
-            add("")
-            ct = i["curl_total"].median
-            over = i["ours_duration"].median / ct - 1 if ct else float("nan")
-            add("| ratio | |")
-            add("|---|---|")
-            add(f"| seed wall ÷ ours wall | {ratio(w['seed'].median, w['ours'].median)} |")
-            add(f"| ours wall ÷ curl command wall | {ratio(w['ours'].median, w['curl'].median)} |")
-            add(f"| ours wall ÷ curl `time_total` | {ratio(w['ours'].median, ct)} "
-                f"(+{w['ours'].median - ct:.3f} ms: the trigger hop, JSON and report) |")
-            add(f"| ours prober (`duration_ms`) ÷ curl `time_total` | {ratio(i['ours_duration'].median, ct)} "
-                f"({over * 100:+.1f} %) |")
-            add(f"| the same, median of the {len(i['paired'].values)} back-to-back pairs | "
-                f"{i['paired'].median:.2f}× ({(i['paired'].median - 1) * 100:+.1f} %) |")
-            add(f"| ours reported `phases_ms.total` ÷ curl `time_total` (the path as each measures it) | "
-                f"{ratio(i['ours_total'].median, ct)} |")
-            add("")
-            goals.append(("probe overhead over curl ≤ 10 % (the prober's `duration_ms` vs curl's "
-                          "`time_total`, same request, both in a running process)",
-                          f"{over * 100:+.1f} % ({i['ours_duration'].median:.3f} vs {ct:.3f} ms; "
-                          f"paired {(i['paired'].median - 1) * 100:+.1f} %); "
-                          f"end to end through `/invoke` {w['ours'].median:.3f} ms vs the curl command "
-                          f"{w['curl'].median:.3f} ms", over <= 0.10))
-
-        if "throughput" in r:
-            t = r["throughput"]
-            add("## Probe throughput (HTTP trigger)")
-            add("")
-            add(f"`wrk -c N -t min(N,2) -d {self.args.wrk_seconds}s -H 'Connection: close'` (a fresh "
-                "connection per probe, and each probe opens a fresh connection to the backend) against "
-                "ours `GET /probe?url=…` and blackbox_exporter `GET /probe?target=…&module=http_2xx`; "
-                f"{self.args.wrk_repeats} run(s) per cell, peers alternating. Probes/s; errors = non-2xx + "
-                "socket errors over all runs. wrk, the peer and the backend share the 2 CPUs.")
-            add("")
-            add("| concurrency | ours probes/s | blackbox probes/s | ours ÷ blackbox | ours avg latency | blackbox avg latency | errors ours / blackbox |")
-            add("|---|---|---|---|---|---|---|")
-            wins = []
-            for c in self.args.concurrency:
-                o = Stats([x["rps"] for x in t["ours"][c]])
-                b = Stats([x["rps"] for x in t["blackbox"][c]])
-                ol = Stats([x["avg_ms"] for x in t["ours"][c]])
-                bl = Stats([x["avg_ms"] for x in t["blackbox"][c]])
-                oe = sum(x["errors"] for x in t["ours"][c])
-                be = sum(x["errors"] for x in t["blackbox"][c])
-                add(f"| {c} | {o.fmt(0)} | {b.fmt(0)} | {ratio(o.median, b.median)} | "
-                    f"{ol.median:.2f} ms | {bl.median:.2f} ms | {oe} / {be} |")
-                wins.append((c, o.median, b.median))
-            add("")
-            goals.append(("more probes/s than blackbox_exporter at every concurrency",
-                          ", ".join(f"c{c}: {o:.0f} vs {b:.0f}" for c, o, b in wins),
-                          all(o > b for _, o, b in wins)))
-
-        if "memory" in r:
-            m = r["memory"]
-            add("## Memory")
-            add("")
-            add("From `/proc/<pid>/status`, MiB. *Idle*: 0.3 s after the port accepts; *warm idle*: "
-                "after one invocation. *Under load*: 100 invocations at once (a barrier releases 100 "
-                f"client threads), {self.args.mem_rounds} round(s), each probing `/delay/100` so that all "
-                "100 are in flight together: VmHWM of the process, and the peak sum of VmRSS over the "
-                "process and its children sampled every 5 ms (the seed forks one curl per invocation). "
-                "blackbox_exporter is driven through its `/probe`. A client gives up after "
-                f"{STEP_TIMEOUT:.0f} s (TimeoutError); the seed's server is Python's "
-                "ThreadingHTTPServer, whose listen backlog is socketserver's default of 5.")
-            add("")
-            add("| | idle VmRSS | idle VmHWM | warm idle VmRSS | under load VmHWM | under load, process tree peak | load answered 200 |")
-            add("|---|---|---|---|---|---|---|")
-            for name in ("ours", "seed", "blackbox"):
-                x = m[name]
-                add(f"| {name} | {x['idle_start_rss']:.1f} | {x['idle_start_hwm']:.1f} | "
-                    f"{x['idle_warm_rss']:.1f} | {x['loaded_hwm']:.1f} | {x['loaded_tree_peak']:.1f} | "
-                    f"{x['ok']}/{x['n']}"
-                    + "".join(f", {n} × {k}" for k, n in x["failed"]) + " |")
-            o = m["ours"]
-            add(f"| **seed ÷ ours** | {ratio(m['seed']['idle_start_rss'], o['idle_start_rss'])} | "
-                f"{ratio(m['seed']['idle_start_hwm'], o['idle_start_hwm'])} | "
-                f"{ratio(m['seed']['idle_warm_rss'], o['idle_warm_rss'])} | "
-                f"{ratio(m['seed']['loaded_hwm'], o['loaded_hwm'])} | "
-                f"{ratio(m['seed']['loaded_tree_peak'], o['loaded_tree_peak'])} | |")
-            add(f"| **blackbox ÷ ours** | {ratio(m['blackbox']['idle_start_rss'], o['idle_start_rss'])} | "
-                f"{ratio(m['blackbox']['idle_start_hwm'], o['idle_start_hwm'])} | "
-                f"{ratio(m['blackbox']['idle_warm_rss'], o['idle_warm_rss'])} | "
-                f"{ratio(m['blackbox']['loaded_hwm'], o['loaded_hwm'])} | "
-                f"{ratio(m['blackbox']['loaded_tree_peak'], o['loaded_tree_peak'])} | |")
-            add("")
-            idle = max(o["idle_start_hwm"], o["idle_warm_rss"])
-            goals.append(("idle RSS ≤ 8 MB (the larger of idle VmHWM and warm idle VmRSS)",
-                          f"{idle:.1f} MiB", idle <= 8.0))
-
-        if "sizes" in r:
-            s = r["sizes"]
-            add("## Size")
-            add("")
-            add("| | bytes | MiB |")
-            add("|---|---|---|")
-            add(f"| ours: binary (`{os.path.relpath(self.bin, ROOT)}`) | {s['ours_bin']} | {s['ours_bin'] / 2**20:.2f} |")
-            add(f"| ours: package ({s['ours_pkg_note']}) | {s['ours_pkg']} | {s['ours_pkg'] / 2**20:.2f} |")
-            add(f"| seed: `seed_curl_runtime.py` (needs a Python runtime and curl in the image) | {s['seed_py']} | {s['seed_py'] / 2**20:.3f} |")
-            add(f"| blackbox_exporter binary | {s['blackbox_bin']} | {s['blackbox_bin'] / 2**20:.2f} |")
-            add(f"| curl binary (without libcurl) | {s['curl_bin']} | {s['curl_bin'] / 2**20:.3f} |")
-            add("")
-
-        if "accuracy" in r:
-            a = r["accuracy"]
-            d = a["data"]
-            add("## Accuracy")
-            add("")
-            add(f"The backend's `/delay/{a['delay']}` waits {a['delay']} ms before its response head. "
-                "Each peer probes it once per run, interleaved. Marks are cumulative from the start of "
-                "the sample: *dns* (0 for an IP literal), *connect* (TCP handshake alone), *first byte* "
-                "(start → first response byte; curl `time_starttransfer`; ours dns+connect+tls+send+ttfb; "
-                "blackbox resolve+connect+tls+processing), *total*. Δ is the median minus curl's median.")
-            add("")
-            add("| ms | ours | curl -w | blackbox_exporter | Δ ours | Δ blackbox |")
-            add("|---|---|---|---|---|---|")
-            for k in ("dns", "connect", "first_byte", "total"):
-                o, c, b = d["ours"][k], d["curl"][k], d["blackbox"][k]
-                add(f"| {k.replace('_', ' ')} | {o.fmt(3)} | {c.fmt(3)} | {b.fmt(3)} | "
-                    f"{o.median - c.median:+.3f} | {b.median - c.median:+.3f} |")
-            add("")
-
-        add("## Goals")
-        add("")
-        add("| goal | measured | met |")
+        add("| | TCP ready (ms) | first /invoke 200 (ms) |")
         add("|---|---|---|")
-        for g, measured, met in goals:
-            add(f"| {g} | {measured} | {'yes' if met else '**no**'} |")
+        for name in ("ours", "seed"):
+            add(f"| {name} | {tcp[name].fmt()} | {inv[name].fmt()} |")
+        add(f"| **seed ÷ ours** | {ratio(tcp['seed'].median, tcp['ours'].median)} | "
+            f"{ratio(inv['seed'].median, inv['ours'].median)} |")
         add("")
-        notes = os.path.join(HERE, "NOTES.md")
-        if os.path.exists(notes) and not self.args.quick:
-            add("## What was tried for speed")
-            add("")
-            add(f"See [bench/NOTES.md](bench/NOTES.md) (kept by hand; the tables above are this run's).")
-            add("")
-        return "\n".join(L)
+        med = inv["ours"].median
+        goals.append((f"cold start ≤ {GOAL_COLD_START_MS:g} ms (spawn → first /invoke answered)",
+                      f"{med:.2f} ms (TCP ready {tcp['ours'].median:.2f} ms)",
+                      med <= GOAL_COLD_START_MS))
+
+    if "invoke" in r:
+        i = {k: S(x) for k, x in r["invoke"].items()}
+        dur, tot = r["invoke"]["ours_duration"]["samples"], r["invoke"]["ours_phases_total"]["samples"]
+        curl_tot = r["invoke"]["curl_total"]["samples"]
+        # Work of the prober around the timed path: plan the target, build the request,
+        # assemble the report, log the result.
+        around = Stats([d - t for d, t in zip(dur, tot)])
+        # Each invocation and its curl run back to back: the ratio cancels load drift.
+        paired = Stats([d / c for d, c in zip(dur, curl_tot) if c > 0])
+        add("## Invocation")
+        add("")
+        add("One probe of `/web/cloudapi` per invocation, a fresh connection each, sequential, "
+            "peers interleaved. *Wall* is what the caller sees (runner's clock, TCP connect → the "
+            "response's last byte). `curl` alone is the command `curl -s -o /dev/null -w … URL` "
+            "(spawn → exit) and curl's own `time_total` (the network path as curl measures it).")
+        add("")
+        add("| | median (min–max, n) ms |")
+        add("|---|---|")
+        add(f"| ours: `POST /invoke` wall | {i['ours_wall'].fmt(3)} |")
+        add(f"| ours: the prober's own time (`duration_ms` in the report) | {i['ours_duration'].fmt(3)} |")
+        add(f"| ours: the sample's `phases_ms.total` | {i['ours_phases_total'].fmt(3)} |")
+        add(f"| ours: `duration_ms` − `phases_ms.total` (planning, request building, report, log) | {around.fmt(3)} |")
+        add(f"| seed: `POST /invoke` wall | {i['seed_wall'].fmt(3)} |")
+        add(f"| seed: its curl's `time_total` | {i['seed_curl_total'].fmt(3)} |")
+        add(f"| curl alone: command wall (spawn → exit) | {i['curl_command_wall'].fmt(3)} |")
+        add(f"| curl alone: `time_total` | {i['curl_total'].fmt(3)} |")
+        add("")
+        ct, ow, od = i["curl_total"].median, i["ours_wall"].median, i["ours_duration"].median
+        over = od / ct - 1 if ct else float("nan")
+        add("| ratio | |")
+        add("|---|---|")
+        add(f"| seed wall ÷ ours wall | {ratio(i['seed_wall'].median, ow)} |")
+        add(f"| ours wall ÷ curl command wall | {ratio(ow, i['curl_command_wall'].median)} |")
+        add(f"| ours wall ÷ curl `time_total` | {ratio(ow, ct)} "
+            f"(+{ow - ct:.3f} ms: the trigger hop, JSON and report) |")
+        add(f"| ours prober (`duration_ms`) ÷ curl `time_total` | {ratio(od, ct)} ({over * 100:+.1f} %) |")
+        add(f"| the same, median of the {len(paired.values)} back-to-back pairs | "
+            f"{paired.median:.2f}× ({(paired.median - 1) * 100:+.1f} %) |")
+        add(f"| ours reported `phases_ms.total` ÷ curl `time_total` (the path as each measures it) | "
+            f"{ratio(i['ours_phases_total'].median, ct)} |")
+        add("")
+        goals.append((f"probe overhead over curl ≤ {GOAL_OVERHEAD * 100:.0f} % (the prober's "
+                      "`duration_ms` vs curl's `time_total`, same request, both in a running process)",
+                      f"{over * 100:+.1f} % ({od:.3f} vs {ct:.3f} ms; "
+                      f"paired {(paired.median - 1) * 100:+.1f} %); "
+                      f"end to end through `/invoke` {ow:.3f} ms vs the curl command "
+                      f"{i['curl_command_wall'].median:.3f} ms", over <= GOAL_OVERHEAD))
+
+    if "throughput" in r:
+        t = r["throughput"]
+        add("## Probe throughput (HTTP trigger)")
+        add("")
+        add(f"`wrk -c N -t min(N,2) -d {p['wrk_seconds']}s -H 'Connection: close'` (a fresh "
+            "connection per probe, and each probe opens a fresh connection to the backend) against "
+            "ours `GET /probe?url=…` and blackbox_exporter `GET /probe?target=…&module=http_2xx`; "
+            f"{p['wrk_repeats']} run(s) per cell, peers alternating. Probes/s; errors = non-2xx + "
+            "socket errors over all runs. wrk, the peer and the backend share the 2 CPUs.")
+        add("")
+        add("| concurrency | ours probes/s | blackbox probes/s | ours ÷ blackbox | ours avg latency | blackbox avg latency | errors ours / blackbox |")
+        add("|---|---|---|---|---|---|---|")
+        wins = []
+        for oc, bc in zip(t["ours"], t["blackbox"]):
+            c = oc["concurrency"]
+            o, b = S(oc["probes_per_s"]), S(bc["probes_per_s"])
+            ol, bl = S(oc["avg_latency"]), S(bc["avg_latency"])
+            add(f"| {c} | {o.fmt(0)} | {b.fmt(0)} | {ratio(o.median, b.median)} | "
+                f"{ol.median:.2f} ms | {bl.median:.2f} ms | {sum(oc['errors'])} / {sum(bc['errors'])} |")
+            wins.append((c, o.median, b.median))
+        add("")
+        goals.append(("more probes/s than blackbox_exporter at every concurrency",
+                      ", ".join(f"c{c}: {o:.0f} vs {b:.0f}" for c, o, b in wins),
+                      all(o > b for _, o, b in wins)))
+
+    if "memory" in r:
+        mem = r["memory"]
+        n = p["mem_clients"]
+        add("## Memory")
+        add("")
+        add("From `/proc/<pid>/status`, MiB. *Idle*: 0.3 s after the port accepts; *warm idle*: "
+            f"after one invocation. *Under load*: {n} invocations at once (a barrier releases {n} "
+            f"client threads), {p['mem_rounds']} round(s), each probing `/delay/{p['mem_delay_ms']}` "
+            f"so that all {n} are in flight together: VmHWM of the process, and the peak sum of "
+            "VmRSS over the process and its children sampled every 5 ms (the seed forks one curl "
+            "per invocation). blackbox_exporter is driven through its `/probe`. A client gives up "
+            f"after {p['client_timeout_s']:.0f} s (TimeoutError); the seed's server is Python's "
+            "ThreadingHTTPServer, whose listen backlog is socketserver's default of 5.")
+        add("")
+        add("| | idle VmRSS | idle VmHWM | warm idle VmRSS | under load VmHWM | under load, process tree peak | load answered 200 |")
+        add("|---|---|---|---|---|---|---|")
+        cols = ("idle_start_rss_mib", "idle_start_hwm_mib", "idle_warm_rss_mib", "loaded_hwm_mib",
+                "loaded_tree_peak_mib")
+        for name in ("ours", "seed", "blackbox"):
+            x = mem[name]
+            add("| " + name + " | " + " | ".join(f"{x[k]:.1f}" for k in cols) + " | "
+                f"{x['answered_200']}/{x['invocations']}"
+                + "".join(f", {cnt} × {k}" for k, cnt in x["failed"].items()) + " |")
+        o = mem["ours"]
+        for peer in ("seed", "blackbox"):
+            add(f"| **{peer} ÷ ours** | "
+                + " | ".join(ratio(mem[peer][k], o[k]) for k in cols) + " | |")
+        add("")
+        idle = max(o["idle_start_hwm_mib"], o["idle_warm_rss_mib"])
+        goals.append((f"idle RSS ≤ {GOAL_IDLE_RSS_MIB:g} MB (the larger of idle VmHWM and warm "
+                      "idle VmRSS)", f"{idle:.1f} MiB", idle <= GOAL_IDLE_RSS_MIB))
+
+    if "sizes" in r:
+        s = r["sizes"]
+        if s["ours_package_file"]:
+            pkg_note = s["ours_package_file"]
+        else:
+            pkg_note = "the binary as `bootstrap` in a deflate zip made by the runner"
+            if s["ours_package_zip_level"] != 9:
+                pkg_note += f", level {s['ours_package_zip_level']}"
+        add("## Size")
+        add("")
+        add("| | bytes | MiB |")
+        add("|---|---|---|")
+        add(f"| ours: binary (`{ours['binary']}`) | {s['ours_binary']} | {s['ours_binary'] / 2**20:.2f} |")
+        add(f"| ours: package ({pkg_note}) | {s['ours_package']} | {s['ours_package'] / 2**20:.2f} |")
+        add(f"| seed: `seed_curl_runtime.py` (needs a Python runtime and curl in the image) | {s['seed_script']} | {s['seed_script'] / 2**20:.3f} |")
+        add(f"| blackbox_exporter binary | {s['blackbox_binary']} | {s['blackbox_binary'] / 2**20:.2f} |")
+        add(f"| curl binary (without libcurl) | {s['curl_binary']} | {s['curl_binary'] / 2**20:.3f} |")
+        add("")
+
+    if "accuracy" in r:
+        d = {peer: {k: S(x) for k, x in ms.items()} for peer, ms in r["accuracy"].items()}
+        delay = p["accuracy_delay_ms"]
+        add("## Accuracy")
+        add("")
+        add(f"The backend's `/delay/{delay}` waits {delay} ms before its response head. "
+            "Each peer probes it once per run, interleaved. Marks are cumulative from the start of "
+            "the sample: *dns* (0 for an IP literal), *connect* (TCP handshake alone), *first byte* "
+            "(start → first response byte; curl `time_starttransfer`; ours dns+connect+tls+send+ttfb; "
+            "blackbox resolve+connect+tls+processing), *total*. Δ is the median minus curl's median.")
+        add("")
+        add("| ms | ours | curl -w | blackbox_exporter | Δ ours | Δ blackbox |")
+        add("|---|---|---|---|---|---|")
+        for k in ("dns", "connect", "first_byte", "total"):
+            o, c, b = d["ours"][k], d["curl"][k], d["blackbox"][k]
+            add(f"| {k.replace('_', ' ')} | {o.fmt(3)} | {c.fmt(3)} | {b.fmt(3)} | "
+                f"{o.median - c.median:+.3f} | {b.median - c.median:+.3f} |")
+        add("")
+
+    add("## Goals")
+    add("")
+    add("| goal | measured | met |")
+    add("|---|---|---|")
+    for g, measured_text, met in goals:
+        add(f"| {g} | {measured_text} | {'yes' if met else '**no**'} |")
+    add("")
+    if not run["quick"]:
+        add("## What was tried for speed")
+        add("")
+        add("See [bench/NOTES.md](bench/NOTES.md) (kept by hand; the tables above are this run's).")
+        add("")
+    return "\n".join(L)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_markdown(json_path, out):
+    """Renders the JSON at `json_path` into `out`; the only way Markdown is written."""
+    with open(json_path) as f:
+        doc = json.load(f)
+    name = os.path.relpath(json_path, os.path.dirname(os.path.abspath(out)))
+    with open(out, "w") as f:
+        f.write(render(doc, name) + "\n")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def measure_main(argv):
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py [measure]",
+        description="Measure, write every number to a JSON file, render the Markdown from it. "
+        "`bench/run.py render RUN.json [--out RUN.md]` re-renders a saved run without measuring.")
     ap.add_argument("--bin", required=True, help="the apigw-vpc-probe binary to measure")
     ap.add_argument("--bin-label", default="release build", help="how the binary was built")
     ap.add_argument("--standin", default="", metavar="COMMAND",
                     help="the stand-in's command (a binary, with arguments if any), to which the "
                     "runner appends e.g. `backend --listen …` (default: `<--bin> standin`)")
     ap.add_argument("--package", default="", help="the deployment package (zip), if built")
-    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown")
+    ap.add_argument("--json", default="", help="the run's data (default: --out with .json)")
     ap.add_argument("--quick", action="store_true", help="few repetitions: a smoke test")
     # The seed peer runs on the Debian python3 (what a custom.debian12 image would have).
     ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3")
@@ -919,19 +1021,29 @@ def main():
     ap.add_argument("--blackbox", default="prometheus-blackbox-exporter")
     ap.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for ours (experiments, e.g. RUST_LOG=warn)")
-    ap.add_argument("--runs", type=int, default=0, help="runs per peer of cold start, invocation and accuracy (experiments)")
-    ap.add_argument("--only", default="", help="comma-separated: cold,invoke,throughput,memory,accuracy")
-    args = ap.parse_args()
+    ap.add_argument("--runs", type=int, default=0,
+                    help="runs per peer of cold start, invocation and accuracy (experiments)")
+    ap.add_argument("--concurrency", default="1,10,100",
+                    help="throughput: wrk's connection counts, comma-separated (default 1,10,100)")
+    ap.add_argument("--mem-clients", type=int, default=100,
+                    help="memory: invocations at once under load (default 100)")
+    ap.add_argument("--only", default="", help="comma-separated: " + ",".join(STEPS))
+    args = ap.parse_args(argv)
     args.cold_runs = 5 if args.quick else 41
     args.invoke_runs = 20 if args.quick else 200
     args.wrk_seconds = 1 if args.quick else 5
     args.wrk_repeats = 1 if args.quick else 3
-    args.concurrency = [1, 10, 100]
+    args.concurrency = [int(c) for c in args.concurrency.split(",") if c]
     args.mem_rounds = 1 if args.quick else 3
     args.accuracy_runs = 5 if args.quick else 30
     # After every default it overrides: it once came before accuracy_runs and never reached it.
     if args.runs:
         args.cold_runs = args.invoke_runs = args.accuracy_runs = args.runs
+    only = [s for s in args.only.split(",") if s]
+    unknown = [s for s in only if s not in STEPS]
+    if unknown:
+        sys.exit(f"bench: unknown step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
+    json_path = args.json or os.path.splitext(args.out)[0] + ".json"
     for tool in (args.curl, args.wrk, args.blackbox, args.python):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} not found (make bench installs it)")
@@ -941,42 +1053,72 @@ def main():
         sys.exit(f"bench: the stand-in {args.standin} is not an executable")
 
     b = Bench(args)
-    only = set(filter(None, args.only.split(",")))
-    want = lambda k: not only or k in only  # noqa: E731
-    started = now()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = now()
     load_start = loadavg()
-    log(f"load average {load_start}; binary {args.bin}")
+    log(f"load average {' '.join(map(str, load_start))}; binary {args.bin}")
     b.start_backend()
+    steps = {"cold": b.cold_start, "invoke": b.invocation, "memory": b.memory,
+             "throughput": b.throughput, "accuracy": b.accuracy}
     try:
-        if want("cold"):
-            b.cold_start()
-        if want("invoke"):
-            b.invocation()
-        if want("memory"):
-            b.memory()
-        if want("throughput"):
-            b.throughput()
-        if want("accuracy"):
-            b.accuracy()
+        for name, step in steps.items():
+            if not only or name in only:
+                step()
         b.sizes()
     finally:
         b.stop_backend()
-    meta = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "elapsed": now() - started,
-        "load_start": load_start,
-        "load_end": loadavg(),
+    doc = {
+        "schema": SCHEMA,
+        "run": {
+            "started": started.isoformat(timespec="seconds"),
+            "elapsed_s": round(now() - t0, 1),
+            "quick": args.quick,
+            "steps": list(b.results),
+        },
+        "machine": b.machine(),
+        "load": {"start": load_start, "end": loadavg()},
         "versions": b.versions(),
+        "ours": {
+            "binary": os.path.relpath(b.bin, ROOT),
+            "label": args.bin_label,
+            "standin": " ".join([os.path.basename(b.standin[0])] + b.standin[1:]),
+        },
+        "params": b.params(),
+        "results": b.results,
     }
-    la = max(float(x) for x in (load_start.split()[0], meta["load_end"].split()[0]))
-    if la > 0.5:
-        meta["load_note"] = (f"**Note:** the 1-minute load average was up to {la:.2f} on "
-                             f"{os.cpu_count()} CPUs during this run: other work shared the machine, "
-                             "so these numbers are noisier (and slower) than on a quiet machine.")
-    text = b.markdown(meta)
-    with open(args.out, "w") as f:
+    plain = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+    # A list of numbers on one line: a sample list reads as a row, not 200 lines.
+    text = re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", plain)
+    if json.loads(text) != doc:  # the pattern met a string that looks like a list
+        text = plain
+    with open(json_path, "w") as f:
         f.write(text + "\n")
-    log(f"wrote {args.out} in {meta['elapsed']:.0f} s")
+    write_markdown(json_path, args.out)
+    log(f"wrote {json_path} and {args.out} in {doc['run']['elapsed_s']:.0f} s")
+
+
+def render_main(argv):
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py render",
+        description="Render the Markdown from a saved run's JSON, without measuring.")
+    ap.add_argument("json", help="a run's JSON, as `measure` wrote it")
+    ap.add_argument("--out", default="", help="the Markdown (default: the JSON's path with .md)")
+    args = ap.parse_args(argv)
+    out = args.out or os.path.splitext(args.json)[0] + ".md"
+    write_markdown(args.json, out)
+    log(f"rendered {out} from {args.json}")
+
+
+STEPS = ("cold", "invoke", "throughput", "memory", "accuracy")
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv[:1] == ["render"]:
+        render_main(argv[1:])
+    else:
+        measure_main(argv[1:] if argv[:1] == ["measure"] else argv)
 
 
 if __name__ == "__main__":
