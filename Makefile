@@ -53,8 +53,12 @@ BENCH_PACKAGE :=
 endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
+# The stand-in's command (bench/run.py --standin; the runner appends `backend --listen …`): today
+# a subcommand of the function's binary.
+BENCH_STANDIN = $(BENCH_BIN) standin
+SMOKE_STANDIN = $(BIN) standin
 
-.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-render bench-deps bench-release bench-build
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli lab lab-test bench bench-render bench-smoke bench-deps bench-release bench-build
 
 all: build
 
@@ -126,12 +130,13 @@ demo:
 	$(CARGO) run --quiet -- demo
 
 ## test: every test (unit, integration against the real binary, network-namespace tests, the
-## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the
-## network lab's failure matrix).
+## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, the
+## network lab's failure matrix, and the benchmark runner's smoke run).
 test: deps package s-cli
 	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) $(CARGO) test --all-targets
 	$(CARGO) test --doc
 	@$(MAKE) --no-print-directory lab-test
+	@$(MAKE) --no-print-directory bench-smoke
 
 ## lab: build both scenarios in network namespaces (needs root), invoke the function in each the
 ## way FC does, print the reports, tear everything down. See README, "Network lab".
@@ -157,12 +162,23 @@ deps:
 ## and renders BENCHMARKS.md from it. A few minutes.
 bench: bench-deps bench-$(BENCH_VIA)
 	python3 bench/run.py --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" \
-	  --json BENCHMARKS.json --out BENCHMARKS.md
+	  --standin "$(BENCH_STANDIN)" --json BENCHMARKS.json --out BENCHMARKS.md
 
 ## bench-render: BENCHMARKS.md again from BENCHMARKS.json, without measuring (after a change to
 ## the report's layout).
 bench-render:
 	python3 bench/run.py render BENCHMARKS.json --out BENCHMARKS.md
+
+## bench-smoke: bench/run.py end to end with the fewest repetitions (every step, the JSON and
+## the Markdown rendered from it) against the debug binary, then bench/smoke.py checks the output's
+## shape and counts, not its numbers. About 10 s; part of `make test`. Installs the peers' packages
+## as root; skips, saying why, when one is missing otherwise.
+bench-smoke:
+	$(call install_tools,$(BENCH_TOOLS),not root: the bench smoke will skip)
+	$(CARGO) build --quiet
+	@if command -v python3 >/dev/null 2>&1; then \
+	  python3 bench/smoke.py --bin $(BIN) --standin "$(SMOKE_STANDIN)"; \
+	else echo "SKIPPED (bench smoke): needs python3 (make bench-smoke installs it when run as root)"; fi
 
 bench-release:
 	$(CARGO) build --release
