@@ -15,7 +15,6 @@ Standard library only.
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
