@@ -1106,6 +1106,8 @@ def render_main(argv):
     ap.add_argument("--out", default="", help="the Markdown (default: the JSON's path with .md)")
     args = ap.parse_args(argv)
     out = args.out or os.path.splitext(args.json)[0] + ".md"
+    if not os.path.exists(args.json):
+        sys.exit(f"bench: no {args.json} (bench/run.py, or make bench, writes it)")
     write_markdown(args.json, out)
     log(f"rendered {out} from {args.json}")
 
