@@ -53,6 +53,10 @@ BENCH_PACKAGE :=
 endif
 # Debian packages the benchmark's peers and load generator come from.
 BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
+# The stand-in's binary (bench/run.py --standin; the runner appends `backend --listen …`), a
+# release build so that the backend is never what limits a load step.
+BENCH_STANDIN := target/release/apigw-standin
+SMOKE_STANDIN := target/debug/apigw-standin
 
 # Alibaba Cloud's official Python SDKs, the reference the tests judge our OpenAPI wire format and
 # the stand-in control plane by (signature V3, response models). Pinned to the versions the
@@ -64,7 +68,7 @@ PY_SDK_PACKAGES := alibabacloud_openapi_util==0.2.4 alibabacloud_tea_openapi==0.
 	alibabacloud_cloudapi20160714==4.9.0 alibabacloud_vpc20160428==7.2.2 \
 	alibabacloud_cbn20170912==1.4.0 alibabacloud_fc20230330==4.8.3 alibabacloud_cms20190101==4.0.10
 
-.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli py-sdk lab lab-test bench bench-deps bench-release bench-build
+.PHONY: all build package deploy demo test lint fmt deps build-deps s-cli py-sdk lab lab-test bench bench-render bench-smoke bench-deps bench-release bench-build
 
 all: build
 
@@ -147,12 +151,13 @@ demo:
 	$(CARGO) run --quiet -p apigw-standin -- demo
 
 ## test: every test (unit, integration against the real binary, network-namespace tests, the
-## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, and the
-## network lab's failure matrix).
+## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, the
+## network lab's failure matrix, and the benchmark runner's smoke run).
 test: deps package s-cli py-sdk
 	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) PY_SDK=$(abspath $(PY_SDK)) $(CARGO) test --all-targets
 	$(CARGO) test --doc
 	@$(MAKE) --no-print-directory lab-test
+	@$(MAKE) --no-print-directory bench-smoke
 
 ## lab: build both scenarios in network namespaces (needs root), invoke the function in each the
 ## way FC does, print the reports, tear everything down. See README, "Network lab".
@@ -183,12 +188,31 @@ deps:
 	$(call install_tools,$(TEST_TOOLS),not root: network-namespace tests and the lab will skip)
 
 ## bench: the function against the Python+curl function it replaces and blackbox_exporter
-## (cold start, invocation, throughput, memory, accuracy); writes BENCHMARKS.md. A few minutes.
+## (cold start, invocation, throughput, memory, accuracy); writes every sample to BENCHMARKS.json
+## and renders BENCHMARKS.md from it. A few minutes.
 bench: bench-deps bench-$(BENCH_VIA)
-	python3 bench/run --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" --out BENCHMARKS.md
+	$(CARGO) build --release --locked -p apigw-standin
+	python3 bench/run.py --bin $(BENCH_BIN) --bin-label "$(BENCH_LABEL)" --package "$(BENCH_PACKAGE)" \
+	  --standin "$(BENCH_STANDIN)" --json BENCHMARKS.json --out BENCHMARKS.md
+
+## bench-render: BENCHMARKS.md again from BENCHMARKS.json, without measuring (after a change to
+## the report's layout).
+bench-render:
+	python3 bench/run.py render BENCHMARKS.json --out BENCHMARKS.md
+
+## bench-smoke: bench/run.py end to end with the fewest repetitions (every step, the JSON and
+## the Markdown rendered from it) against the debug binary, then bench/smoke.py checks the output's
+## shape and counts, not its numbers. About 10 s; part of `make test`. Installs the peers' packages
+## as root; skips, saying why, when one is missing otherwise.
+bench-smoke:
+	$(call install_tools,$(BENCH_TOOLS),not root: the bench smoke will skip)
+	$(CARGO) build --quiet
+	@if command -v python3 >/dev/null 2>&1; then \
+	  python3 bench/smoke.py --bin $(BIN) --standin "$(SMOKE_STANDIN)"; \
+	else echo "SKIPPED (bench smoke): needs python3 (make bench-smoke installs it when run as root)"; fi
 
 bench-release:
-	$(CARGO) build --release
+	$(CARGO) build --release -p apigw-vpc-probe
 
 bench-build: build package
 

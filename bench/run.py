@@ -1,0 +1,1130 @@
+#!/usr/bin/env python3
+"""`make bench`: the function against the one it replaces and against blackbox_exporter.
+
+Starts the stand-in backend and three peers on 127.0.0.1, measures cold start, invocation cost,
+probe throughput, memory and accuracy, and writes every measured sample to a JSON file
+(BENCHMARKS.json: machine, load, versions, parameters, and per measurement its samples and
+summary). The Markdown report (BENCHMARKS.md) is rendered from that JSON alone: medians, ratios
+and goal verdicts are computed by the render step, never typed in.
+`bench/run.py render BENCHMARKS.json` re-renders a saved run without measuring. Standard library
+only; needs curl, wrk and prometheus-blackbox-exporter (the Makefile installs them).
+
+Peers:
+- ours:  `<bin> serve` (the FC custom runtime), target via APIGW_URL / `?url=`;
+- seed:  bench/seed_curl_runtime.py (Python + a curl process per invocation), target via APIGW_URL;
+- blackbox_exporter with bench/blackbox.yml (module http_2xx), target via `?target=`;
+- curl:  `curl -w` alone, the reference for what the network path costs.
+
+All of them call the same URL, an IP literal (http://127.0.0.1:<port>/...): nobody resolves a
+name, so no peer is charged for a DNS server the others do not ask.
+
+Every loop is bounded in count and time; all traffic stays on 127.0.0.1.
+"""
+
+import argparse
+import datetime
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SEED = os.path.join(HERE, "seed_curl_runtime.py")
+BLACKBOX_CONFIG = os.path.join(HERE, "blackbox.yml")
+LOOPBACK = "127.0.0.1"
+CURL_WRITE_OUT = (
+    '{"status":%{http_code},"dns":%{time_namelookup},"connect":%{time_connect},'
+    '"pretransfer":%{time_pretransfer},"ttfb":%{time_starttransfer},"total":%{time_total}}'
+)
+# Upper bound for anything that waits on a peer.
+STEP_TIMEOUT = 10.0
+# The backend's delay for the accuracy step, and for the memory step's invocations (long enough
+# for all of them to be in flight at once).
+ACCURACY_DELAY_MS = 50
+MEM_DELAY_MS = 100
+# wait_tcp's poll interval in the cold-start step.
+CONNECT_POLL_S = 0.0002
+# Version of the JSON's layout (`schema`); render refuses another.
+SCHEMA = 1
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def now():
+    return time.perf_counter()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class Stats:
+    """Median, min and max of a list of numbers."""
+
+    def __init__(self, values):
+        self.values = [v for v in values if v is not None]
+
+    @property
+    def ok(self):
+        return bool(self.values)
+
+    @property
+    def median(self):
+        return statistics.median(self.values) if self.values else float("nan")
+
+    @property
+    def min(self):
+        return min(self.values) if self.values else float("nan")
+
+    @property
+    def max(self):
+        return max(self.values) if self.values else float("nan")
+
+    def fmt(self, digits=2, unit=""):
+        if not self.values:
+            return "n/a"
+        return (
+            f"{self.median:.{digits}f}{unit} ({self.min:.{digits}f}–{self.max:.{digits}f}, "
+            f"n={len(self.values)})"
+        )
+
+
+def measured(samples, unit):
+    """A measurement as the JSON holds it: every sample, in run order, and their summary."""
+    st = Stats(samples)
+    summary = {"n": len(st.values), "median": None, "min": None, "max": None}
+    if st.ok:
+        summary.update(median=st.median, min=st.min, max=st.max)
+    return {"unit": unit, "samples": list(samples), "summary": summary}
+
+
+def ratio(a, b):
+    if not a or not b or a != a or b != b:
+        return "n/a"
+    return f"{a / b:.2f}×"
+
+
+class Stamped(io.RawIOBase):
+    """The socket under http.client's response reader; notes when the last bytes arrived."""
+
+    def __init__(self, sock):
+        super().__init__()
+        # A counted reference (makefile): http.client closes its own handle on the socket as
+        # soon as the head says `Connection: close`, and the body is read after that.
+        self.raw = sock.makefile("rb", buffering=0)
+        self.last = None
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = self.raw.readinto(b)
+        if n:
+            self.last = now()
+        return n
+
+    def close(self):
+        self.raw.close()
+        super().close()
+
+
+class StampedResponse(http.client.HTTPResponse):
+    def __init__(self, sock, *args, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # http.client's own reader, replaced before anything was read
+        self.stamped = Stamped(sock)
+        self.fp = io.BufferedReader(self.stamped)
+
+
+class Connection(http.client.HTTPConnection):
+    """http.client with the request in one write and a clock around the exchange.
+
+    - One write: http.client writes the head and the body separately; on loopback each write
+      wakes the peer, and the second one would cost ours (and the seed) a read that no real
+      caller makes them do. curl sends a small body with its head.
+    - The clock: `started` just before the TCP connect, `done` when the response's last bytes
+      arrived (http.client reads exactly the Content-Length, or to the last chunk). Building the
+      request before the connect and parsing the response head in Python after its bytes came in
+      (≈ 0.2 ms of this runner's CPU per call) stay outside; so does close.
+    """
+
+    response_class = StampedResponse
+    pending = b""
+    started = None
+
+    def connect(self):
+        self.started = now()
+        super().connect()  # TCP_NODELAY, as every client here
+
+    def send(self, data):
+        self.pending += data
+
+    def getresponse(self):
+        if self.pending:
+            data, self.pending = self.pending, b""
+            super().send(data)
+        return super().getresponse()
+
+
+class Response:
+    def __init__(self, status, headers, body, started, done):
+        self.status, self.headers, self.body = status, headers, body
+        # ms from just before the TCP connect to the response's last byte (Connection).
+        self.wall_ms = (done - started) * 1000
+        self.done = done
+
+
+def request(port, method, path, body=None, timeout=STEP_TIMEOUT, rid="bench"):
+    """One request on a fresh connection to 127.0.0.1:`port`, read to its end (chunked bodies
+    decoded by http.client), the connection then closed. See Connection for what `wall_ms` holds.
+    """
+    conn = Connection(LOOPBACK, port, timeout=timeout)
+    try:
+        conn.request(
+            method,
+            path,
+            body=body,
+            headers={
+                "x-fc-request-id": rid,
+                "Content-Type": "application/octet-stream",
+                "Connection": "close",
+            },
+        )
+        resp = conn.getresponse()
+        payload = resp.read()
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        return Response(resp.status, headers, payload, conn.started, resp.stamped.last)
+    finally:
+        conn.close()
+
+
+def wait_tcp(port, deadline, interval=CONNECT_POLL_S, proc=None):
+    """Connects every `interval` s until the port accepts; returns the time it did."""
+    while True:
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=1.0):
+                return now()
+        except OSError:
+            if now() > deadline:
+                raise TimeoutError(f"port {port} not accepting")
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"peer exited with {proc.returncode}")
+            time.sleep(interval)
+
+
+def proc_status(pid):
+    """VmRSS and VmHWM of a process in MiB."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    k, v = line.split(":", 1)
+                    out[k] = int(v.split()[0]) / 1024.0
+    except OSError:
+        pass
+    return out
+
+
+def tree_pids(pid):
+    pids = [pid]
+    i = 0
+    while i < len(pids) and i < 10000:
+        p = pids[i]
+        i += 1
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    pids.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+def tree_rss(pid):
+    return sum(proc_status(p).get("VmRSS", 0.0) for p in tree_pids(pid))
+
+
+# ---------------------------------------------------------------- peers
+
+
+class Peer:
+    """A server process on a free loopback port."""
+
+    def __init__(self, name, argv, env, port):
+        self.name, self.argv, self.env, self.port = name, argv, env, port
+        self.proc = None
+
+    def spawn(self):
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self.proc
+
+    def start(self):
+        self.spawn()
+        wait_tcp(self.port, now() + STEP_TIMEOUT, interval=0.001, proc=self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STEP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+
+def base_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APIGW_", "FC_"))}
+    env.pop("RUST_LOG", None)
+    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        env.pop(k, None)
+    return env
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = os.path.abspath(args.bin)
+        # The stand-in's command; every stand-in process the runner starts begins with it.
+        self.standin = shlex.split(args.standin) if args.standin else [self.bin, "standin"]
+        self.backend = None
+        self.results = {}
+
+    # peers --------------------------------------------------------------
+
+    def ours(self):
+        port = free_port()
+        env = base_env()
+        env.update(
+            FC_CUSTOM_LISTEN_PORT=str(port),
+            APIGW_URL=self.url("/web/cloudapi"),
+            APIGW_ALLOW_HOSTS=LOOPBACK,
+            # The load steps hold 100 connections at once, beyond the default limit of 64
+            # (which answers the rest 503): measure the server's capacity, not its refusals.
+            APIGW_MAX_CONNECTIONS="1000",
+        )
+        env.update(kv.split("=", 1) for kv in self.args.ours_env)
+        return Peer("ours", [self.bin, "serve"], env, port)
+
+    def seed(self):
+        port = free_port()
+        env = base_env()
+        env.update(FC_CUSTOM_LISTEN_PORT=str(port), APIGW_URL=self.url("/web/cloudapi"))
+        return Peer("seed", [self.args.python, SEED], env, port)
+
+    def blackbox(self):
+        port = free_port()
+        argv = [
+            self.args.blackbox,
+            f"--config.file={BLACKBOX_CONFIG}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+            "--log.level=warn",
+        ]
+        return Peer("blackbox", argv, base_env(), port)
+
+    def url(self, path):
+        return f"http://{LOOPBACK}:{self.backend_port}{path}"
+
+    def start_backend(self):
+        argv = self.standin + ["backend", "--listen", f"{LOOPBACK}:0"]
+        self.backend = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            env=base_env(), text=True,
+        )
+        line = self.backend.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the stand-in backend ({shlex.join(argv)}) exited before listening")
+        self.backend_port = int(json.loads(line)["listen"].rsplit(":", 1)[1])
+        log(f"stand-in backend on {LOOPBACK}:{self.backend_port}")
+
+    def stop_backend(self):
+        if self.backend and self.backend.poll() is None:
+            self.backend.send_signal(signal.SIGTERM)
+            try:
+                self.backend.wait(timeout=STEP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.backend.kill()
+                self.backend.wait()
+
+    # one probe per peer --------------------------------------------------
+
+    def invoke(self, peer, body=b"{}", rid="bench"):
+        return request(peer.port, "POST", "/invoke", body, rid=rid)
+
+    def curl(self, url):
+        # Timed: spawning curl, its whole run (the request on a fresh connection), its exit and
+        # this runner's wait for it; curl's own -w times come back in the JSON it prints.
+        t0 = now()
+        out = subprocess.run(
+            [self.args.curl, "-s", "-o", "/dev/null", "-m", "5", "-w", CURL_WRITE_OUT, url],
+            capture_output=True, text=True, timeout=STEP_TIMEOUT,
+        )
+        wall = now() - t0
+        if out.returncode != 0:
+            raise RuntimeError(f"curl exit {out.returncode}")
+        return wall, json.loads(out.stdout)
+
+    def blackbox_probe(self, peer, url):
+        q = urllib.parse.urlencode({"target": url, "module": "http_2xx"})
+        resp = request(peer.port, "GET", f"/probe?{q}")
+        metrics = {}
+        for line in resp.body.decode().splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            name, _, value = line.rpartition(" ")
+            metrics[name] = float(value)
+        return resp.status, metrics
+
+    # measurements --------------------------------------------------------
+
+    def exec_floor(self, runs):
+        """spawn+wait of /bin/true: what this runner's spawn itself costs."""
+        vals = []
+        for _ in range(runs):
+            t0 = now()  # timed: fork+exec of /bin/true, its exit, this runner's wait
+            subprocess.run(["/bin/true"])
+            vals.append((now() - t0) * 1000)
+        return measured(vals, "ms")
+
+    def cold_start(self):
+        runs = self.args.cold_runs
+        log(f"cold start: {runs} runs per peer (+1 warm-up)")
+        res = {"ours": {"tcp": [], "invoke": []}, "seed": {"tcp": [], "invoke": []}}
+        makers = {"ours": self.ours, "seed": self.seed}
+        for i in range(runs + 1):
+            for name, make in makers.items():
+                peer = make()
+                # Timed from just before the spawn: to the first accepted TCP connect (polled,
+                # so up to one interval late), and to the last byte of the first /invoke's
+                # response (Connection).
+                t0 = now()
+                proc = peer.spawn()
+                try:
+                    t_tcp = wait_tcp(peer.port, t0 + STEP_TIMEOUT, proc=proc)
+                    resp = self.invoke(peer, rid=f"cold-{i}")
+                    status, t_inv = resp.status, resp.done
+                finally:
+                    peer.stop()
+                if status != 200:
+                    raise RuntimeError(f"{name}: first /invoke answered {status}")
+                if i > 0:
+                    res[name]["tcp"].append((t_tcp - t0) * 1000)
+                    res[name]["invoke"].append((t_inv - t0) * 1000)
+        self.results["cold"] = {
+            name: {"tcp_ready": measured(d["tcp"], "ms"), "first_invoke": measured(d["invoke"], "ms")}
+            for name, d in res.items()
+        }
+        self.results["cold"]["exec_floor"] = self.exec_floor(max(5, runs))
+
+    def invocation(self):
+        runs = self.args.invoke_runs
+        log(f"invocation: {runs} per peer, interleaved")
+        ours, seed = self.ours().start(), self.seed().start()
+        target = self.url("/web/cloudapi")
+        walls = {"ours": [], "seed": [], "curl": []}
+        ours_dur, ours_total, seed_curl_total, curl_total = [], [], [], []
+        try:
+            for p in (ours, seed):  # warm: lazily built state, page cache
+                self.invoke(p)
+            self.curl(target)
+            for i in range(runs):
+                # Wall: connect → the response's last byte (Connection).
+                resp = self.invoke(ours, rid=f"inv-{i}")
+                walls["ours"].append(resp.wall_ms)
+                if resp.status != 200:
+                    raise RuntimeError(f"ours /invoke answered {resp.status}: {resp.body[:300]!r}")
+                report = json.loads(resp.body)
+                ours_dur.append(report["duration_ms"])
+                ours_total.append(report["targets"][0]["samples"][0]["phases_ms"]["total"])
+
+                resp = self.invoke(seed, rid=f"inv-{i}")
+                walls["seed"].append(resp.wall_ms)
+                if resp.status != 200:
+                    raise RuntimeError(f"seed /invoke answered {resp.status}")
+                seed_curl_total.append(json.loads(resp.body)["total"] * 1000)
+
+                wall, w = self.curl(target)
+                walls["curl"].append(wall * 1000)
+                curl_total.append(w["total"] * 1000)
+        finally:
+            ours.stop()
+            seed.stop()
+        # Sample i of every list is from the same round (ours, seed, curl back to back): the
+        # render step pairs them.
+        self.results["invoke"] = {
+            "ours_wall": measured(walls["ours"], "ms"),
+            "ours_duration": measured(ours_dur, "ms"),
+            "ours_phases_total": measured(ours_total, "ms"),
+            "seed_wall": measured(walls["seed"], "ms"),
+            "seed_curl_total": measured(seed_curl_total, "ms"),
+            "curl_command_wall": measured(walls["curl"], "ms"),
+            "curl_total": measured(curl_total, "ms"),
+        }
+
+    def wrk(self, port, path, conns, seconds):
+        threads = min(conns, 2)
+        argv = [
+            self.args.wrk, "-c", str(conns), "-t", str(threads), "-d", f"{seconds}s",
+            "--timeout", "5s", "-H", "Connection: close", f"http://{LOOPBACK}:{port}{path}",
+        ]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        errors = (int(non2xx.group(1)) if non2xx else 0) + (
+            sum(int(x) for x in errs.groups()) if errs else 0
+        )
+        lat = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
+        avg_ms = None
+        if lat:
+            avg_ms = float(lat.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[lat.group(2)]
+        return {"rps": rps, "requests": total, "errors": errors, "avg_ms": avg_ms}
+
+    def throughput(self):
+        secs, reps = self.args.wrk_seconds, self.args.wrk_repeats
+        levels = self.args.concurrency
+        log(f"throughput: wrk {secs}s × {reps} at concurrency {levels}")
+        ours, bb = self.ours().start(), self.blackbox().start()
+        target = self.url("/web/cloudapi")
+        paths = {
+            "ours": "/probe?" + urllib.parse.urlencode({"url": target}),
+            "blackbox": "/probe?" + urllib.parse.urlencode({"target": target, "module": "http_2xx"}),
+        }
+        res = {name: {c: [] for c in levels} for name in paths}
+        try:
+            resp = request(ours.port, "GET", paths["ours"])
+            if resp.status != 200:
+                raise RuntimeError(f"ours /probe answered {resp.status}: {resp.body[:300]!r}")
+            status, metrics = self.blackbox_probe(bb, target)
+            if status != 200 or metrics.get("probe_success") != 1.0:
+                raise RuntimeError(f"blackbox probe failed: {status} {metrics}")
+            for c in levels:
+                for _ in range(reps):
+                    for name, peer in (("ours", ours), ("blackbox", bb)):
+                        res[name][c].append(self.wrk(peer.port, paths[name], c, secs))
+        finally:
+            ours.stop()
+            bb.stop()
+        self.results["throughput"] = {
+            name: [
+                {
+                    "concurrency": c,
+                    "probes_per_s": measured([x["rps"] for x in runs], "1/s"),
+                    "avg_latency": measured([x["avg_ms"] for x in runs], "ms"),
+                    "requests": [x["requests"] for x in runs],
+                    "errors": [x["errors"] for x in runs],
+                }
+                for c, runs in by_c.items()
+            ]
+            for name, by_c in res.items()
+        }
+
+    def memory(self):
+        rounds, clients = self.args.mem_rounds, self.args.mem_clients
+        log(f"memory: idle, then {clients} concurrent invocations × {rounds}")
+        slow = self.url(f"/delay/{MEM_DELAY_MS}")
+        res = {}
+        for name, make in (("ours", self.ours), ("seed", self.seed), ("blackbox", self.blackbox)):
+            peer = make().start()
+            try:
+                time.sleep(0.3)
+                idle_start = proc_status(peer.pid)
+                # One invocation: the state built on first use (resolver, buffers) is counted.
+                if name == "blackbox":
+                    one = lambda i: self.blackbox_probe(peer, slow)[0]  # noqa: E731
+                else:
+                    body = json.dumps({"url": slow}).encode()
+                    one = lambda i: self.invoke(peer, body, rid=f"mem-{i}").status  # noqa: E731
+                if one(0) != 200:
+                    raise RuntimeError(f"{name}: invocation failed")
+                time.sleep(0.3)
+                idle_warm = proc_status(peer.pid)
+                peak_tree = [0.0]
+                stop = threading.Event()
+
+                def sample():
+                    while not stop.is_set():
+                        peak_tree[0] = max(peak_tree[0], tree_rss(peer.pid))
+                        time.sleep(0.005)
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                statuses = []
+                for r in range(rounds):
+                    barrier = threading.Barrier(clients, timeout=STEP_TIMEOUT)
+
+                    def worker(i, barrier=barrier):
+                        try:
+                            barrier.wait()
+                            statuses.append(one(i))
+                        except Exception as e:  # noqa: BLE001 - counted as a failure below
+                            statuses.append(type(e).__name__)
+
+                    ts = [
+                        threading.Thread(target=worker, args=(r * clients + i,))
+                        for i in range(clients)
+                    ]
+                    for t in ts:
+                        t.start()
+                    for t in ts:
+                        t.join(STEP_TIMEOUT * 2)
+                stop.set()
+                sampler.join()
+                loaded = proc_status(peer.pid)
+                # One reading each (MiB), not samples: a process's memory at a moment.
+                res[name] = {
+                    "idle_start_rss_mib": idle_start.get("VmRSS"),
+                    "idle_start_hwm_mib": idle_start.get("VmHWM"),
+                    "idle_warm_rss_mib": idle_warm.get("VmRSS"),
+                    "loaded_hwm_mib": loaded.get("VmHWM"),
+                    "loaded_tree_peak_mib": peak_tree[0],
+                    "invocations": len(statuses),
+                    "answered_200": sum(1 for s in statuses if s == 200),
+                    "failed": dict(sorted(
+                        {str(s): statuses.count(s) for s in statuses if s != 200}.items()
+                    )),
+                }
+            finally:
+                peer.stop()
+        self.results["memory"] = res
+
+    def accuracy(self):
+        runs = self.args.accuracy_runs
+        delay = ACCURACY_DELAY_MS
+        log(f"accuracy: /delay/{delay}, {runs} runs per peer")
+        url = self.url(f"/delay/{delay}")
+        ours, bb = self.ours().start(), self.blackbox().start()
+        keys = ("dns", "connect", "first_byte", "total")
+        res = {p: {k: [] for k in keys} for p in ("ours", "curl", "blackbox")}
+        try:
+            body = json.dumps({"url": url}).encode()
+            for i in range(runs):
+                resp = self.invoke(ours, body, rid=f"acc-{i}")
+                if resp.status != 200:
+                    raise RuntimeError(f"ours: {resp.status}")
+                ph = json.loads(resp.body)["targets"][0]["samples"][0]["phases_ms"]
+                r = res["ours"]
+                r["dns"].append(ph["dns"])
+                r["connect"].append(ph["connect"])
+                r["first_byte"].append(ph["dns"] + ph["connect"] + ph["tls"] + ph["send"] + ph["ttfb"])
+                r["total"].append(ph["total"])
+
+                _, w = self.curl(url)
+                r = res["curl"]
+                r["dns"].append(w["dns"] * 1000)
+                r["connect"].append((w["connect"] - w["dns"]) * 1000)
+                r["first_byte"].append(w["ttfb"] * 1000)
+                r["total"].append(w["total"] * 1000)
+
+                status, m = self.blackbox_probe(bb, url)
+                if status != 200 or m.get("probe_success") != 1.0:
+                    raise RuntimeError("blackbox probe failed")
+                phase = lambda p: m.get(f'probe_http_duration_seconds{{phase="{p}"}}', 0.0) * 1000  # noqa: E731
+                r = res["blackbox"]
+                r["dns"].append(phase("resolve"))
+                r["connect"].append(phase("connect"))
+                r["first_byte"].append(phase("resolve") + phase("connect") + phase("tls") + phase("processing"))
+                r["total"].append(sum(phase(p) for p in ("resolve", "connect", "tls", "processing", "transfer")))
+        finally:
+            ours.stop()
+            bb.stop()
+        self.results["accuracy"] = {
+            p: {k: measured(v, "ms") for k, v in d.items()} for p, d in res.items()
+        }
+
+    def sizes(self):
+        size = os.path.getsize(self.bin)
+        pkg = self.args.package
+        pkg_file, zip_level = None, None
+        if pkg and os.path.exists(pkg):
+            pkg_size, pkg_file = os.path.getsize(pkg), os.path.relpath(pkg, ROOT)
+        else:
+            # Deflate level 9, as `make package`; 1 in quick mode (a debug binary is ~130 MB).
+            zip_level = 1 if self.args.quick else 9
+            with tempfile.TemporaryDirectory() as d:
+                z = os.path.join(d, "pkg.zip")
+                with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=zip_level) as zf:
+                    zf.write(self.bin, "bootstrap")
+                pkg_size = os.path.getsize(z)
+        bb = shutil.which(self.args.blackbox) or self.args.blackbox
+        self.results["sizes"] = {  # bytes
+            "ours_binary": size,
+            "ours_package": pkg_size,
+            "ours_package_file": pkg_file,  # None: the runner zipped the binary itself
+            "ours_package_zip_level": zip_level,
+            "seed_script": os.path.getsize(SEED),
+            "blackbox_binary": os.path.getsize(bb),
+            "curl_binary": os.path.getsize(shutil.which(self.args.curl) or self.args.curl),
+        }
+
+    # the run's context -----------------------------------------------------
+
+    def machine(self):
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+        os_name = "?"
+        try:
+            with open("/etc/os-release") as f:
+                for line in f:
+                    if line.startswith("PRETTY_NAME="):
+                        os_name = line.split("=", 1)[1].strip().strip('"')
+        except OSError:
+            pass
+        return {"cpu": cpu, "cpus": os.cpu_count(), "mem_mib": mem, "os": os_name,
+                "kernel": platform.release()}
+
+    def versions(self):
+        def first(argv):
+            try:
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                return (out.stdout or out.stderr).strip().splitlines()[0]
+            except (OSError, IndexError, subprocess.TimeoutExpired):
+                return "?"
+
+        return {
+            "ours": first([self.bin, "--version"]),
+            "python": first([self.args.python, "--version"]),
+            "curl": " ".join(first([self.args.curl, "--version"]).split()[:2]),
+            "blackbox": first([self.args.blackbox, "--version"]),
+            "wrk": first([self.args.wrk, "-v"]).split(" Copyright")[0],
+            "rustc": first(["rustc", "--version"]),
+        }
+
+    def params(self):
+        a = self.args
+        return {
+            "cold_runs": a.cold_runs,
+            "connect_poll_ms": CONNECT_POLL_S * 1000,
+            "invoke_runs": a.invoke_runs,
+            "wrk_seconds": a.wrk_seconds,
+            "wrk_repeats": a.wrk_repeats,
+            "concurrency": a.concurrency,
+            "mem_rounds": a.mem_rounds,
+            "mem_clients": a.mem_clients,
+            "mem_delay_ms": MEM_DELAY_MS,
+            "accuracy_runs": a.accuracy_runs,
+            "accuracy_delay_ms": ACCURACY_DELAY_MS,
+            "client_timeout_s": STEP_TIMEOUT,
+            "ours_env": a.ours_env,
+        }
+
+
+# ---------------------------------------------------------------- render
+
+# The goals, checked against every run (render step).
+GOAL_COLD_START_MS = 5.0
+GOAL_OVERHEAD = 0.10
+GOAL_IDLE_RSS_MIB = 8.0
+
+
+def render(doc, json_name):
+    """BENCHMARKS.md from the run's JSON (`doc`) alone: every figure, ratio and goal verdict is
+    computed here from the recorded samples; `json_name` is only named in the header."""
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"schema {doc.get('schema')!r}; this runner renders schema {SCHEMA}")
+    run, p, r = doc["run"], doc["params"], doc["results"]
+    S = lambda m: Stats(m["samples"])  # noqa: E731
+    L = []
+    add = L.append
+    add("# Benchmarks")
+    add("")
+    add(f"<!-- Written by `make bench` (bench/run.py), rendered from {json_name}. Every number "
+        "below comes from that run; do not edit by hand. -->")
+    add("")
+    started = datetime.datetime.fromisoformat(run["started"])
+    add(f"Run {started.strftime('%Y-%m-%d %H:%M UTC')} "
+        f"{'(quick mode: few repetitions, smoke only) ' if run['quick'] else ''}"
+        f"in {run['elapsed_s']:.0f} s.")
+    add("")
+    m, v, load, ours = doc["machine"], doc["versions"], doc["load"], doc["ours"]
+    avg = lambda xs: " ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    add("| | |")
+    add("|---|---|")
+    add(f"| machine | {m['cpu']}, {m['cpus']} CPUs, {m['mem_mib']} MiB RAM |")
+    add(f"| OS | {m['os']}, Linux {m['kernel']} |")
+    add(f"| load average (1, 5, 15 min) | at start {avg(load['start'])}; at end {avg(load['end'])} |")
+    add(f"| binary measured | `{ours['binary']}` ({ours['label']}) — {v['ours']} |")
+    add(f"| rustc | {v['rustc']} |")
+    add(f"| seed peer | `bench/seed_curl_runtime.py` on {v['python']}, {v['curl']} |")
+    add(f"| blackbox_exporter | {v['blackbox']}, `bench/blackbox.yml` module `http_2xx` |")
+    add(f"| load generator | {v['wrk']} |")
+    add("")
+    add(f"Target for every peer: the stand-in backend (`{ours['standin']} backend`) on "
+        "127.0.0.1 by IP literal (`http://127.0.0.1:<port>/web/cloudapi`): no peer resolves a name, "
+        "so none pays for a DNS server the others do not ask (ours runs with "
+        "`APIGW_ALLOW_HOSTS=127.0.0.1`). All peers log as they would in production (ours: JSON "
+        "lines at `info`; the seed: FC markers), to /dev/null. Figures are median (min–max, n).")
+    la = max(load["start"][0], load["end"][0])
+    if la > 0.5:
+        add("")
+        add(f"**Note:** the 1-minute load average was up to {la:.2f} on {m['cpus']} CPUs during "
+            "this run: other work shared the machine, so these numbers are noisier (and slower) "
+            "than on a quiet machine.")
+    add("")
+
+    goals = []
+    if "cold" in r:
+        c = r["cold"]
+        tcp = {n: S(c[n]["tcp_ready"]) for n in ("ours", "seed")}
+        inv = {n: S(c[n]["first_invoke"]) for n in ("ours", "seed")}
+        add("## Cold start")
+        add("")
+        add("From spawn to the port accepting a TCP connection (FC's readiness check), and to the "
+            "first `POST /invoke` answered 200 (one probe of the backend). Connect polled every "
+            f"{p['connect_poll_ms']:.1f} ms; a fresh process per run, runs interleaved; a warm-up "
+            "run first is not counted. For scale: spawn+wait of `/bin/true` from this runner is "
+            f"{S(c['exec_floor']).fmt(2, ' ms')}.")
+        add("")
+        add("| | TCP ready (ms) | first /invoke 200 (ms) |")
+        add("|---|---|---|")
+        for name in ("ours", "seed"):
+            add(f"| {name} | {tcp[name].fmt()} | {inv[name].fmt()} |")
+        add(f"| **seed ÷ ours** | {ratio(tcp['seed'].median, tcp['ours'].median)} | "
+            f"{ratio(inv['seed'].median, inv['ours'].median)} |")
+        add("")
+        med = inv["ours"].median
+        goals.append((f"cold start ≤ {GOAL_COLD_START_MS:g} ms (spawn → first /invoke answered)",
+                      f"{med:.2f} ms (TCP ready {tcp['ours'].median:.2f} ms)",
+                      med <= GOAL_COLD_START_MS))
+
+    if "invoke" in r:
+        i = {k: S(x) for k, x in r["invoke"].items()}
+        dur, tot = r["invoke"]["ours_duration"]["samples"], r["invoke"]["ours_phases_total"]["samples"]
+        curl_tot = r["invoke"]["curl_total"]["samples"]
+        # Work of the prober around the timed path: plan the target, build the request,
+        # assemble the report, log the result.
+        around = Stats([d - t for d, t in zip(dur, tot)])
+        # Each invocation and its curl run back to back: the ratio cancels load drift.
+        paired = Stats([d / c for d, c in zip(dur, curl_tot) if c > 0])
+        add("## Invocation")
+        add("")
+        add("One probe of `/web/cloudapi` per invocation, a fresh connection each, sequential, "
+            "peers interleaved. *Wall* is what the caller sees (runner's clock, TCP connect → the "
+            "response's last byte). `curl` alone is the command `curl -s -o /dev/null -w … URL` "
+            "(spawn → exit) and curl's own `time_total` (the network path as curl measures it).")
+        add("")
+        add("| | median (min–max, n) ms |")
+        add("|---|---|")
+        add(f"| ours: `POST /invoke` wall | {i['ours_wall'].fmt(3)} |")
+        add(f"| ours: the prober's own time (`duration_ms` in the report) | {i['ours_duration'].fmt(3)} |")
+        add(f"| ours: the sample's `phases_ms.total` | {i['ours_phases_total'].fmt(3)} |")
+        add(f"| ours: `duration_ms` − `phases_ms.total` (planning, request building, report, log) | {around.fmt(3)} |")
+        add(f"| seed: `POST /invoke` wall | {i['seed_wall'].fmt(3)} |")
+        add(f"| seed: its curl's `time_total` | {i['seed_curl_total'].fmt(3)} |")
+        add(f"| curl alone: command wall (spawn → exit) | {i['curl_command_wall'].fmt(3)} |")
+        add(f"| curl alone: `time_total` | {i['curl_total'].fmt(3)} |")
+        add("")
+        ct, ow, od = i["curl_total"].median, i["ours_wall"].median, i["ours_duration"].median
+        over = od / ct - 1 if ct else float("nan")
+        add("| ratio | |")
+        add("|---|---|")
+        add(f"| seed wall ÷ ours wall | {ratio(i['seed_wall'].median, ow)} |")
+        add(f"| ours wall ÷ curl command wall | {ratio(ow, i['curl_command_wall'].median)} |")
+        add(f"| ours wall ÷ curl `time_total` | {ratio(ow, ct)} "
+            f"(+{ow - ct:.3f} ms: the trigger hop, JSON and report) |")
+        add(f"| ours prober (`duration_ms`) ÷ curl `time_total` | {ratio(od, ct)} ({over * 100:+.1f} %) |")
+        add(f"| the same, median of the {len(paired.values)} back-to-back pairs | "
+            f"{paired.median:.2f}× ({(paired.median - 1) * 100:+.1f} %) |")
+        add(f"| ours reported `phases_ms.total` ÷ curl `time_total` (the path as each measures it) | "
+            f"{ratio(i['ours_phases_total'].median, ct)} |")
+        add("")
+        goals.append((f"probe overhead over curl ≤ {GOAL_OVERHEAD * 100:.0f} % (the prober's "
+                      "`duration_ms` vs curl's `time_total`, same request, both in a running process)",
+                      f"{over * 100:+.1f} % ({od:.3f} vs {ct:.3f} ms; "
+                      f"paired {(paired.median - 1) * 100:+.1f} %); "
+                      f"end to end through `/invoke` {ow:.3f} ms vs the curl command "
+                      f"{i['curl_command_wall'].median:.3f} ms", over <= GOAL_OVERHEAD))
+
+    if "throughput" in r:
+        t = r["throughput"]
+        add("## Probe throughput (HTTP trigger)")
+        add("")
+        add(f"`wrk -c N -t min(N,2) -d {p['wrk_seconds']}s -H 'Connection: close'` (a fresh "
+            "connection per probe, and each probe opens a fresh connection to the backend) against "
+            "ours `GET /probe?url=…` and blackbox_exporter `GET /probe?target=…&module=http_2xx`; "
+            f"{p['wrk_repeats']} run(s) per cell, peers alternating. Probes/s; errors = non-2xx + "
+            "socket errors over all runs. wrk, the peer and the backend share the 2 CPUs.")
+        add("")
+        add("| concurrency | ours probes/s | blackbox probes/s | ours ÷ blackbox | ours avg latency | blackbox avg latency | errors ours / blackbox |")
+        add("|---|---|---|---|---|---|---|")
+        wins = []
+        for oc, bc in zip(t["ours"], t["blackbox"]):
+            c = oc["concurrency"]
+            o, b = S(oc["probes_per_s"]), S(bc["probes_per_s"])
+            ol, bl = S(oc["avg_latency"]), S(bc["avg_latency"])
+            add(f"| {c} | {o.fmt(0)} | {b.fmt(0)} | {ratio(o.median, b.median)} | "
+                f"{ol.median:.2f} ms | {bl.median:.2f} ms | {sum(oc['errors'])} / {sum(bc['errors'])} |")
+            wins.append((c, o.median, b.median))
+        add("")
+        goals.append(("more probes/s than blackbox_exporter at every concurrency",
+                      ", ".join(f"c{c}: {o:.0f} vs {b:.0f}" for c, o, b in wins),
+                      all(o > b for _, o, b in wins)))
+
+    if "memory" in r:
+        mem = r["memory"]
+        n = p["mem_clients"]
+        add("## Memory")
+        add("")
+        add("From `/proc/<pid>/status`, MiB. *Idle*: 0.3 s after the port accepts; *warm idle*: "
+            f"after one invocation. *Under load*: {n} invocations at once (a barrier releases {n} "
+            f"client threads), {p['mem_rounds']} round(s), each probing `/delay/{p['mem_delay_ms']}` "
+            f"so that all {n} are in flight together: VmHWM of the process, and the peak sum of "
+            "VmRSS over the process and its children sampled every 5 ms (the seed forks one curl "
+            "per invocation). blackbox_exporter is driven through its `/probe`. A client gives up "
+            f"after {p['client_timeout_s']:.0f} s (TimeoutError); the seed's server is Python's "
+            "ThreadingHTTPServer, whose listen backlog is socketserver's default of 5.")
+        add("")
+        add("| | idle VmRSS | idle VmHWM | warm idle VmRSS | under load VmHWM | under load, process tree peak | load answered 200 |")
+        add("|---|---|---|---|---|---|---|")
+        cols = ("idle_start_rss_mib", "idle_start_hwm_mib", "idle_warm_rss_mib", "loaded_hwm_mib",
+                "loaded_tree_peak_mib")
+        for name in ("ours", "seed", "blackbox"):
+            x = mem[name]
+            add("| " + name + " | " + " | ".join(f"{x[k]:.1f}" for k in cols) + " | "
+                f"{x['answered_200']}/{x['invocations']}"
+                + "".join(f", {cnt} × {k}" for k, cnt in x["failed"].items()) + " |")
+        o = mem["ours"]
+        for peer in ("seed", "blackbox"):
+            add(f"| **{peer} ÷ ours** | "
+                + " | ".join(ratio(mem[peer][k], o[k]) for k in cols) + " | |")
+        add("")
+        idle = max(o["idle_start_hwm_mib"], o["idle_warm_rss_mib"])
+        goals.append((f"idle RSS ≤ {GOAL_IDLE_RSS_MIB:g} MB (the larger of idle VmHWM and warm "
+                      "idle VmRSS)", f"{idle:.1f} MiB", idle <= GOAL_IDLE_RSS_MIB))
+
+    if "sizes" in r:
+        s = r["sizes"]
+        if s["ours_package_file"]:
+            pkg_note = s["ours_package_file"]
+        else:
+            pkg_note = "the binary as `bootstrap` in a deflate zip made by the runner"
+            if s["ours_package_zip_level"] != 9:
+                pkg_note += f", level {s['ours_package_zip_level']}"
+        add("## Size")
+        add("")
+        add("| | bytes | MiB |")
+        add("|---|---|---|")
+        add(f"| ours: binary (`{ours['binary']}`) | {s['ours_binary']} | {s['ours_binary'] / 2**20:.2f} |")
+        add(f"| ours: package ({pkg_note}) | {s['ours_package']} | {s['ours_package'] / 2**20:.2f} |")
+        add(f"| seed: `seed_curl_runtime.py` (needs a Python runtime and curl in the image) | {s['seed_script']} | {s['seed_script'] / 2**20:.3f} |")
+        add(f"| blackbox_exporter binary | {s['blackbox_binary']} | {s['blackbox_binary'] / 2**20:.2f} |")
+        add(f"| curl binary (without libcurl) | {s['curl_binary']} | {s['curl_binary'] / 2**20:.3f} |")
+        add("")
+
+    if "accuracy" in r:
+        d = {peer: {k: S(x) for k, x in ms.items()} for peer, ms in r["accuracy"].items()}
+        delay = p["accuracy_delay_ms"]
+        add("## Accuracy")
+        add("")
+        add(f"The backend's `/delay/{delay}` waits {delay} ms before its response head. "
+            "Each peer probes it once per run, interleaved. Marks are cumulative from the start of "
+            "the sample: *dns* (0 for an IP literal), *connect* (TCP handshake alone), *first byte* "
+            "(start → first response byte; curl `time_starttransfer`; ours dns+connect+tls+send+ttfb; "
+            "blackbox resolve+connect+tls+processing), *total*. Δ is the median minus curl's median.")
+        add("")
+        add("| ms | ours | curl -w | blackbox_exporter | Δ ours | Δ blackbox |")
+        add("|---|---|---|---|---|---|")
+        for k in ("dns", "connect", "first_byte", "total"):
+            o, c, b = d["ours"][k], d["curl"][k], d["blackbox"][k]
+            add(f"| {k.replace('_', ' ')} | {o.fmt(3)} | {c.fmt(3)} | {b.fmt(3)} | "
+                f"{o.median - c.median:+.3f} | {b.median - c.median:+.3f} |")
+        add("")
+
+    add("## Goals")
+    add("")
+    add("| goal | measured | met |")
+    add("|---|---|---|")
+    for g, measured_text, met in goals:
+        add(f"| {g} | {measured_text} | {'yes' if met else '**no**'} |")
+    add("")
+    if not run["quick"]:
+        add("## What was tried for speed")
+        add("")
+        add("See [bench/NOTES.md](bench/NOTES.md) (kept by hand; the tables above are this run's).")
+        add("")
+    return "\n".join(L)
+
+
+def write_markdown(json_path, out):
+    """Renders the JSON at `json_path` into `out`; the only way Markdown is written."""
+    with open(json_path) as f:
+        doc = json.load(f)
+    name = os.path.relpath(json_path, os.path.dirname(os.path.abspath(out)))
+    with open(out, "w") as f:
+        f.write(render(doc, name) + "\n")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def measure_main(argv):
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py [measure]",
+        description="Measure, write every number to a JSON file, render the Markdown from it. "
+        "`bench/run.py render RUN.json [--out RUN.md]` re-renders a saved run without measuring.")
+    ap.add_argument("--bin", required=True, help="the apigw-vpc-probe binary to measure")
+    ap.add_argument("--bin-label", default="release build", help="how the binary was built")
+    ap.add_argument("--standin", default="", metavar="COMMAND",
+                    help="the stand-in's command (a binary, with arguments if any), to which the "
+                    "runner appends e.g. `backend --listen …` (default: `<--bin> standin`)")
+    ap.add_argument("--package", default="", help="the deployment package (zip), if built")
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown")
+    ap.add_argument("--json", default="", help="the run's data (default: --out with .json)")
+    ap.add_argument("--quick", action="store_true", help="few repetitions: a smoke test")
+    # The seed peer runs on the Debian python3 (what a custom.debian12 image would have).
+    ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3")
+    ap.add_argument("--curl", default="curl")
+    ap.add_argument("--wrk", default="wrk")
+    ap.add_argument("--blackbox", default="prometheus-blackbox-exporter")
+    ap.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for ours (experiments, e.g. RUST_LOG=warn)")
+    ap.add_argument("--runs", type=int, default=0,
+                    help="runs per peer of cold start, invocation and accuracy (experiments)")
+    ap.add_argument("--concurrency", default="1,10,100",
+                    help="throughput: wrk's connection counts, comma-separated (default 1,10,100)")
+    ap.add_argument("--mem-clients", type=int, default=100,
+                    help="memory: invocations at once under load (default 100)")
+    ap.add_argument("--only", default="", help="comma-separated: " + ",".join(STEPS))
+    args = ap.parse_args(argv)
+    args.cold_runs = 5 if args.quick else 41
+    args.invoke_runs = 20 if args.quick else 200
+    args.wrk_seconds = 1 if args.quick else 5
+    args.wrk_repeats = 1 if args.quick else 3
+    args.concurrency = [int(c) for c in args.concurrency.split(",") if c]
+    args.mem_rounds = 1 if args.quick else 3
+    args.accuracy_runs = 5 if args.quick else 30
+    # After every default it overrides: it once came before accuracy_runs and never reached it.
+    if args.runs:
+        args.cold_runs = args.invoke_runs = args.accuracy_runs = args.runs
+    only = [s for s in args.only.split(",") if s]
+    unknown = [s for s in only if s not in STEPS]
+    if unknown:
+        sys.exit(f"bench: unknown step(s) {', '.join(unknown)}; steps: {', '.join(STEPS)}")
+    json_path = args.json or os.path.splitext(args.out)[0] + ".json"
+    for tool in (args.curl, args.wrk, args.blackbox, args.python):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} not found (make bench installs it)")
+    if not os.access(args.bin, os.X_OK):
+        sys.exit(f"bench: {args.bin} is not an executable")
+    if args.standin and not shutil.which(shlex.split(args.standin)[0]):
+        sys.exit(f"bench: the stand-in {args.standin} is not an executable")
+
+    b = Bench(args)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = now()
+    load_start = loadavg()
+    log(f"load average {' '.join(map(str, load_start))}; binary {args.bin}")
+    b.start_backend()
+    steps = {"cold": b.cold_start, "invoke": b.invocation, "memory": b.memory,
+             "throughput": b.throughput, "accuracy": b.accuracy}
+    try:
+        for name, step in steps.items():
+            if not only or name in only:
+                step()
+        b.sizes()
+    finally:
+        b.stop_backend()
+    doc = {
+        "schema": SCHEMA,
+        "run": {
+            "started": started.isoformat(timespec="seconds"),
+            "elapsed_s": round(now() - t0, 1),
+            "quick": args.quick,
+            "steps": list(b.results),
+        },
+        "machine": b.machine(),
+        "load": {"start": load_start, "end": loadavg()},
+        "versions": b.versions(),
+        "ours": {
+            "binary": os.path.relpath(b.bin, ROOT),
+            "label": args.bin_label,
+            "standin": " ".join([os.path.basename(b.standin[0])] + b.standin[1:]),
+        },
+        "params": b.params(),
+        "results": b.results,
+    }
+    plain = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+    # A list of numbers on one line: a sample list reads as a row, not 200 lines.
+    text = re.sub(r"\[\s*((?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*)\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", plain)
+    if json.loads(text) != doc:  # the pattern met a string that looks like a list
+        text = plain
+    with open(json_path, "w") as f:
+        f.write(text + "\n")
+    write_markdown(json_path, args.out)
+    log(f"wrote {json_path} and {args.out} in {doc['run']['elapsed_s']:.0f} s")
+
+
+def render_main(argv):
+    ap = argparse.ArgumentParser(
+        prog="bench/run.py render",
+        description="Render the Markdown from a saved run's JSON, without measuring.")
+    ap.add_argument("json", help="a run's JSON, as `measure` wrote it")
+    ap.add_argument("--out", default="", help="the Markdown (default: the JSON's path with .md)")
+    args = ap.parse_args(argv)
+    out = args.out or os.path.splitext(args.json)[0] + ".md"
+    if not os.path.exists(args.json):
+        sys.exit(f"bench: no {args.json} (bench/run.py, or make bench, writes it)")
+    write_markdown(args.json, out)
+    log(f"rendered {out} from {args.json}")
+
+
+STEPS = ("cold", "invoke", "throughput", "memory", "accuracy")
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv[:1] == ["render"]:
+        render_main(argv[1:])
+    else:
+        measure_main(argv[1:] if argv[:1] == ["measure"] else argv)
+
+
+if __name__ == "__main__":
+    main()
