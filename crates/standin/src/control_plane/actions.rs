@@ -896,6 +896,8 @@ pub fn get_function(name: &str, p: &Params, ctx: &Ctx<'_>) -> Result<Value, ApiE
     m.insert("diskSize".into(), json!(512));
     m.insert("instanceConcurrency".into(), json!(1));
     m.insert("environmentVariables".into(), json!({}));
+    m.insert("layers".into(), json!([]));
+    m.insert("tags".into(), json!([]));
     m.insert("createdTime".into(), json!(CREATED));
     m.insert("lastModifiedTime".into(), json!(CREATED));
     Ok(Value::Object(m))
