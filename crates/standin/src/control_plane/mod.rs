@@ -22,7 +22,7 @@ pub mod world;
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -623,12 +623,14 @@ fn admin_error(status: u16, msg: &str) -> Reply {
     admin_json(status, &json!({"error": msg}))
 }
 
+/// Admin requests come from loopback, or carry the configured token.
+fn admin_allowed(peer: IpAddr, token: Option<&str>, sent: &str) -> bool {
+    peer.is_loopback() || token.is_some_and(|t| !t.is_empty() && sent == t)
+}
+
 async fn admin(state: &State, req: Request<Incoming>, peer: SocketAddr) -> Reply {
-    let token_ok = state
-        .admin_token
-        .as_deref()
-        .is_some_and(|t| header(req.headers(), ADMIN_TOKEN_HEADER) == t);
-    if !peer.ip().is_loopback() && !token_ok {
+    let sent = header(req.headers(), ADMIN_TOKEN_HEADER);
+    if !admin_allowed(peer.ip(), state.admin_token.as_deref(), sent) {
         return admin_error(
             403,
             "the admin endpoint answers loopback peers, or requests with the admin token",
@@ -768,6 +770,18 @@ mod tests {
         assert_eq!(c.now(), t);
         c.reset();
         assert!(c.now() >= before);
+    }
+
+    #[test]
+    fn admin_from_loopback_or_with_the_token() {
+        let lan: IpAddr = "10.1.0.5".parse().unwrap();
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(admin_allowed(lo, None, ""));
+        assert!(!admin_allowed(lan, None, ""));
+        assert!(!admin_allowed(lan, None, "anything"));
+        assert!(!admin_allowed(lan, Some("s3cret"), "wrong"));
+        assert!(admin_allowed(lan, Some("s3cret"), "s3cret"));
+        assert!(!admin_allowed(lan, Some(""), ""));
     }
 
     #[test]
