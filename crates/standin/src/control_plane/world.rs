@@ -112,7 +112,7 @@ pub struct World {
     pub route_tables: BTreeMap<String, RouteTable>,
     #[serde(default)]
     pub cens: BTreeMap<String, Cen>,
-    /// Answers the spec leaves open ([unverified]), so that a client can be tested against
+    /// Answers the spec leaves open (unverified there), so that a client can be tested against
     /// both.
     #[serde(default)]
     pub quirks: Quirks,
@@ -443,7 +443,7 @@ pub struct RouteService {
     pub description: String,
 }
 
-/// How to answer where the spec is [unverified].
+/// How to answer where the spec leaves open (unverified there).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Quirks {
