@@ -270,6 +270,8 @@ fn settings() -> Settings {
             r#"[{{"name":"ok","url":"http://{OK}/web/cloudapi"}}]"#
         )),
         "APIGW_ALLOW_HOSTS" => Some("127.0.0.1".into()),
+        // targets.json has a POST target; request targets use GET and HEAD unless widened.
+        "APIGW_REQUEST_METHODS" => Some("POST".into()),
         _ => None,
     });
     assert!(settings.problems.is_empty(), "{:?}", settings.problems);

@@ -51,6 +51,11 @@ impl Zone {
         }
     }
 
+    /// How `name` is answered now.
+    pub fn get(&self, name: &str) -> Behaviour {
+        self.lookup(name)
+    }
+
     fn lookup(&self, name: &str) -> Behaviour {
         self.names
             .read()

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -145,6 +145,7 @@ impl GatewayConfig {
 /// A running gateway; stops when dropped.
 pub struct Gateway {
     addr: SocketAddr,
+    state: Arc<State>,
     _task: AbortOnDrop,
 }
 
@@ -178,13 +179,14 @@ impl Gateway {
     ) -> io::Result<Self> {
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
-            config,
+            config: RwLock::new(Arc::new(config)),
             nonces: Nonces::default(),
             calls: Mutex::new(HashMap::new()),
         });
         let https = tls.is_some();
+        let handler_state = state.clone();
         let handler = Arc::new(move |req: Request<Incoming>, peer: SocketAddr| {
-            let state = state.clone();
+            let state = handler_state.clone();
             async move { handle(&state, req, peer, https).await }
         });
         let task = accept_loop(listener, move |stream, peer| {
@@ -201,23 +203,46 @@ impl Gateway {
                 }
             }
         });
-        Ok(Self { addr, _task: task })
+        Ok(Self {
+            addr,
+            state,
+            _task: task,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// A function that replaces the running gateway's configuration (requests already routed
+    /// finish with the old one): how the stand-in's world keeps the gateway in step.
+    pub fn config_setter(&self) -> impl Fn(GatewayConfig) + Send + Sync + 'static {
+        let state = self.state.clone();
+        move |config| {
+            if let Ok(mut c) = state.config.write() {
+                *c = Arc::new(config);
+            }
+        }
+    }
 }
 
 /// What a running gateway keeps between requests.
 struct State {
-    config: GatewayConfig,
+    config: RwLock<Arc<GatewayConfig>>,
     nonces: Nonces,
     /// Calls per API (by path) in the current second, for throttling.
     calls: Mutex<HashMap<String, (u64, u32)>>,
 }
 
 impl State {
+    /// The configuration now.
+    fn config(&self) -> Arc<GatewayConfig> {
+        self.config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
     /// Counts a call to `api`; false when its throttling policy refuses it.
     fn admit(&self, api: &Api, now_ms: u64) -> bool {
         let Some(limit) = api.max_per_second else {
@@ -290,7 +315,8 @@ async fn route_and_call(
     peer: SocketAddr,
     https: bool,
 ) -> Result<Reply, Rejection> {
-    let config = &state.config;
+    let config = state.config();
+    let config = &*config;
     let (parts, body) = req.into_parts();
     let host = parts
         .headers

@@ -2,12 +2,14 @@
 //! namespaces) or all of it, and the demo that invokes the function against it.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use apigw_standin::control_plane::{self, seed};
 use apigw_standin::{
-    gateway, vpc_domain, Api, App, Auth, Backend, Behaviour, DnsServer, Gateway, GatewayConfig,
-    Group, StandIn, Zone, DEMO_GROUP, DEMO_REGION,
+    gateway, vpc_domain, Api, App, Auth, Backend, Behaviour, ControlPlane, DnsServer, Gateway,
+    GatewayConfig, Group, StandIn, World, WorldHandle, Zone, DEMO_GROUP, DEMO_REGION,
 };
 use clap::Parser;
 use hyper::Method;
@@ -94,6 +96,35 @@ enum Part {
         #[arg(long, default_value = "0.0.0.0:8080")]
         listen: SocketAddr,
     },
+    /// The control plane (OpenAPI of CloudAPI, VPC, CBN, FC 3.0, CMS) answering from a world;
+    /// `/_standin/world` changes it at run time (crates/standin/CONTROL-PLANE.md).
+    ControlPlane {
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// The world as JSON (default: the demo's, its VPC domain answering the --gateway or
+        /// --listen address, its APIs without backends).
+        #[arg(long, value_name = "FILE.json")]
+        world: Option<PathBuf>,
+        /// Also serve the world's DNS zone (the groups' VPC domains) on this address.
+        #[arg(long, value_name = "ADDR")]
+        dns: Option<SocketAddr>,
+        /// Also serve the world's gateway (its groups, and the APIs that have a backend).
+        #[arg(long, value_name = "ADDR")]
+        gateway: Option<SocketAddr>,
+        /// Serve HTTPS with this certificate chain (PEM; needs --tls-key).
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Admin requests from other hosts than loopback must carry it in
+        /// x-standin-admin-token (without it they are refused).
+        #[arg(long, value_name = "TOKEN")]
+        admin_token: Option<String>,
+        /// Print the world (the --world file, or the demo's) as JSON and exit.
+        #[arg(long)]
+        print_world: bool,
+    },
 }
 
 fn main() {
@@ -141,6 +172,7 @@ async fn run(part: Part) -> Result<(), String> {
                     "dns": s.dns_addr().to_string(),
                     "gateway": s.gateway_addr().to_string(),
                     "backend": s.backend_addr().to_string(),
+                    "control_plane": s.control_plane_addr().to_string(),
                     "domain": s.domain(),
                     "url": s.url("/web/cloudapi"),
                 })
@@ -241,8 +273,103 @@ async fn run(part: Part) -> Result<(), String> {
             started("backend", b.addr());
             wait_for_signal().await;
         }
+        Part::ControlPlane {
+            listen,
+            world,
+            dns,
+            gateway,
+            tls_cert,
+            tls_key,
+            admin_token,
+            print_world,
+        } => {
+            let world = match world {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    let value: serde_json::Value = serde_json::from_str(&text)
+                        .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+                    World::from_json(value).map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                None => seed::demo_world(vec![gateway.unwrap_or(listen).ip()], None, None),
+            };
+            if print_world {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&world.to_json()).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(load_tls(&cert, &key)?),
+                _ => None,
+            };
+            let handle = WorldHandle::new(world);
+            let mut extra = serde_json::Map::new();
+            let _dns = match dns {
+                Some(addr) => {
+                    let server = DnsServer::start(addr, Zone::default())
+                        .await
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                    let zone = server.zone().clone();
+                    handle.subscribe(move |w| w.sync_zone(&zone));
+                    extra.insert("dns".into(), server.addr().to_string().into());
+                    Some(server)
+                }
+                None => None,
+            };
+            let _gateway = match gateway {
+                Some(addr) => {
+                    let gw = Gateway::start(addr, handle.snapshot().gateway_config())
+                        .await
+                        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+                    let set = gw.config_setter();
+                    handle.subscribe(move |w| set(w.gateway_config()));
+                    extra.insert("gateway".into(), gw.addr().to_string().into());
+                    Some(gw)
+                }
+                None => None,
+            };
+            let cp = ControlPlane::start_with(
+                listen,
+                handle,
+                control_plane::Options { tls, admin_token },
+            )
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let mut line = serde_json::json!({
+                "standin": "control-plane",
+                "listen": cp.addr().to_string(),
+                "url": cp.url(),
+            });
+            if let Some(m) = line.as_object_mut() {
+                m.extend(extra);
+            }
+            println!("{line}");
+            wait_for_signal().await;
+        }
     }
     Ok(())
+}
+
+/// A TLS server configuration from PEM files.
+fn load_tls(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the certificates in {}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read the private key in {}: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS: {e}"))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("TLS: {e}"))?;
+    Ok(Arc::new(config))
 }
 
 /// `METHOD:PATH:STAGE[,STAGE]=http://HOST:PORT/BACKEND_PATH`.
