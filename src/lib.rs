@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod error;
 pub mod event;
 pub mod log;
+pub mod openapi;
 pub mod policy;
 pub mod probe;
 pub mod report;
