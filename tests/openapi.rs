@@ -1,15 +1,23 @@
 //! The OpenAPI client (src/openapi/): the V3 signer against every vector of the spec, the
-//! response fixtures against the official SDKs' models, and the client's handling of errors,
-//! retries, endpoints and deadlines against loopback servers.
+//! requests the client really sends checked by a verifier built on Alibaba's own
+//! `alibabacloud_openapi_util` (tests/py/acs3_verifier.py, over a loopback socket), and the
+//! client's handling of errors, retries, endpoints and deadlines against loopback servers.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use apigw_vpc_probe::config::Settings;
-use apigw_vpc_probe::openapi::sign::{canonical_request, sha256_hex, sign, SignInput};
+use apigw_vpc_probe::openapi::cbn::{ChildInstancesQuery, RouteServicesQuery};
+use apigw_vpc_probe::openapi::cloudapi::{AuthorizedAppsQuery, DeployedApisQuery};
+use apigw_vpc_probe::openapi::sign::{
+    canonical_query, canonical_request, sha256_hex, sign, SignInput, EMPTY_BODY_SHA256,
+};
+use apigw_vpc_probe::openapi::vpc::RouteEntryQuery;
 use apigw_vpc_probe::openapi::{
     Client, Credentials, Endpoint, EndpointKind, Endpoints, ErrorKind, OpenApiSettings, Product,
     Scheme,
@@ -147,6 +155,8 @@ const STS_ID: &str = "STS.NTest1AccessKeyId";
 const STS_SECRET: &str = "TestAccessKeySecret-sts-0001";
 // The spec's token with `/+=` (§1.8): a header, signed, never URL-encoded.
 const STS_TOKEN: &str = "CAIS-test-security-token/with+chars=";
+const AK_ID: &str = "LTAI5tTestAccessKeyId";
+const AK_SECRET: &str = "TestAccessKeySecret-ak-0002";
 
 fn settings(vars: &[(&str, String)]) -> Settings {
     let map: BTreeMap<String, String> = vars
@@ -166,6 +176,10 @@ fn sts() -> Credentials {
         Some(STS_TOKEN.into()),
     )
     .unwrap()
+}
+
+fn ak() -> Credentials {
+    Credentials::new(Some(AK_ID.into()), Some(AK_SECRET.into()), None).unwrap()
 }
 
 fn soon() -> Instant {
@@ -660,4 +674,473 @@ fn response_fixtures_have_the_official_sdks_key_names() {
         14,
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference verifier (Alibaba's alibabacloud_openapi_util) over a loopback socket.
+
+/// The verifier as a child process; killed when dropped.
+struct Verifier {
+    child: Child,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Verifier {
+    fn start(python: &PathBuf, keys: &Value) -> Self {
+        let mut child = Command::new(python)
+            .arg(format!("{ROOT}/tests/py/acs3_verifier.py"))
+            .arg(keys.to_string())
+            .arg(format!("{ROOT}/tests/fixtures/openapi"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the verifier");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the verifier prints its port");
+        let port = first
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("not a port line: {first}"));
+        Self {
+            child,
+            port,
+            lines: rx,
+        }
+    }
+
+    /// The next request's log entry.
+    fn next(&self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a log line per request");
+        serde_json::from_str(&line).expect("a JSON log line")
+    }
+}
+
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keys() -> Value {
+    serde_json::json!({
+        STS_ID: {"secret": STS_SECRET, "token": STS_TOKEN},
+        AK_ID: {"secret": AK_SECRET, "token": null},
+    })
+}
+
+/// A client whose every product goes to `http://127.0.0.1:<port>`.
+fn loopback_client(port: u16, creds: Credentials) -> Client {
+    let url = format!("http://127.0.0.1:{port}");
+    let vars: Vec<(&str, String)> = Product::ALL
+        .iter()
+        .map(|p| (p.override_variable(), url.clone()))
+        .collect();
+    let s = settings(&vars);
+    let endpoints = Endpoints::new(&s.openapi, Some("cn-hangzhou"), Some("1234567890"));
+    Client::new(&s, endpoints, creds)
+}
+
+/// Every typed call, and the generic RPC with the encoding edge cases (§1.8), for one set of
+/// credentials; returns how many requests were made.
+async fn every_call(client: &Client, v: &Verifier, token: bool) -> usize {
+    let r = "cn-hangzhou";
+    let check = |action: &str| {
+        let e = v.next();
+        assert_eq!(e["code"], Value::Null, "{action} refused: {e}");
+        assert_eq!(e["action"], action, "{e}");
+        assert_eq!(e["token_signed"], token, "{e}");
+        let signed: Vec<&str> = e["signed_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect();
+        // The mandatory set and nothing else (user-agent and accept go unsigned).
+        let mut expected = vec!["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date"];
+        if token {
+            expected.push("x-acs-security-token");
+        }
+        expected.extend(["x-acs-signature-nonce", "x-acs-version"]);
+        assert_eq!(signed, expected, "{action}");
+        e
+    };
+
+    let a = client
+        .describe_api_group(r, "523e8dc7bbe04613b5b1d726c2a7889d", soon())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.value.instance_id.as_deref(),
+        Some("apigateway-cn-v6419k43xxxxx")
+    );
+    assert_eq!(
+        a.request_id.as_deref(),
+        Some("03442A3D-3B7D-434C-8A95-A5FEB989B519")
+    );
+    assert_eq!(a.action, "apigateway:DescribeApiGroup");
+    assert!(a.endpoint.starts_with("http://127.0.0.1:"));
+    let e = check("DescribeApiGroup");
+    assert_eq!(
+        (e["method"].as_str(), e["path"].as_str()),
+        (Some("POST"), Some("/"))
+    );
+    assert_eq!(e["query"]["GroupId"], "523e8dc7bbe04613b5b1d726c2a7889d");
+
+    let a = client
+        .describe_instances(r, "apigateway-cn-v6419k43xxxxx", soon())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.value.instances.instance_attribute[0].vpc_intranet_enable,
+        Some(true)
+    );
+    check("DescribeInstances");
+
+    let q = DeployedApisQuery {
+        group_id: "523e8dc7bbe04613b5b1d726c2a7889d".into(),
+        stage_name: Some("RELEASE".into()),
+        api_path: Some("/v1/items/[id] x*y~z".into()),
+        api_method: Some("GET".into()),
+        page_size: Some(100),
+        ..Default::default()
+    };
+    let a = client.describe_deployed_apis(r, &q, soon()).await.unwrap();
+    assert_eq!(a.value.deployed_apis.deployed_api_item.len(), 1);
+    let e = check("DescribeDeployedApis");
+    assert_eq!(e["query"]["ApiPath"], "/v1/items/[id] x*y~z");
+    assert_eq!(e["query"]["PageSize"], "100");
+
+    let a = client
+        .describe_api(r, Some("g"), "8afff6c8c4c6447abb035812e4d66b65", soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.auth_type.as_deref(), Some("APP"));
+    check("DescribeApi");
+
+    let a = client
+        .describe_app_attributes(r, "204212345", soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.apps.app_attribute[0].app_id, Some(20112314518278));
+    check("DescribeAppAttributes");
+
+    let q = AuthorizedAppsQuery {
+        api_id: "c076144d7878437b8f82fb85890ce6a0".into(),
+        stage_name: Some("RELEASE".into()),
+        app_id: Some(20112314518278),
+        ..Default::default()
+    };
+    let a = client
+        .describe_authorized_apps(r, &q, soon())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.value.authorized_apps.authorized_app[0].app_id,
+        Some(20112314518278)
+    );
+    let e = check("DescribeAuthorizedApps");
+    assert_eq!(e["query"]["AppId"], "20112314518278");
+
+    let a = client
+        .describe_authorized_apis(r, 20112314518278, Some(2), soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.authorized_apis.authorized_api.len(), 1);
+    check("DescribeAuthorizedApis");
+
+    let a = client
+        .describe_api_group_vpc_whitelist(r, "g", soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.vpc_ids(), ["vpc-bp11w979o2s9rcr962w25"]);
+    check("DescribeApiGroupVpcWhitelist");
+
+    let a = client
+        .get_function(r, "apigw-vpc-probe", Some("LATEST"), soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.vpc_id(), Some("vpc-***"));
+    assert_eq!(a.action, "fc:GetFunction");
+    // FC's body has no RequestId: the x-fc-request-id header gives it.
+    assert!(
+        a.request_id.as_deref().is_some_and(|id| id.len() == 36),
+        "{:?}",
+        a.request_id
+    );
+    let e = check("GetFunction");
+    assert_eq!(e["method"], "GET");
+    assert_eq!(e["path"], "/2023-03-30/functions/apigw-vpc-probe");
+    assert_eq!(e["query"]["qualifier"], "LATEST");
+
+    let a = client
+        .describe_vswitch_attributes(r, "vsw-bp1abcdefghijk0000", soon())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.value.route_table.route_table_id.as_deref(),
+        Some("vtb-bp145q7glnuzdv****")
+    );
+    let e = check("DescribeVSwitchAttributes");
+    assert_eq!(e["query"]["RegionId"], "cn-hangzhou");
+
+    let a = client
+        .describe_vpc_attribute(r, "vpc-bp1functionvpc0000", soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.associated_cens.associated_cen.len(), 1);
+    check("DescribeVpcAttribute");
+
+    let q = RouteEntryQuery {
+        route_table_id: "vtb-bp145q7glnuzdv****".into(),
+        destination_cidr_block: Some("100.104.255.128/26".into()),
+        max_result: Some(100),
+        ..Default::default()
+    };
+    let a = client
+        .describe_route_entry_list(r, &q, soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.route_entrys.route_entry.len(), 1);
+    let e = check("DescribeRouteEntryList");
+    assert_eq!(e["query"]["DestinationCidrBlock"], "100.104.255.128/26");
+
+    let q = ChildInstancesQuery {
+        cen_id: "cen-7qthudw0ll6jmc0000".into(),
+        child_instance_region_id: Some("cn-shanghai".into()),
+        child_instance_type: Some("VPC".into()),
+        ..Default::default()
+    };
+    let a = client
+        .describe_cen_attached_child_instances(&q, soon())
+        .await
+        .unwrap();
+    assert_eq!(a.value.child_instances.child_instance.len(), 2);
+    assert_eq!(a.action, "cen:DescribeCenAttachedChildInstances");
+    check("DescribeCenAttachedChildInstances");
+
+    let q = RouteServicesQuery {
+        cen_id: "cen-7qthudw0ll6jmc0000".into(),
+        host: Some("100.104.255.128/26".into()),
+        host_region_id: Some("cn-shanghai".into()),
+        host_vpc_id: Some("vpc-uf6boundvpc0000".into()),
+        access_region_id: Some("cn-hangzhou".into()),
+        ..Default::default()
+    };
+    let a = client
+        .describe_route_services_in_cen(&q, soon())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.value.route_service_entries.route_service_entry[0]
+            .status
+            .as_deref(),
+        Some("Active")
+    );
+    let e = check("DescribeRouteServicesInCen");
+    assert_eq!(e["query"]["Host"], "100.104.255.128/26");
+
+    // The encoding edge cases of §1.8 through the generic RPC call: what the server decodes is
+    // exactly what was sent, and Alibaba's util (which encodes again) agrees on the signature.
+    let edge = "a b*c~d(e)!'f+g=h&i/é测%20;,:@$";
+    let params: Vec<(String, String)> = vec![
+        (
+            "MetricList.1.MetricName".into(),
+            "probe_duration_seconds".into(),
+        ),
+        (
+            "MetricList.1.Dimensions".into(),
+            format!("{{\"target\":\"{edge}\"}}"),
+        ),
+        ("MetricList.1.Values".into(), "{\"value\":10.5}".into()),
+        ("MetricList.10.MetricName".into(), "sorts_before_2".into()),
+        ("MetricList.2.MetricName".into(), "x".into()),
+        ("Empty".into(), String::new()),
+    ];
+    let a = client
+        .rpc::<Value>(Product::Cms, r, "PutCustomMetric", params.clone(), soon())
+        .await
+        .unwrap();
+    assert!(a.request_id.is_some());
+    assert_eq!(a.action, "cms:PutCustomMetric");
+    let e = check("PutCustomMetric");
+    for (k, v) in &params {
+        assert_eq!(e["query"][k], v.as_str(), "{k}");
+    }
+    15
+}
+
+#[tokio::test]
+async fn alibabas_util_accepts_what_the_client_sends() {
+    let Some(python) = py_sdk() else { return };
+    let v = Verifier::start(&python, &keys());
+    // With the STS token (signed) and with a plain AccessKey (no token header at all).
+    assert_eq!(
+        every_call(&loopback_client(v.port, sts()), &v, true).await,
+        15
+    );
+    assert_eq!(
+        every_call(&loopback_client(v.port, ak()), &v, false).await,
+        15
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_credentials_invalid_and_the_echo_is_cut() {
+    let Some(python) = py_sdk() else { return };
+    let v = Verifier::start(&python, &keys());
+    let wrong = Credentials::new(
+        Some(STS_ID.into()),
+        Some("not-the-secret-0000".into()),
+        Some(STS_TOKEN.into()),
+    )
+    .unwrap();
+    let e = loopback_client(v.port, wrong)
+        .describe_api_group("cn-hangzhou", "g", soon())
+        .await
+        .unwrap_err();
+    assert_eq!(v.next()["code"], "SignatureDoesNotMatch");
+    assert_eq!(e.kind, ErrorKind::CredentialsInvalid);
+    assert_eq!(e.code.as_deref(), Some("SignatureDoesNotMatch"));
+    assert_eq!(e.status, Some(400));
+    assert!(e.request_id.is_some());
+    assert!(
+        e.message
+            .starts_with("Specified signature is not matched with our calculation."),
+        "{}",
+        e.message
+    );
+    // The verifier echoed its canonical request, with the token and the parameters: none of it
+    // is kept, in the message, Display or JSON.
+    for text in [
+        e.message.clone(),
+        e.to_string(),
+        serde_json::to_string(&e).unwrap(),
+    ] {
+        assert!(!text.contains(STS_TOKEN), "{text}");
+        assert!(!text.contains("x-acs-security-token"), "{text}");
+        assert!(!text.contains("ACS3-HMAC-SHA256"), "{text}");
+        assert!(!text.contains("not-the-secret"), "{text}");
+    }
+
+    // An unknown key and a token that does not belong to the key are refused too.
+    let unknown =
+        Credentials::new(Some("LTAIunknown".into()), Some("x-secret-1".into()), None).unwrap();
+    let e = loopback_client(v.port, unknown)
+        .describe_vpc_attribute("cn-hangzhou", "vpc-x", soon())
+        .await
+        .unwrap_err();
+    assert_eq!(v.next()["code"], "InvalidAccessKeyId.NotFound");
+    assert_eq!(
+        (e.kind, e.status),
+        (ErrorKind::CredentialsInvalid, Some(404))
+    );
+    let mismatched = Credentials::new(
+        Some(STS_ID.into()),
+        Some(STS_SECRET.into()),
+        Some("other-token".into()),
+    )
+    .unwrap();
+    let e = loopback_client(v.port, mismatched)
+        .get_function("cn-hangzhou", "f", None, soon())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        v.next()["code"],
+        "InvalidSecurityToken.MismatchWithAccessKey"
+    );
+    assert_eq!(e.kind, ErrorKind::CredentialsInvalid);
+}
+
+/// Sends a request signed by the Rust signer over a plain socket, with `tamper` applied to the
+/// query after signing; returns the HTTP status.
+fn raw_signed_request(port: u16, tamper: impl Fn(&mut Vec<(String, String)>)) -> u16 {
+    let host = format!("127.0.0.1:{port}");
+    let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let headers: Vec<(String, String)> = [
+        ("host", host.as_str()),
+        ("x-acs-action", "DescribeApiGroup"),
+        ("x-acs-version", "2016-07-14"),
+        ("x-acs-date", date.as_str()),
+        ("x-acs-signature-nonce", nonce.as_str()),
+        ("x-acs-content-sha256", EMPTY_BODY_SHA256),
+        ("x-acs-security-token", STS_TOKEN),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut query = vec![(
+        "GroupId".to_owned(),
+        "523e8dc7bbe04613b5b1d726c2a7889d".to_owned(),
+    )];
+    let signed = sign(
+        &SignInput {
+            method: "POST",
+            canonical_uri: "/",
+            query: &query,
+            headers: &headers,
+            content_sha256: EMPTY_BODY_SHA256,
+        },
+        STS_ID,
+        STS_SECRET,
+    );
+    tamper(&mut query);
+    let mut request = format!("POST /?{} HTTP/1.1\r\n", canonical_query(&query));
+    for (k, v) in &headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str(&format!(
+        "authorization: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        signed.authorization
+    ));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
+}
+
+#[test]
+fn a_tampered_request_is_refused() {
+    let Some(python) = py_sdk() else { return };
+    let v = Verifier::start(&python, &keys());
+    // The same raw sender, untouched: accepted (so the refusal below is the tampering's).
+    assert_eq!(raw_signed_request(v.port, |_| {}), 200);
+    assert_eq!(v.next()["code"], Value::Null);
+    // A parameter changed after signing.
+    assert_eq!(
+        raw_signed_request(v.port, |q| q[0].1 = "another-group".into()),
+        400
+    );
+    let e = v.next();
+    assert_eq!(e["code"], "SignatureDoesNotMatch", "{e}");
+    assert_eq!(e["query"]["GroupId"], "another-group");
+    // A parameter added after signing.
+    assert_eq!(
+        raw_signed_request(v.port, |q| q.push(("Extra".into(), "1".into()))),
+        400
+    );
+    assert_eq!(v.next()["code"], "SignatureDoesNotMatch");
 }
