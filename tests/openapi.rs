@@ -529,7 +529,20 @@ async fn the_next_endpoint_is_tried_only_without_an_openapi_answer() {
         .unwrap();
     assert_eq!(a.request_id.as_deref(), Some("R-second"));
 
-    // An OpenAPI answer (a denial) is the answer: the next endpoint is not asked.
+    // An OpenAPI answer (a denial, a body of an unexpected shape) is the answer: the next
+    // endpoint is not asked.
+    let odd = serde_json::json!({"RequestId": "R-odd", "VpcId": 7});
+    let (answers, _) = scripted(vec![canned(200, odd)]).await;
+    let (never, never_seen) = scripted(vec![canned(200, serde_json::json!({}))]).await;
+    let e = client_for(Product::Vpc, vec![answers, never], 3000)
+        .describe_vpc_attribute("cn-hangzhou", "vpc-x", soon())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.request_id.as_deref()),
+        (ErrorKind::Other, Some("R-odd"))
+    );
+    assert!(never_seen.lock().unwrap().is_empty());
     let (denies, _) = scripted(vec![canned(403, envelope("Forbidden.RAM", "no"))]).await;
     let (never, never_seen) = scripted(vec![canned(200, serde_json::json!({}))]).await;
     let e = client_for(Product::Vpc, vec![denies, never], 3000)

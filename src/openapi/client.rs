@@ -10,9 +10,10 @@
 //!
 //! **Endpoints.** The candidates of [`Endpoints::candidates`] are tried in order. The next one
 //! is tried only when this one gave no OpenAPI answer: it was unreachable, or it answered
-//! something that is not an OpenAPI error body (e.g. an HTML 404), or it said the product or
-//! action is not served there (`InvalidProduct.NotFound`, `InvalidApi.NotFound`,
-//! `InvalidAction.NotFound`). An OpenAPI answer (a denial, a not-found…) is the answer.
+//! something with neither an error code nor a `RequestId` (e.g. an HTML 404 of a proxy), or it
+//! said the product or action is not served there (`InvalidProduct.NotFound`,
+//! `InvalidApi.NotFound`, `InvalidAction.NotFound`). An OpenAPI answer (a denial, a
+//! not-found, a body of an unexpected shape…) is the answer.
 //!
 //! **Retries.** At most one per endpoint, with a fresh date and nonce (spec §1.5): after a
 //! throttled answer only when it carries `x-acs-retry-after` (milliseconds, as the official
@@ -547,8 +548,9 @@ impl Client {
 fn falls_through(e: &OpenApiError) -> bool {
     match e.kind {
         ErrorKind::Unreachable => true,
+        // No error code and no RequestId: whatever answered is not the OpenAPI.
         ErrorKind::Other => {
-            e.code.is_none()
+            (e.code.is_none() && e.request_id.is_none())
                 || matches!(
                     e.code.as_deref(),
                     Some(
