@@ -704,6 +704,7 @@ case_wrong_secret() {
     APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$WRONG_SECRET"
   check "$WORK/secret-sh.json" "the message says the strings to sign are identical (so the secret is wrong)" '.targets[0].error.message | contains("the strings to sign are identical")'
   check "$WORK/secret-sh.json" "the wrong secret appears nowhere in the report" '(tostring | contains($s)) | not' --arg s "$WRONG_SECRET"
+  check "$WORK/secret-sh.json" "the event's target is signed: its host is the configured target's" '.targets[0].auth == "app"'
   local out="$WORK/secret-right-sh.json"
   CASE_OUTS+=("$out")
   invoke fc-sh "$REGION_API" "$out" "{\"url\":\"$url\"}" APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$APP_SECRET"

@@ -10,7 +10,9 @@ use crate::config::Settings;
 use crate::error::{ErrorClass, ProbeError};
 use crate::event::Selection;
 use crate::probe::{Invocation, Prober};
+use crate::redact::{self, Redactor};
 use crate::report::{Report, Trigger};
+use crate::runtime::context::InstanceEnv;
 use crate::target::{Origin, TargetSpec};
 
 /// Exit code: every target ok.
@@ -86,20 +88,33 @@ pub struct ProbeArgs {
 
 /// Runs the `probe` subcommand; returns the exit code.
 pub async fn probe(args: ProbeArgs) -> i32 {
-    match run(args).await {
+    let settings = Settings::from_env();
+    // What is printed passes through one redactor: the configured secrets and the signatures
+    // made during the run.
+    let redactor = Redactor::from_settings(&settings);
+    // The shell's own AccessKey, if it has one, is no more for printing than the function's.
+    if let Some(c) = InstanceEnv::from_env().credentials {
+        redactor.add(c.access_key_secret());
+        redactor.add(c.security_token().unwrap_or_default());
+    }
+    match redact::scope(redactor.clone(), run(args, settings)).await {
         Ok((report, json)) => {
             if json {
-                match serde_json::to_string_pretty(&report) {
-                    Ok(text) => println!("{text}"),
+                match serde_json::to_value(&report) {
+                    Ok(mut v) => {
+                        redactor.redact_json(&mut v);
+                        println!("{v:#}");
+                    }
                     Err(e) => eprintln!("error: cannot write the report: {e}"),
                 }
             } else {
-                print!("{}", report.summary());
+                print!("{}", redactor.redact(&report.summary()));
             }
             exit_code(&report)
         }
         Err(e) => {
-            eprintln!("error {}: {}\nhint: {}", e.class, e.message, e.hint);
+            let text = format!("error {}: {}\nhint: {}", e.class, e.message, e.hint);
+            eprintln!("{}", redactor.redact(&text));
             EXIT_USAGE
         }
     }
@@ -120,8 +135,7 @@ pub fn exit_code(report: &Report) -> i32 {
     }
 }
 
-async fn run(args: ProbeArgs) -> Result<(Report, bool), ProbeError> {
-    let mut settings = Settings::from_env();
+async fn run(args: ProbeArgs, mut settings: Settings) -> Result<(Report, bool), ProbeError> {
     if let Some(key) = &args.app_key {
         settings.credentials.app_key = Some(key.clone());
         if settings.credentials.app_secret.is_none() {

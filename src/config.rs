@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::error::ProbeError;
 use crate::openapi::OpenApiSettings;
-use crate::policy::AllowList;
+use crate::policy::{self, AllowList, SigningHosts};
+use crate::redact;
 use crate::secret::Secret;
 use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
 
@@ -23,6 +24,13 @@ pub struct Settings {
     /// `APIGW_ALLOW_HOSTS`: host patterns for targets from events and HTTP requests.
     /// Default `*.alicloudapi.com`.
     pub allow_hosts: AllowList,
+    /// `APIGW_SIGN_HOSTS`: host patterns (as in `APIGW_ALLOW_HOSTS`) that targets from events and
+    /// HTTP requests may be signed for or send the AppCode to, beside the hosts of the
+    /// configured targets. Default: none.
+    pub sign_hosts: AllowList,
+    /// Methods that targets from events and HTTP requests may use: `GET` and `HEAD`, and those
+    /// listed in `APIGW_REQUEST_METHODS` (comma-separated). Default: `GET`, `HEAD`.
+    pub request_methods: Vec<hyper::Method>,
     /// `APIGW_DNS_SERVERS`: `ip[:port]` list that replaces `/etc/resolv.conf`. Default: none
     /// (the system configuration, which FC points at 100.100.2.136/138).
     pub dns_servers: Vec<SocketAddr>,
@@ -140,6 +148,22 @@ impl Settings {
         let allow_hosts = get("APIGW_ALLOW_HOSTS")
             .map(|v| AllowList::parse(&v))
             .unwrap_or_default();
+        let sign_hosts = AllowList::parse(&get("APIGW_SIGN_HOSTS").unwrap_or_default());
+        let mut request_methods = policy::REQUEST_METHODS.to_vec();
+        for item in get("APIGW_REQUEST_METHODS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
+            match hyper::Method::from_bytes(item.to_ascii_uppercase().as_bytes()) {
+                Ok(m) if !request_methods.contains(&m) => request_methods.push(m),
+                Ok(_) => {}
+                Err(_) => problems.push(format!(
+                    "APIGW_REQUEST_METHODS entry {item:?} is not an HTTP method"
+                )),
+            }
+        }
 
         let mut dns_servers = Vec::new();
         if let Some(list) = get("APIGW_DNS_SERVERS") {
@@ -158,8 +182,10 @@ impl Settings {
             (None, Some(path)) => match std::fs::read_to_string(path.trim()) {
                 Ok(text) => Secret::new(text.lines().next().unwrap_or("").trim()),
                 Err(e) => {
-                    // The error names the file, never its content.
-                    problems.push(format!("APIGW_APP_SECRET_FILE {path} cannot be read: {e}"));
+                    // The answer to every invocation names the variable, not the file: its path
+                    // is the operator's (the log has it), and never its content.
+                    tracing::warn!(path = %path.trim(), error = %e, "APIGW_APP_SECRET_FILE cannot be read");
+                    problems.push(format!("APIGW_APP_SECRET_FILE cannot be read: {e}"));
                     None
                 }
             },
@@ -186,10 +212,39 @@ impl Settings {
                 Vec::new()
             }
         };
+        // A secret this short cannot be masked in output without masking ordinary text, so the
+        // function does not send or sign with it (see `redact`).
+        let short = |value: &str| value.chars().count() < redact::MIN_SECRET_LEN;
+        let too_short = [
+            (
+                "APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE)",
+                &credentials.app_secret,
+            ),
+            ("APIGW_APPCODE", &credentials.appcode),
+        ];
+        for (name, secret) in too_short {
+            if secret.as_ref().is_some_and(|s| short(s.expose())) {
+                problems.push(format!(
+                    "{name} is shorter than {} characters; API Gateway's are 32",
+                    redact::MIN_SECRET_LEN
+                ));
+            }
+        }
+        if redact::configured_target_secrets(&targets)
+            .iter()
+            .any(|v| short(v))
+        {
+            problems.push(format!(
+                "an AppCode or Authorization value in the configured targets is shorter than {} characters",
+                redact::MIN_SECRET_LEN
+            ));
+        }
 
         Self {
             targets,
             allow_hosts,
+            sign_hosts,
+            request_methods,
             dns_servers,
             ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
             region,
@@ -230,6 +285,9 @@ impl Settings {
             timeout: self.sample_timeout,
             max_samples: self.max_samples,
             credentials: self.credentials.clone(),
+            // Filled in from the configured targets for targets from requests (see
+            // `event::plan`); configured and CLI targets do not look at it.
+            signing_hosts: SigningHosts::default(),
         }
     }
 }
@@ -295,6 +353,8 @@ mod tests {
         assert_eq!(s.body_budget, 256 * 1024);
         assert_eq!(s.max_report_bytes, 1024 * 1024);
         assert!(s.allow_hosts.allows("x.alicloudapi.com"));
+        assert!(!s.sign_hosts.allows("x.alicloudapi.com"));
+        assert_eq!(s.request_methods, [hyper::Method::GET, hyper::Method::HEAD]);
         assert!(s.problems.is_empty());
     }
 
@@ -338,6 +398,63 @@ mod tests {
             s.check().unwrap_err().class,
             crate::error::ErrorClass::ConfigInvalid
         );
+    }
+
+    #[test]
+    fn request_methods_widen_get_and_head() {
+        let s = settings(&[("APIGW_REQUEST_METHODS", " post, GET ,options")]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(
+            s.request_methods,
+            [
+                hyper::Method::GET,
+                hyper::Method::HEAD,
+                hyper::Method::POST,
+                hyper::Method::OPTIONS
+            ]
+        );
+        let s = settings(&[("APIGW_REQUEST_METHODS", "GE T")]);
+        assert!(
+            s.problems[0].contains("APIGW_REQUEST_METHODS"),
+            "{:?}",
+            s.problems
+        );
+    }
+
+    #[test]
+    fn an_unreadable_secret_file_is_named_by_its_variable_not_its_path() {
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            (
+                "APIGW_APP_SECRET_FILE",
+                "/nonexistent/hidden-dir/app-secret",
+            ),
+        ]);
+        let text = s.problems.join("; ");
+        assert!(
+            text.contains("APIGW_APP_SECRET_FILE cannot be read"),
+            "{text}"
+        );
+        assert!(!text.contains("hidden-dir"), "{text}");
+    }
+
+    #[test]
+    fn secrets_too_short_to_redact_are_refused() {
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            ("APIGW_APP_SECRET", "short"),
+            ("APIGW_APPCODE", "0000"),
+            ("APIGW_URL", "http://a.alicloudapi.com/?AppCode=abc"),
+        ]);
+        assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
+        let text = s.problems.join(" ");
+        assert!(!text.contains("short\"") && !text.contains("0000") && !text.contains("abc"));
+        let s = settings(&[
+            ("APIGW_APP_KEY", "204000000"),
+            ("APIGW_APP_SECRET", "long-enough"),
+            ("APIGW_APPCODE", "0123456789abcdef0123456789abcdef"),
+        ]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a target (or one sample of it) failed.
 #[non_exhaustive]
@@ -107,6 +107,17 @@ impl ErrorClass {
     ];
 }
 
+impl ErrorClass {
+    /// The class with the dotted `name` (`tcp.refused`, `gateway.A403IS`); `None` for a name
+    /// no class has.
+    pub fn from_name(name: &str) -> Option<Self> {
+        if let Some(code) = name.strip_prefix("gateway.") {
+            return (!code.is_empty()).then(|| Self::Gateway(code.to_owned()));
+        }
+        Self::FIXED.iter().find(|c| c.name() == name).cloned()
+    }
+}
+
 impl fmt::Display for ErrorClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
@@ -116,6 +127,14 @@ impl fmt::Display for ErrorClass {
 impl Serialize for ErrorClass {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorClass {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error class {name:?}")))
     }
 }
 
@@ -152,7 +171,7 @@ impl HintContext {
 }
 
 /// One failure, as it appears in the report: `{"class", "message", "hint"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeError {
     pub class: ErrorClass,
     pub message: String,
@@ -203,9 +222,11 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
             configuration table for the accepted fields."
             .into(),
         TargetForbidden => "Only hosts matching APIGW_ALLOW_HOSTS (default *.alicloudapi.com) may \
-            come from an event or an HTTP request, and the metadata service (100.100.100.200) and \
-            link-local addresses are never probed. Configure the target in APIGW_TARGETS or widen \
-            APIGW_ALLOW_HOSTS."
+            come from an event or an HTTP request, with GET or HEAD (APIGW_REQUEST_METHODS adds \
+            methods); the metadata service (100.100.100.200), link-local and unspecified \
+            addresses (also embedded in IPv6) are never probed, and loopback or the instance's \
+            own addresses only when APIGW_ALLOW_HOSTS names them. Configure the target in \
+            APIGW_TARGETS or widen those settings."
             .into(),
         DnsNxdomain if vpc => "The VPC second-level domain does not resolve: in the API Gateway \
             console open the group and enable its VPC second-level domain (内网VPC二级域名), check \
@@ -301,6 +322,28 @@ mod tests {
         assert_eq!(
             ErrorClass::Gateway("A403IS".into()).name(),
             "gateway.A403IS"
+        );
+    }
+
+    #[test]
+    fn class_names_parse_back() {
+        for class in ErrorClass::FIXED {
+            assert_eq!(ErrorClass::from_name(&class.name()).as_ref(), Some(class));
+            let json = serde_json::to_string(class).unwrap();
+            assert_eq!(&serde_json::from_str::<ErrorClass>(&json).unwrap(), class);
+        }
+        let gateway = ErrorClass::Gateway("A403IS".into());
+        assert_eq!(
+            serde_json::from_str::<ErrorClass>("\"gateway.A403IS\"").unwrap(),
+            gateway
+        );
+        for unknown in ["dns.nope", "gateway.", "", "TCP.REFUSED"] {
+            assert_eq!(ErrorClass::from_name(unknown), None, "{unknown}");
+        }
+        let e = serde_json::from_str::<ErrorClass>("\"dns.nope\"").unwrap_err();
+        assert!(
+            e.to_string().contains("unknown error class \"dns.nope\""),
+            "{e}"
         );
     }
 

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::config::Settings;
 use crate::error::{ErrorClass, ProbeError};
-use crate::policy;
+use crate::policy::{self, SigningHosts};
 use crate::report::{TargetReport, TimerInfo};
-use crate::target::{self, Origin, Target, TargetSpec};
+use crate::target::{self, Origin, Target, TargetDefaults, TargetSpec};
 
 /// Which targets an invocation asks for.
 #[derive(Clone, Debug)]
@@ -230,20 +230,32 @@ pub type Planned = Result<Target, Box<TargetReport>>;
 /// The configured targets, built once when the function starts (pure work, no I/O): events
 /// that name them (`{}`, `{"target": …}`, timer payloads) then only copy them.
 #[derive(Clone, Debug, Default)]
-pub struct Configured(Vec<(Option<String>, Planned)>);
+pub struct Configured {
+    targets: Vec<(Option<String>, Planned)>,
+    /// Their hosts and `APIGW_SIGN_HOSTS`: the only hosts a target from a request is signed for.
+    signing: SigningHosts,
+}
 
 impl Configured {
     pub fn build(settings: &Settings) -> Self {
-        Self(
-            settings
-                .targets
-                .iter()
-                .map(|spec| {
-                    let name = spec.name.clone();
-                    (name, build_one(spec.clone(), settings, Origin::Config))
-                })
-                .collect(),
-        )
+        let none = SigningHosts::default();
+        let targets: Vec<(Option<String>, Planned)> = settings
+            .targets
+            .iter()
+            .map(|spec| {
+                let name = spec.name.clone();
+                (
+                    name,
+                    build_one(spec.clone(), settings, Origin::Config, &none),
+                )
+            })
+            .collect();
+        let hosts = targets
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok())
+            .map(|t| t.host.as_str());
+        let signing = SigningHosts::new(hosts, settings.sign_hosts.clone());
+        Self { targets, signing }
     }
 }
 
@@ -259,28 +271,26 @@ pub fn plan(
     settings.check()?;
     let planned: Vec<Planned> = match selection {
         Selection::Configured => {
-            if configured.0.is_empty() {
+            if configured.targets.is_empty() {
                 return Err(ProbeError::config(
                     "no targets are configured: set APIGW_URL, APIGW_GROUP_ID + APIGW_PATH, or APIGW_TARGETS, or name a url in the event",
                 ));
             }
-            configured.0.iter().map(|(_, p)| p.clone()).collect()
+            configured.targets.iter().map(|(_, p)| p.clone()).collect()
         }
         Selection::Named(name) => {
             let found = configured
-                .0
+                .targets
                 .iter()
                 .find(|(n, _)| n.as_deref() == Some(name.as_str()))
                 .map(|(_, p)| p.clone())
                 .ok_or_else(|| {
                     let known: Vec<&str> = configured
-                        .0
+                        .targets
                         .iter()
                         .filter_map(|(n, _)| n.as_deref())
                         .collect();
-                    ProbeError::config(format!(
-                        "no configured target is named {name:?} (configured: {known:?})"
-                    ))
+                    unknown_name(&name, &known, request_origin)
                 })?;
             vec![found]
         }
@@ -297,7 +307,7 @@ pub fn plan(
             }
             specs
                 .into_iter()
-                .map(|spec| build_one(spec, settings, request_origin))
+                .map(|spec| build_one(spec, settings, request_origin, &configured.signing))
                 .collect()
         }
     };
@@ -306,11 +316,17 @@ pub fn plan(
 
 /// The first target written in a request that is not valid (what [`plan`] would turn into a
 /// failed entry of the report), as an error naming it by position. The HTTP trigger answers
-/// `400` with it and probes none of the targets, valid or not. Forbidden targets are not
+/// `400` with it and probes none of the targets, valid or not (validity does not depend on
+/// the signing hosts, so none are needed here). Forbidden targets are not
 /// errors here: they stay entries of the report (`403`) and the others are probed.
 pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Result<(), ProbeError> {
     for (i, spec) in specs.iter().enumerate() {
-        let Err(failed) = build_one(spec.clone(), settings, Origin::Request) else {
+        let Err(failed) = build_one(
+            spec.clone(),
+            settings,
+            Origin::Request,
+            &SigningHosts::default(),
+        ) else {
             continue;
         };
         if let Some(e) = failed
@@ -333,8 +349,38 @@ pub fn check_request_targets(specs: &[TargetSpec], settings: &Settings) -> Resul
     Ok(())
 }
 
-/// Checks and builds one spec: secrets refused from requests, the allow-list applied.
-fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
+/// The error for a name no configured target has. The command line (the operator's own shell)
+/// lists the configured names; a request's caller gets a hint instead, and the log the names:
+/// they are the operator's, not the caller's.
+fn unknown_name(name: &str, known: &[&str], origin: Origin) -> ProbeError {
+    if origin == Origin::Cli {
+        return ProbeError::config(format!(
+            "no configured target is named {name:?} (configured: {known:?})"
+        ));
+    }
+    tracing::warn!(
+        name,
+        configured = ?known,
+        "the request names no configured target"
+    );
+    ProbeError {
+        class: crate::error::ErrorClass::ConfigInvalid,
+        message: format!("no configured target is named {name:?}"),
+        hint: "Name one of the targets configured in the function's APIGW_TARGETS (the \
+            function's log lists them under this request id), or send {} (no query on /probe) \
+            to probe all of them."
+            .into(),
+    }
+}
+
+/// Checks and builds one spec: secrets refused from requests, the allow-list applied, and
+/// credentials only for the hosts in `signing`.
+fn build_one(
+    spec: TargetSpec,
+    settings: &Settings,
+    origin: Origin,
+    signing: &SigningHosts,
+) -> Planned {
     // A refused target's entry shows its URL without the query, which may be why it was refused
     // (an AppCode) and is repeated in answers and logs.
     let url = spec
@@ -355,8 +401,15 @@ fn build_one(spec: TargetSpec, settings: &Settings, origin: Origin) -> Planned {
         Ok(())
     };
     checked
-        .and_then(|()| spec.build(&settings.target_defaults(), origin))
+        .and_then(|()| {
+            let defaults = TargetDefaults {
+                signing_hosts: signing.clone(),
+                ..settings.target_defaults()
+            };
+            spec.build(&defaults, origin)
+        })
         .and_then(|t| policy::check_target(&t, &settings.allow_hosts).map(|()| t))
+        .and_then(|t| policy::check_method(&t, &settings.request_methods).map(|()| t))
         .map_err(|e| Box::new(TargetReport::failed_early(name, url, e)))
 }
 
@@ -441,6 +494,107 @@ mod tests {
             assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
             assert!(!err.message.contains("APPCODE c"));
         }
+    }
+
+    /// Plans one request target in `settings` and returns its auth and label.
+    fn request_auth(settings: &Settings, spec: TargetSpec) -> (crate::target::Auth, &'static str) {
+        let planned = plan(
+            Selection::Specs(vec![spec]),
+            settings,
+            &Configured::build(settings),
+            Origin::Request,
+        )
+        .unwrap();
+        let t = planned[0].as_ref().unwrap();
+        (t.auth.clone(), t.auth_label())
+    }
+
+    #[test]
+    fn request_targets_are_signed_only_for_configured_hosts() {
+        use crate::target::Auth;
+        let settings = Settings::from_lookup(|k| match k {
+            "APIGW_URL" => Some("http://g-cn-shanghai-vpc.alicloudapi.com/web/a".into()),
+            "APIGW_APP_KEY" => Some("204000000".into()),
+            "APIGW_APP_SECRET" => Some("app-secret-value-1".into()),
+            "APIGW_APPCODE" => Some("appcode-value-0123".into()),
+            "APIGW_SIGN_HOSTS" => Some("*.signed.alicloudapi.com".into()),
+            _ => None,
+        });
+        let with_auth = |url: &str, auth: Option<&str>| TargetSpec {
+            auth: auth.map(str::to_owned),
+            ..TargetSpec::from_url(url)
+        };
+        // The configured target's host (any path), by default and when asked.
+        let (auth, label) = request_auth(
+            &settings,
+            with_auth("http://G-cn-shanghai-vpc.alicloudapi.com/web/b", None),
+        );
+        assert!(matches!(auth, Auth::App { .. }), "{auth:?}");
+        assert_eq!(label, "app");
+        let (auth, label) = request_auth(
+            &settings,
+            with_auth("http://g-cn-shanghai-vpc.alicloudapi.com/", Some("appcode")),
+        );
+        assert!(matches!(auth, Auth::AppCode(_)));
+        assert_eq!(label, "appcode");
+        // APIGW_SIGN_HOSTS.
+        let (auth, _) = request_auth(
+            &settings,
+            with_auth("http://x.signed.alicloudapi.com/", Some("appcode")),
+        );
+        assert!(matches!(auth, Auth::AppCode(_)));
+        // Any other allowed host: no credentials, whatever was asked, and the report says so.
+        for asked in [None, Some("app"), Some("appcode")] {
+            let (auth, label) =
+                request_auth(&settings, with_auth("http://echo.alicloudapi.com/", asked));
+            assert_eq!(auth, Auth::None, "{asked:?}");
+            assert_eq!(label, "none (host not configured for signing)");
+        }
+        let (_, label) = request_auth(
+            &settings,
+            with_auth("http://echo.alicloudapi.com/", Some("none")),
+        );
+        assert_eq!(label, "none");
+        // A bad auth value is still config.invalid, on any host.
+        let planned = plan(
+            Selection::Specs(vec![with_auth("http://echo.alicloudapi.com/", Some("key"))]),
+            &settings,
+            &Configured::build(&settings),
+            Origin::Request,
+        )
+        .unwrap();
+        let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
+        assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
+        // The command line is the operator's own: signed wherever it points.
+        let planned = plan(
+            Selection::Specs(vec![with_auth(
+                "http://echo.alicloudapi.com/",
+                Some("appcode"),
+            )]),
+            &settings,
+            &Configured::build(&settings),
+            Origin::Cli,
+        )
+        .unwrap();
+        assert!(matches!(
+            planned[0].as_ref().unwrap().auth,
+            Auth::AppCode(_)
+        ));
+    }
+
+    #[test]
+    fn without_configured_targets_no_request_target_is_signed() {
+        let settings = Settings::from_lookup(|k| match k {
+            "APIGW_APPCODE" => Some("appcode-value-0123".into()),
+            _ => None,
+        });
+        let spec = TargetSpec {
+            auth: Some("appcode".into()),
+            ..TargetSpec::from_url("http://g-cn-shanghai-vpc.alicloudapi.com/")
+        };
+        let (auth, label) = request_auth(&settings, spec);
+        assert_eq!(auth, crate::target::Auth::None);
+        assert_eq!(label, "none (host not configured for signing)");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod log;
 pub mod openapi;
 pub mod policy;
 pub mod probe;
+pub mod redact;
 pub mod report;
 pub mod resolve;
 pub mod runtime;

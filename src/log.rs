@@ -10,9 +10,11 @@
 //!   instead of the default multi-line text on stderr.
 //!
 //! Nothing here ever logs request headers or bodies; callers pass only the fields they mean to.
+//! Every line still passes through the request's redactor ([`crate::redact`]) on its way out.
 
-use std::io::Write as _;
+use std::io::Write;
 
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 /// The level used when `RUST_LOG` is unset or empty.
@@ -34,7 +36,7 @@ pub fn init() {
     let installed = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+        .with_writer(RedactedStdout)
         .with_ansi(false)
         .with_current_span(true)
         // The request span is the only span; the list would repeat it on every line.
@@ -56,13 +58,58 @@ pub fn init() {
 /// Written in one locked `write_all` so that it never interleaves with a JSON line of another
 /// request, and flushed at once so that it sits between that request's lines in SLS.
 pub fn fc_marker(line: std::fmt::Arguments<'_>) {
-    let mut text = line.to_string();
+    let mut text = crate::redact::current()
+        .redact(&line.to_string())
+        .into_owned();
     text.push('\n');
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     // Nowhere to report a failed write to stdout: the log itself is what failed.
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
+}
+
+/// Stdout for the JSON lines, through the redactor of the request that writes them (else the
+/// process's): each event is collected whole, redacted string by string, and written in one
+/// locked `write_all`.
+struct RedactedStdout;
+
+impl<'a> MakeWriter<'a> for RedactedStdout {
+    type Writer = RedactedLine;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactedLine(Vec::new())
+    }
+}
+
+/// One event's line on its way to stdout (written when dropped, after the formatter's
+/// `write_all`).
+struct RedactedLine(Vec<u8>);
+
+impl Write for RedactedLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactedLine {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let redactor = crate::redact::current();
+        let line = redactor.redact_json_bytes(&self.0);
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        // Nowhere to report a failed write to stdout: the log itself is what failed.
+        let _ = out.write_all(&line);
+        let _ = out.flush();
+    }
 }
 
 /// Replaces the default panic output (text on stderr) with one JSON `error` line. The hook runs

@@ -8,6 +8,10 @@ use std::sync::OnceLock;
 use crate::error::{ErrorClass, ProbeError};
 use crate::target::{Origin, Target};
 
+/// The methods targets from requests may always use; `APIGW_REQUEST_METHODS` adds more. A probe
+/// needs nothing else, and a caller should not make the function send `DELETE` into the VPC.
+pub const REQUEST_METHODS: [hyper::Method; 2] = [hyper::Method::GET, hyper::Method::HEAD];
+
 /// The metadata service: holds the instance's credentials.
 pub const METADATA_SERVICE: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
 
@@ -275,6 +279,48 @@ fn embedded_v4(v6: Ipv6Addr) -> Vec<(Ipv4Addr, Embedding)> {
     found
 }
 
+/// Hosts that targets from requests may be signed for or send the AppCode to: the hosts of the
+/// configured targets (`APIGW_URL`, `APIGW_GROUP_ID`, `APIGW_TARGETS`) and the patterns of
+/// `APIGW_SIGN_HOSTS` (default: none). Any other request target is sent without credentials,
+/// so that a caller cannot make the function hand its signature or AppCode to a host of the
+/// caller's choosing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningHosts {
+    /// Hosts of the configured targets, lower case, without a trailing dot.
+    configured: Vec<String>,
+    /// `APIGW_SIGN_HOSTS`.
+    patterns: AllowList,
+}
+
+impl Default for SigningHosts {
+    /// No host: request targets are never signed.
+    fn default() -> Self {
+        Self::new(std::iter::empty::<&str>(), AllowList::parse(""))
+    }
+}
+
+impl SigningHosts {
+    /// The configured targets' hosts (any port) and the `APIGW_SIGN_HOSTS` patterns.
+    pub fn new<'a>(configured: impl IntoIterator<Item = &'a str>, patterns: AllowList) -> Self {
+        let mut configured: Vec<String> = configured
+            .into_iter()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        configured.sort();
+        configured.dedup();
+        Self {
+            configured,
+            patterns,
+        }
+    }
+
+    /// True when a request target for `host` may carry the app's credentials.
+    pub fn allows(&self, host: &str) -> bool {
+        let folded = host.trim_end_matches('.').to_ascii_lowercase();
+        self.configured.contains(&folded) || self.patterns.allows(host)
+    }
+}
+
 /// True for addresses that are never dialled, whatever the configuration says.
 pub fn is_forbidden_address(ip: IpAddr) -> bool {
     classify(ip, &[]).kind.never_dialled()
@@ -331,13 +377,20 @@ fn interface_addresses() -> std::io::Result<Vec<IpAddr>> {
 
 /// Checks a target before any packet is sent: the allow-list for request targets, and a literal
 /// address that is forbidden for everyone.
+///
+/// The caller learns the class and what to change, not the list: it is the operator's, and it
+/// maps the VPC for whoever may invoke the function. The log line has it.
 pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError> {
     if target.origin == Origin::Request {
         if !allow.allows(&target.host) {
+            tracing::warn!(
+                host = %target.host,
+                allow_hosts = %allow.describe(),
+                "request target refused: its host is not in APIGW_ALLOW_HOSTS"
+            );
             return Err(ProbeError::forbidden(format!(
-                "host {} is not allowed for targets from an event or HTTP request (APIGW_ALLOW_HOSTS={})",
-                target.host,
-                allow.describe()
+                "host {} is not allowed for targets from an event or HTTP request (APIGW_ALLOW_HOSTS)",
+                target.host
             )));
         }
         for (name, value) in &target.headers {
@@ -350,9 +403,13 @@ pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError
                     ))
                 })?;
                 if !allow.allows(host) {
+                    tracing::warn!(
+                        host,
+                        allow_hosts = %allow.describe(),
+                        "request target refused: its Host header is not in APIGW_ALLOW_HOSTS"
+                    );
                     return Err(ProbeError::forbidden(format!(
-                        "Host header {host} is not allowed (APIGW_ALLOW_HOSTS={})",
-                        allow.describe()
+                        "Host header {host} is not allowed (APIGW_ALLOW_HOSTS)"
                     )));
                 }
             }
@@ -362,6 +419,27 @@ pub fn check_target(target: &Target, allow: &AllowList) -> Result<(), ProbeError
         check_address(&target.host, ip, target.origin, allow)?;
     }
     Ok(())
+}
+
+/// Checks the method of a target from a request against `allowed` (`GET`, `HEAD` and
+/// `APIGW_REQUEST_METHODS`); configured and CLI targets may use any method.
+pub fn check_method(target: &Target, allowed: &[hyper::Method]) -> Result<(), ProbeError> {
+    if target.origin != Origin::Request || allowed.contains(&target.method) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(hyper::Method::as_str).collect();
+    Err(ProbeError {
+        class: crate::error::ErrorClass::TargetForbidden,
+        message: format!(
+            "method {} is not allowed for targets from an event or HTTP request (allowed: {})",
+            target.method,
+            names.join(", ")
+        ),
+        hint: "Targets from an event or HTTP request may use GET and HEAD; list other methods \
+            in the function's APIGW_REQUEST_METHODS (comma-separated, e.g. POST), or configure \
+            the target in APIGW_TARGETS, whose method is not restricted."
+            .into(),
+    })
 }
 
 /// Checks a resolved (or given) address just before it would be dialled. Some addresses are
@@ -435,6 +513,55 @@ mod tests {
         assert!(a.allows("a.b.example.com"));
         assert!(AllowList::parse("*").allows("anything"));
         assert!(!AllowList::parse("").allows("anything"));
+    }
+
+    #[test]
+    fn signing_hosts_are_configured_hosts_and_sign_patterns() {
+        let none = SigningHosts::default();
+        assert!(!none.allows("x.alicloudapi.com"));
+        let s = SigningHosts::new(
+            ["G-cn-shanghai-vpc.alicloudapi.com.", "10.0.0.1"],
+            AllowList::parse("*.internal.example"),
+        );
+        assert!(s.allows("g-cn-shanghai-vpc.alicloudapi.com"));
+        assert!(s.allows("G-CN-SHANGHAI-VPC.alicloudapi.com."));
+        assert!(s.allows("10.0.0.1"));
+        assert!(s.allows("api.internal.example"));
+        assert!(!s.allows("other-cn-shanghai-vpc.alicloudapi.com"));
+        assert!(!s.allows("10.0.0.2"));
+        assert!(!s.allows("internal.example"));
+    }
+
+    #[test]
+    fn request_targets_use_the_allowed_methods_only() {
+        use crate::target::{TargetDefaults, TargetSpec};
+        let defaults = TargetDefaults {
+            region: None,
+            timeout: std::time::Duration::from_secs(1),
+            max_samples: 1,
+            credentials: Default::default(),
+            signing_hosts: Default::default(),
+        };
+        let target = |method: &str, origin| {
+            TargetSpec {
+                method: Some(method.into()),
+                ..TargetSpec::from_url("http://x.alicloudapi.com/")
+            }
+            .build(&defaults, origin)
+            .unwrap()
+        };
+        for m in ["GET", "head"] {
+            assert!(check_method(&target(m, Origin::Request), &REQUEST_METHODS).is_ok());
+        }
+        let e = check_method(&target("DELETE", Origin::Request), &REQUEST_METHODS).unwrap_err();
+        assert_eq!(e.class, crate::error::ErrorClass::TargetForbidden);
+        assert!(e.message.contains("DELETE"), "{e}");
+        assert!(e.hint.contains("APIGW_REQUEST_METHODS"), "{}", e.hint);
+        let widened = [REQUEST_METHODS.as_slice(), &[hyper::Method::POST]].concat();
+        assert!(check_method(&target("POST", Origin::Request), &widened).is_ok());
+        for origin in [Origin::Config, Origin::Cli] {
+            assert!(check_method(&target("DELETE", origin), &REQUEST_METHODS).is_ok());
+        }
     }
 
     #[test]
@@ -635,6 +762,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             max_samples: 1,
             credentials: Default::default(),
+            signing_hosts: Default::default(),
         };
         let with_host = |host: &str, origin| {
             crate::target::TargetSpec {

@@ -21,8 +21,8 @@ use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::policy;
 use crate::report::{
-    self, BodyBudget, DnsReport, FunctionInfo, GatewayInfo, Latency, Phases, Report, Sample,
-    TargetReport, TimerInfo, Trigger,
+    self, BodyBudget, DnsReport, DnsSource, FunctionInfo, GatewayInfo, Latency, Phases, Report,
+    Sample, TargetReport, TimerInfo, Trigger,
 };
 use crate::resolve::Resolver;
 use crate::scope::Scope;
@@ -188,6 +188,8 @@ impl Prober {
                 target_name = %t.name,
                 ok = t.ok,
                 class = t.error.as_ref().map(|e| e.class.name()).as_deref().unwrap_or(""),
+                // What went wrong, for the log reader (redacted on its way out like every line).
+                error = t.error.as_ref().map_or("", |e| e.message.as_str()),
                 samples = t.samples.len(),
                 p50_ms = t.latency_ms.map_or(0.0, |l| l.p50),
                 "target probed"
@@ -225,6 +227,7 @@ impl Prober {
         let mut report = TargetReport {
             name: target.name.clone(),
             url: target.url.to_string(),
+            auth: Some(target.auth_label().to_owned()),
             ok: false,
             dns: None,
             samples: Vec::with_capacity(target.samples as usize),
@@ -239,7 +242,11 @@ impl Prober {
             if let Some(body) = sample.body.take() {
                 let (text, cut) = bodies.take(&body);
                 sample.body_truncated |= cut;
-                sample.body = Some(text);
+                // A cut may have kept the start of a secret: mask it.
+                sample.body = Some(match cut {
+                    true => crate::redact::current().redact_cut(&text),
+                    false => text,
+                });
             }
             if report.dns.is_none() {
                 report.dns = dns;
@@ -327,9 +334,9 @@ impl Prober {
                     .host_str()
                     .is_some_and(|h| h.parse::<IpAddr>().is_ok() || h.starts_with('['))
                 {
-                    "literal"
+                    DnsSource::Literal
                 } else {
-                    "override"
+                    DnsSource::Override
                 };
                 clock.mark(Phase::Dns);
                 (
@@ -355,7 +362,7 @@ impl Prober {
                             &res.addresses,
                             &servers,
                             clock.until(Phase::Dns),
-                            "resolver",
+                            DnsSource::Resolver,
                         );
                         (res.addresses, dns)
                     }
@@ -365,8 +372,13 @@ impl Prober {
                         {
                             e.message = format!("{}, asking {}", e.message, servers.join(", "));
                         }
-                        let dns =
-                            dns_report(&target.host, &[], &servers, clock.elapsed(), "resolver");
+                        let dns = dns_report(
+                            &target.host,
+                            &[],
+                            &servers,
+                            clock.elapsed(),
+                            DnsSource::Resolver,
+                        );
                         return (clock.fail(sample, Phase::Dns, e), Some(dns));
                     }
                 }
@@ -455,8 +467,14 @@ impl Prober {
             }
         }
         if keep_body && progress.head.is_some() {
-            sample.body = Some(String::from_utf8_lossy(&progress.body).into_owned());
-            sample.body_truncated = (progress.body.len() as u64) < progress.bytes;
+            let body = String::from_utf8_lossy(&progress.body);
+            let cut = progress.bytes > progress.body.len() as u64;
+            sample.body = Some(match cut {
+                // The cut may have kept the start of a secret: mask it.
+                true => crate::redact::current().redact_cut(&body),
+                false => body.into_owned(),
+            });
+            sample.body_truncated = cut;
         }
         if let Err(e) = body {
             let phase = clock.current();
@@ -638,10 +656,14 @@ fn header_text<'a>(head: &'a Option<(u16, HeaderMap)>, name: &str) -> &'a str {
 /// alphanumerics as documented, up to 16 tolerated), so a hostile server cannot forge classes.
 fn gateway_info(headers: &HeaderMap) -> GatewayInfo {
     let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(512).collect::<String>())
+        headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
+            if v.chars().nth(512).is_none() {
+                return v.to_owned();
+            }
+            // Redacted before the cut, so that the cut cannot keep half a secret.
+            let v = crate::redact::current().redact(v).into_owned();
+            v.chars().take(512).collect::<String>()
+        })
     };
     GatewayInfo {
         request_id: get("x-ca-request-id"),
@@ -789,6 +811,8 @@ fn authenticate(
     };
     let string_to_sign = canonical.string_to_sign();
     let signature = sign::signature(method, secret.expose().as_bytes(), &string_to_sign);
+    // A signature replays against the gateway for 15 minutes: never in any output.
+    crate::redact::note(&signature);
     let signed = header(&names.join(","))?;
     let h = request.headers_mut();
     h.insert("x-ca-signature-headers", signed);
@@ -809,7 +833,7 @@ fn dns_report(
     addresses: &[IpAddr],
     servers: &[String],
     elapsed: Duration,
-    source: &'static str,
+    source: DnsSource,
 ) -> DnsReport {
     DnsReport {
         host: host.to_owned(),
@@ -1056,6 +1080,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 max_samples: 5,
                 credentials: Default::default(),
+                signing_hosts: Default::default(),
             },
             Origin::Config,
         )

@@ -1,10 +1,13 @@
 //! The report: one JSON document, `schema: 1`. Field names are a contract: extend, never rename.
+//!
+//! Every type here also deserializes, so that a program (or a test) can read a report back;
+//! serializing what was read gives the same JSON.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorClass, ProbeError};
 use crate::scope::Scope;
@@ -13,7 +16,7 @@ use crate::scope::Scope;
 pub const SCHEMA: u32 = 1;
 
 /// How the function was asked to probe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// `POST /invoke`: console "Test", SDK, other event triggers.
@@ -27,7 +30,7 @@ pub enum Trigger {
 }
 
 /// The whole report of one invocation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub schema: u32,
     pub ok: bool,
@@ -49,7 +52,7 @@ pub struct Report {
 }
 
 /// What a report left out to fit its size limit.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Truncation {
     /// The limit (`APIGW_MAX_REPORT_BYTES`).
     pub limit_bytes: usize,
@@ -65,7 +68,7 @@ pub struct Truncation {
 }
 
 /// What FC told the function about itself. Never holds credentials.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FunctionInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -84,7 +87,7 @@ pub struct FunctionInfo {
 }
 
 /// The timer trigger's event fields.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimerInfo {
     #[serde(rename = "triggerName")]
     pub trigger_name: String,
@@ -93,28 +96,33 @@ pub struct TimerInfo {
 }
 
 /// The result for one target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetReport {
     pub name: String,
     pub url: String,
+    /// How the calls authenticated: `app`, `appcode`, `none`, or `none (host not configured
+    /// for signing)` for a target from a request that asked for credentials on a host the
+    /// operator did not configure. Absent when the target failed before it was built.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<String>,
     pub ok: bool,
     /// Absent when the target failed before resolution (invalid, forbidden).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsReport>,
     pub samples: Vec<Sample>,
     /// Samples taken but left out of `samples` to fit the report's size limit.
-    #[serde(skip_serializing_if = "is_zero_usize")]
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
     pub samples_omitted: usize,
     /// Over the samples that got a response; absent when none did.
     pub latency_ms: Option<Latency>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// The first failure of the target, if any.
     pub error: Option<ProbeError>,
 }
 
 /// How the host was resolved.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DnsReport {
     pub host: String,
     pub addresses: Vec<String>,
@@ -123,11 +131,34 @@ pub struct DnsReport {
     pub servers: Vec<String>,
     pub ms: f64,
     /// `resolver`, `literal` (IP in the URL) or `override` (CLI `--resolve`).
-    pub source: &'static str,
+    pub source: DnsSource,
+}
+
+/// Where a target's addresses came from (`dns.source` in the report).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsSource {
+    /// Asked the DNS servers (`servers`).
+    Resolver,
+    /// An IP address written in the URL: no query.
+    Literal,
+    /// The command line's `--resolve`: no query.
+    Override,
+}
+
+impl DnsSource {
+    /// The name used in the report: `resolver`, `literal` or `override`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Resolver => "resolver",
+            Self::Literal => "literal",
+            Self::Override => "override",
+        }
+    }
 }
 
 /// One call.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Sample {
     pub ok: bool,
     /// The address dialled, `ip:port`.
@@ -137,7 +168,7 @@ pub struct Sample {
     pub bytes: u64,
     /// Interim (1xx) responses before the final one (`100 Continue`, `103 Early Hints`); they
     /// do not end `ttfb`. Absent when there were none.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub interim_responses: u32,
     pub phases_ms: Phases,
     /// What API Gateway said about the call (`X-Ca-*` response headers).
@@ -148,7 +179,7 @@ pub struct Sample {
     pub body: Option<String>,
     /// True when `body` is shorter than what was received: cut at 64 KiB, by the invocation's
     /// body budget (`APIGW_BODY_BUDGET_BYTES`), or dropped to fit the report's size limit.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body_truncated: bool,
     /// The client's string to sign, when the target asks for it (it holds no secret).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,7 +188,7 @@ pub struct Sample {
 }
 
 /// API Gateway's response headers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayInfo {
     pub request_id: Option<String>,
     pub error_code: Option<String>,
@@ -168,7 +199,7 @@ pub struct GatewayInfo {
 ///
 /// `send` (connection ready → request written) extends the original five phases so that they
 /// still add up; `ttfb` is request written → first response byte.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Phases {
     pub dns: f64,
     pub connect: f64,
@@ -194,7 +225,7 @@ impl Phases {
 }
 
 /// Latency summary in milliseconds (nearest-rank percentiles).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     pub min: f64,
     pub p50: f64,
@@ -329,6 +360,7 @@ impl TargetReport {
         Self {
             name,
             url,
+            auth: None,
             ok: false,
             dns: None,
             samples: Vec::new(),
@@ -457,7 +489,7 @@ impl Report {
                     },
                     scope,
                     if d.servers.is_empty() {
-                        d.source.to_owned()
+                        d.source.name().to_owned()
                     } else {
                         d.servers.join(", ")
                     },
@@ -620,5 +652,241 @@ mod tests {
     fn rfc3339_is_utc_with_millis() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
         assert_eq!(rfc3339(t), "2023-11-14T22:13:20.123Z");
+    }
+
+    /// A report with every field set, and one with every optional field left out.
+    fn full_and_bare() -> (Report, Report) {
+        let phases = Phases {
+            dns: 1.5,
+            connect: 0.25,
+            tls: 0.0,
+            send: 0.125,
+            ttfb: 3.0,
+            transfer: 0.5,
+            total: 5.375,
+        };
+        let ok = Sample {
+            ok: true,
+            remote: Some("10.0.0.5:80".into()),
+            status: Some(200),
+            bytes: 70_000,
+            interim_responses: 1,
+            phases_ms: phases,
+            gateway: Some(GatewayInfo {
+                request_id: Some("3A1F0D2C-0000-4000-8000-000000000001".into()),
+                error_code: None,
+                error_message: None,
+            }),
+            body: Some("{\"a\":\"\\u0000\"}".into()),
+            body_truncated: true,
+            string_to_sign: Some("GET\n\n\n\n\nx-ca-key:1\n/web/cloudapi".into()),
+            error: None,
+        };
+        let refused = Sample {
+            ok: false,
+            status: Some(403),
+            gateway: Some(GatewayInfo {
+                request_id: Some("id".into()),
+                error_code: Some("A403IS".into()),
+                error_message: Some("Invalid Signature".into()),
+            }),
+            error: Some(ProbeError {
+                class: ErrorClass::Gateway("A403IS".into()),
+                message: "m".into(),
+                hint: "h".into(),
+            }),
+            ..Sample::default()
+        };
+        let full = Report {
+            schema: SCHEMA,
+            ok: false,
+            trigger: Trigger::Timer,
+            request_id: "req-1".into(),
+            started_at: "2026-11-24T05:49:00.123Z".into(),
+            duration_ms: 12.25,
+            function: Some(FunctionInfo {
+                name: Some("apigw-vpc-probe".into()),
+                region: Some("cn-shanghai".into()),
+                qualifier: Some("LATEST".into()),
+                version: Some("1".into()),
+                memory_mb: Some(128),
+                timeout_s: Some(30),
+                budget_ms: 29_500.0,
+            }),
+            timer: Some(TimerInfo {
+                trigger_name: "every-minute".into(),
+                trigger_time: "2026-11-24T05:49:00Z".into(),
+            }),
+            targets: vec![
+                TargetReport {
+                    name: "signed".into(),
+                    url: "http://g-cn-shanghai-vpc.alicloudapi.com/web/cloudapi".into(),
+                    ok: false,
+                    dns: Some(DnsReport {
+                        host: "g-cn-shanghai-vpc.alicloudapi.com".into(),
+                        addresses: vec!["10.0.0.5".into()],
+                        scope: Some(Scope::VpcPrivate),
+                        servers: vec!["100.100.2.136:53".into()],
+                        ms: 1.5,
+                        source: DnsSource::Resolver,
+                    }),
+                    samples: vec![ok, refused],
+                    samples_omitted: 3,
+                    latency_ms: Latency::of(&[5.375, 2.0]),
+                    warnings: vec!["w".into()],
+                    error: Some(ProbeError::config("x")),
+                },
+                TargetReport {
+                    dns: Some(DnsReport {
+                        host: "h".into(),
+                        addresses: vec!["127.0.0.1".into()],
+                        scope: None,
+                        servers: Vec::new(),
+                        ms: 0.0,
+                        source: DnsSource::Override,
+                    }),
+                    ..TargetReport::failed_early("t".into(), "u".into(), ProbeError::forbidden("f"))
+                },
+            ],
+            truncated: Some(Truncation {
+                limit_bytes: 1,
+                full_bytes: 2,
+                bodies: 3,
+                strings_to_sign: 4,
+                samples: 5,
+            }),
+        };
+        let bare = report(vec![Sample::default()]);
+        (full, bare)
+    }
+
+    #[test]
+    fn a_report_reads_back_to_the_same_json() {
+        let (full, bare) = full_and_bare();
+        for r in [full, bare] {
+            let text = serde_json::to_string(&r).unwrap();
+            let back: Report = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn the_json_keeps_its_field_names_and_value_forms() {
+        let (full, bare) = full_and_bare();
+        let v = serde_json::to_value(&full).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(
+            keys(&v),
+            [
+                "schema",
+                "ok",
+                "trigger",
+                "request_id",
+                "started_at",
+                "duration_ms",
+                "function",
+                "timer",
+                "targets",
+                "truncated"
+            ]
+        );
+        assert_eq!(v["trigger"], "timer");
+        assert_eq!(
+            keys(&v["function"]),
+            [
+                "name",
+                "region",
+                "qualifier",
+                "version",
+                "memory_mb",
+                "timeout_s",
+                "budget_ms"
+            ]
+        );
+        assert_eq!(keys(&v["timer"]), ["triggerName", "triggerTime"]);
+        let t = &v["targets"][0];
+        assert_eq!(
+            keys(t),
+            [
+                "name",
+                "url",
+                "ok",
+                "dns",
+                "samples",
+                "samples_omitted",
+                "latency_ms",
+                "warnings",
+                "error"
+            ]
+        );
+        assert_eq!(
+            keys(&t["dns"]),
+            ["host", "addresses", "scope", "servers", "ms", "source"]
+        );
+        assert_eq!(t["dns"]["source"], "resolver");
+        assert_eq!(t["dns"]["scope"], "vpc-private");
+        assert_eq!(v["targets"][1]["dns"]["source"], "override");
+        assert_eq!(
+            keys(&t["samples"][0]),
+            [
+                "ok",
+                "remote",
+                "status",
+                "bytes",
+                "interim_responses",
+                "phases_ms",
+                "gateway",
+                "body",
+                "body_truncated",
+                "string_to_sign",
+                "error"
+            ]
+        );
+        assert_eq!(
+            keys(&t["samples"][0]["phases_ms"]),
+            ["dns", "connect", "tls", "send", "ttfb", "transfer", "total"]
+        );
+        assert_eq!(
+            keys(&t["samples"][0]["gateway"]),
+            ["request_id", "error_code", "error_message"]
+        );
+        assert_eq!(t["samples"][1]["error"]["class"], "gateway.A403IS");
+        assert_eq!(keys(&t["latency_ms"]), ["min", "p50", "p90", "p99", "max"]);
+        assert_eq!(keys(&t["error"]), ["class", "message", "hint"]);
+        assert_eq!(
+            keys(&v["truncated"]),
+            [
+                "limit_bytes",
+                "full_bytes",
+                "bodies",
+                "strings_to_sign",
+                "samples"
+            ]
+        );
+        // Left out when empty, zero or absent; `null` where the contract says so.
+        let v = serde_json::to_value(&bare).unwrap();
+        assert_eq!(
+            keys(&v),
+            [
+                "schema",
+                "ok",
+                "trigger",
+                "request_id",
+                "started_at",
+                "duration_ms",
+                "targets"
+            ]
+        );
+        assert_eq!(
+            keys(&v["targets"][0]),
+            ["name", "url", "ok", "samples", "latency_ms", "error"]
+        );
+        assert!(v["targets"][0]["latency_ms"].is_null());
+        assert_eq!(
+            keys(&v["targets"][0]["samples"][0]),
+            ["ok", "remote", "status", "bytes", "phases_ms", "error"]
+        );
     }
 }

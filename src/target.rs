@@ -9,6 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ProbeError;
+use crate::policy::SigningHosts;
 use crate::secret::Secret;
 use crate::sign::SignatureMethod;
 
@@ -193,6 +194,9 @@ pub struct TargetDefaults {
     pub max_samples: u32,
     /// The app's credentials for `auth`.
     pub credentials: AppCredentials,
+    /// Hosts that targets from requests may be signed for; any other request target is sent
+    /// without credentials. Default: none.
+    pub signing_hosts: SigningHosts,
 }
 
 /// A checked target.
@@ -213,6 +217,9 @@ pub struct Target {
     pub expect: Expect,
     pub return_body: ReturnBody,
     pub auth: Auth,
+    /// True when the target asked for `app` or `appcode` but comes from a request and names a
+    /// host not configured for signing ([`SigningHosts`]): it is sent without credentials.
+    pub signing_refused: bool,
     pub show_string_to_sign: bool,
     pub origin: Origin,
     /// Dial this address instead of resolving (CLI `--resolve`, or an IP-literal URL).
@@ -510,7 +517,17 @@ impl TargetSpec {
             .name
             .clone()
             .unwrap_or_else(|| format!("{}{}", host, url.path()));
-        let auth = self.auth_with(&defaults.credentials)?;
+        // A request target gets the app's credentials only for a host the operator configured;
+        // the fields are still checked, so a typo is config.invalid wherever the host is.
+        let (kind, signature_method) = self.asked_auth(&defaults.credentials)?;
+        let signing_refused = origin == Origin::Request
+            && kind != AuthKind::None
+            && !defaults.signing_hosts.allows(&host);
+        let auth = if signing_refused {
+            Auth::None
+        } else {
+            kind.with(&defaults.credentials, signature_method)?
+        };
 
         Ok(Target {
             name,
@@ -526,6 +543,7 @@ impl TargetSpec {
             expect: self.expect.unwrap_or_default(),
             return_body: self.return_body,
             auth,
+            signing_refused,
             show_string_to_sign: self.show_string_to_sign,
             origin,
             address_override,
@@ -534,9 +552,56 @@ impl TargetSpec {
     }
 }
 
+/// The authentication a spec asks for, before the credentials are looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AuthKind {
+    None,
+    App,
+    AppCode,
+}
+
+impl AuthKind {
+    /// The authentication completed with the configured credentials.
+    fn with(self, creds: &AppCredentials, method: SignatureMethod) -> Result<Auth, ProbeError> {
+        match self {
+            Self::None => Ok(Auth::None),
+            Self::App => match (&creds.app_key, &creds.app_secret) {
+                (Some(key), Some(secret)) => Ok(Auth::App {
+                    key: key.clone(),
+                    secret: secret.clone(),
+                    method,
+                }),
+                _ => Err(ProbeError::config(
+                    "auth \"app\" needs APIGW_APP_KEY and APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE) in the function's environment",
+                )),
+            },
+            Self::AppCode => creds.appcode.clone().map(Auth::AppCode).ok_or_else(|| {
+                ProbeError::config("auth \"appcode\" needs APIGW_APPCODE in the function's environment")
+            }),
+        }
+    }
+}
+
+impl Target {
+    /// How the target authenticates, for the report: `app`, `appcode`, `none`, or
+    /// `none (host not configured for signing)` when a request target's `auth` was refused.
+    pub fn auth_label(&self) -> &'static str {
+        match (&self.auth, self.signing_refused) {
+            (Auth::App { .. }, _) => "app",
+            (Auth::AppCode(_), _) => "appcode",
+            (Auth::None, true) => "none (host not configured for signing)",
+            (Auth::None, false) => "none",
+        }
+    }
+}
+
 impl TargetSpec {
-    /// The authentication the spec asks for, completed with the configured credentials.
-    fn auth_with(&self, creds: &AppCredentials) -> Result<Auth, ProbeError> {
+    /// The authentication the spec asks for (`app` by default when an AppKey is configured)
+    /// and its signature method; checks both fields.
+    fn asked_auth(
+        &self,
+        creds: &AppCredentials,
+    ) -> Result<(AuthKind, SignatureMethod), ProbeError> {
         let method = match &self.signature_method {
             None => SignatureMethod::default(),
             Some(m) => SignatureMethod::parse(m).ok_or_else(|| {
@@ -550,25 +615,17 @@ impl TargetSpec {
             None if creds.app_key.is_some() => "app".into(),
             None => "none".into(),
         };
-        match kind.as_str() {
-            "none" => Ok(Auth::None),
-            "app" => match (&creds.app_key, &creds.app_secret) {
-                (Some(key), Some(secret)) => Ok(Auth::App {
-                    key: key.clone(),
-                    secret: secret.clone(),
-                    method,
-                }),
-                _ => Err(ProbeError::config(
-                    "auth \"app\" needs APIGW_APP_KEY and APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE) in the function's environment",
-                )),
-            },
-            "appcode" => creds.appcode.clone().map(Auth::AppCode).ok_or_else(|| {
-                ProbeError::config("auth \"appcode\" needs APIGW_APPCODE in the function's environment")
-            }),
-            other => Err(ProbeError::config(format!(
-                "auth {other:?} is not one of app, appcode, none"
-            ))),
-        }
+        let kind = match kind.as_str() {
+            "none" => AuthKind::None,
+            "app" => AuthKind::App,
+            "appcode" => AuthKind::AppCode,
+            other => {
+                return Err(ProbeError::config(format!(
+                    "auth {other:?} is not one of app, appcode, none"
+                )))
+            }
+        };
+        Ok((kind, method))
     }
 }
 
@@ -584,6 +641,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             max_samples: 20,
             credentials: AppCredentials::default(),
+            signing_hosts: SigningHosts::default(),
         }
     }
 

@@ -9,10 +9,11 @@ use std::process::Output;
 
 use apigw_standin::auth::{self, Received};
 use apigw_standin::{self as standin, StandIn};
+use apigw_vpc_probe::report::Report;
 use apigw_vpc_probe::sign::{self, Canonical, SignatureMethod};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
-use support::{class, probe_cli};
+use support::{class, error, probe_cli};
 
 fn vectors() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(
@@ -109,7 +110,7 @@ fn app_env(s: &StandIn, secret: &str) -> Env {
     ]
 }
 
-async fn probe(args: &[&str], env: &Env) -> (i32, Value) {
+async fn probe(args: &[&str], env: &Env) -> (i32, Report) {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     probe_cli(args, &env).await
 }
@@ -162,11 +163,12 @@ async fn signed_round_trips_through_the_stand_in() {
     ];
     for args in cases {
         let (code, report) = probe(&args, &env).await;
-        assert_eq!(code, 0, "{args:?}: {report}");
+        assert_eq!(code, 0, "{args:?}: {report:?}");
     }
     // Every call was signed with a fresh nonce: three samples in a row pass too.
     let (code, report) = probe(&[&signed, "-n", "3"], &env).await;
-    assert_eq!(code, 0, "{report}");
+    assert_eq!(code, 0, "{report:?}");
+    assert_eq!(support::target(&report).samples.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,19 +177,22 @@ async fn wrong_secret_is_a403is_and_says_which_side_differs() {
     let env = app_env(&s, "not-the-app-secret");
     let (code, report) = probe(&[&s.url("/web/signed")], &env).await;
     assert_eq!(code, 1);
-    assert_eq!(class(&report), "gateway.A403IS", "{report}");
-    let e = &report["targets"][0]["error"];
-    let message = e["message"].as_str().unwrap();
+    assert_eq!(class(&report), "gateway.A403IS", "{report:?}");
+    let e = error(&report);
     assert!(
-        message.contains("strings to sign are identical"),
-        "{message}"
+        e.message.contains("strings to sign are identical"),
+        "{}",
+        e.message
     );
-    assert!(e["hint"].as_str().unwrap().contains("AppSecret"));
+    assert!(e.hint.contains("AppSecret"), "{}", e.hint);
     // The gateway's string to sign is quoted, never the secret.
-    assert!(!report.to_string().contains("not-the-app-secret"));
-    let gateway_message = report["targets"][0]["samples"][0]["gateway"]["error_message"]
-        .as_str()
-        .unwrap();
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(!text.contains("not-the-app-secret"), "{text}");
+    let gateway_message = support::sample(&report)
+        .gateway
+        .as_ref()
+        .and_then(|g| g.error_message.as_deref())
+        .expect("X-Ca-Error-Message");
     assert!(
         gateway_message.starts_with("Invalid Signature, Server StringToSign:`GET#"),
         "the stand-in sends the documented form, in backticks: {gateway_message}"
@@ -197,7 +202,7 @@ async fn wrong_secret_is_a403is_and_says_which_side_differs() {
     let long_query = format!("{}?q={}", s.url("/web/signed"), "x".repeat(1500));
     let (code, report) = probe(&[&long_query], &env).await;
     assert_eq!(code, 1);
-    let message = report["targets"][0]["error"]["message"].as_str().unwrap();
+    let message = &error(&report).message;
     assert!(
         message.contains("strings to sign are identical"),
         "{message}"
@@ -231,7 +236,8 @@ async fn every_gateway_refusal_is_diagnosed_with_its_hint() {
     let mut unknown_key = env.clone();
     unknown_key[1].1 = "999999".into();
     let mut wrong_code = env.clone();
-    wrong_code[3].1 = "0000".into();
+    // As long as a real AppCode: shorter ones are refused as config.invalid.
+    wrong_code[3].1 = "00000000000000000000000000000000".into();
     let other_host = format!(
         "other.alicloudapi.com:{}:127.0.0.1",
         s.gateway_addr().port()
@@ -317,20 +323,20 @@ async fn every_gateway_refusal_is_diagnosed_with_its_hint() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, report) = probe(&args, env).await;
         assert_eq!(code, 1, "{args:?}");
-        assert_eq!(class(&report), want, "{args:?}: {report}");
-        let hint = report["targets"][0]["error"]["hint"].as_str().unwrap();
+        assert_eq!(class(&report), want, "{args:?}: {report:?}");
+        let hint = &error(&report).hint;
         assert!(hint.contains(hint_part), "{want}: {hint}");
-        let sample = report["targets"][0]["samples"]
-            .as_array()
-            .unwrap()
+        let failed = support::target(&report)
+            .samples
             .iter()
-            .find(|s| s["error"].is_object())
-            .unwrap();
+            .find(|s| s.error.is_some())
+            .unwrap_or_else(|| panic!("no failed sample: {report:?}"));
+        let gateway = failed.gateway.as_ref().expect("the gateway's headers");
         assert_eq!(
-            sample["gateway"]["error_code"],
-            want.trim_start_matches("gateway.")
+            gateway.error_code.as_deref(),
+            Some(want.trim_start_matches("gateway."))
         );
-        assert!(sample["gateway"]["request_id"].is_string());
+        assert!(gateway.request_id.is_some());
     }
 }
 
@@ -454,8 +460,9 @@ async fn secrets_appear_in_no_output() {
     assert!(!body.contains(secret) && !body.contains(appcode), "{body}");
     let event = format!(r#"{{"url":"{signed}","app_secret":"{secret}"}}"#);
     let answer = support::invoke(&server, "sec-2", event).await;
-    assert_eq!(class(&answer.json()), "");
+    // Not a report: the event is refused whole, with FC's error body.
     assert_eq!(answer.json()["errorType"], "config.invalid");
+    assert!(answer.json().get("targets").is_none(), "{}", answer.json());
     let body = String::from_utf8_lossy(&answer.body).into_owned();
     assert!(!body.contains(secret), "{body}");
     server.wait_for_access_log("sec-2");

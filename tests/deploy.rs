@@ -13,18 +13,17 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use apigw_standin::launch::{Launch, Process};
 use apigw_standin::{DnsServer, Zone};
+use apigw_vpc_probe::report::Trigger;
 
 /// The files FC must find in `/code`, all executable.
 const PACKAGE_FILES: [&str; 2] = ["apigw-vpc-probe", "bootstrap"];
@@ -318,11 +317,12 @@ fn the_zip_holds_exactly_bootstrap_and_the_binary_executable() {
 }
 
 /// The environment FC gives a custom.debian10 instance (besides credentials), nothing else: no
-/// PATH, no HOME.
-fn fc_environment(port: u16, code: &Path) -> Vec<(String, String)> {
+/// PATH, no HOME. The port is 0: the kernel chooses, and the instance's `listening` line says
+/// which.
+fn fc_environment(code: &Path) -> Vec<(String, String)> {
     [
-        ("FC_CUSTOM_LISTEN_PORT", port.to_string()),
-        ("FC_SERVER_PORT", port.to_string()),
+        ("FC_CUSTOM_LISTEN_PORT", "0".into()),
+        ("FC_SERVER_PORT", "0".into()),
         ("FC_REGION", "cn-hangzhou".into()),
         ("FC_ACCOUNT_ID", "1234567890123456".into()),
         ("FC_FUNCTION_NAME", "apigw-vpc-probe".into()),
@@ -337,90 +337,38 @@ fn fc_environment(port: u16, code: &Path) -> Vec<(String, String)> {
     .collect()
 }
 
-/// The packaged bootstrap, started as FC starts it; killed when dropped.
-struct Instance {
-    child: Child,
-    addr: SocketAddr,
-    stdout: Arc<Mutex<Vec<String>>>,
-}
+/// The packaged bootstrap, started as FC starts it (with the stand-in's launcher, which reads
+/// the address from its `listening` line); its process group is killed when dropped, so that
+/// a server a shell left behind goes too.
+struct Instance(Process);
 
 impl Instance {
-    fn start(code: &Path, env: &[(String, String)], port: u16) -> Self {
-        let mut child = Command::new(code.join("bootstrap"))
+    fn start(code: &Path, env: &[(String, String)]) -> Self {
+        let process = Launch::new(code.join("bootstrap"))
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(code)
-            // Its own process group, so that Drop also ends a server a shell left behind.
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start bootstrap");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        for pipe in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let sink = stdout.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    sink.lock().unwrap().push(line);
-                }
-            });
-        }
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                let output = stdout.lock().unwrap().join("\n");
-                panic!("bootstrap exited with {status} before listening:\n{output}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not listening on {addr} within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            child,
-            addr,
-            stdout,
-        }
+            .own_process_group()
+            .start()
+            .unwrap_or_else(|e| panic!("the bootstrap did not start: {e}"));
+        Self(process)
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.0.url(path)
     }
 
-    fn stdout(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
+    /// Everything it printed so far, stdout then stderr.
+    fn output(&self) -> Vec<String> {
+        let mut lines = self.0.stdout();
+        lines.extend(self.0.stderr());
+        lines
     }
 
     /// SIGTERM, then the exit status (None: still running after `within`).
     fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("pid");
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
-            // SAFETY: kill(2) on the process group this test created for the child.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
-        }
-        let _ = self.child.wait();
+        self.0.terminate().expect("SIGTERM");
+        self.0.wait_exit(within)
     }
 }
 
@@ -451,11 +399,14 @@ async fn invoke(
 async fn bootstrap_from_the_unpacked_zip_serves_fc_with_only_fc_variables() {
     let Some((_, zip)) = package() else { return };
     let code = unpack(&zip);
-    let port = support::free_port();
-    let mut instance = Instance::start(code.path(), &fc_environment(port, code.path()), port);
+    let mut instance = Instance::start(code.path(), &fc_environment(code.path()));
+    assert!(
+        instance.0.listen().ip().is_unspecified(),
+        "FC's port on every address"
+    );
 
     // exec: the process FC started is the server itself, no shell left behind.
-    let pid = instance.child.id();
+    let pid = instance.0.pid();
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("/proc/pid/exe");
     assert_eq!(
         exe,
@@ -497,14 +448,10 @@ async fn bootstrap_from_the_unpacked_zip_serves_fc_with_only_fc_variables() {
     assert_eq!(body["requestId"], "deploy-empty-env-1");
     // The server's stdout is read by another thread: wait for the line rather than race it.
     let marker = "FC Invoke Start RequestId: deploy-empty-env-1";
-    let seen = (0..200).any(|_| {
-        let found = instance.stdout().iter().any(|l| l == marker);
-        if !found {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        found
-    });
-    assert!(seen, "{:?}", instance.stdout());
+    let seen = instance
+        .0
+        .wait_for_line(Duration::from_secs(2), |l| l == marker);
+    assert!(seen.is_some(), "{:?}", instance.output());
 
     // SIGTERM reaches the server (not a shell), which stops cleanly.
     let status = instance.terminate(Duration::from_secs(15));
@@ -946,8 +893,7 @@ async fn the_packaged_function_runs_the_yaml_timer_probe_with_the_yaml_environme
         ("s.cross-region.yaml", "cn-shanghai"),
     ] {
         let props = the_function(&render_ok(&s, file, &sample_env("cn-hangzhou")));
-        let port = support::free_port();
-        let mut env = fc_environment(port, code.path());
+        let mut env = fc_environment(code.path());
         for (k, v) in props["environmentVariables"]
             .as_object()
             .expect("environment")
@@ -956,32 +902,37 @@ async fn the_packaged_function_runs_the_yaml_timer_probe_with_the_yaml_environme
         }
         // Only for the test: the DNS stand-in instead of the VPC's 100.100.2.136/138.
         env.push(("APIGW_DNS_SERVERS".into(), dns.addr().to_string()));
-        let instance = Instance::start(code.path(), &env, port);
+        let instance = Instance::start(code.path(), &env);
 
         let timer = trigger(&props, "timer");
         let timeout_s = props["timeout"].as_u64().expect("timeout");
         let queries_before = dns.queries();
         let answer = invoke(&instance, "deploy-timer-1", timeout_s, timer_event(timer)).await;
-        let report = answer.json();
+        let report = answer.report();
         // The target failed, so FC must count a function error (the alarm's signal).
-        assert_eq!(answer.status, 404, "{file}: {report}");
+        assert_eq!(answer.status, 404, "{file}: {report:?}");
         assert_eq!(answer.header("x-fc-status"), Some("404"));
-        assert_eq!(report["schema"], 1, "{file}: {report}");
-        assert_eq!(report["trigger"], "timer", "{file}: {report}");
-        assert_eq!(report["function"]["timeout_s"], timeout_s, "{report}");
-        let target = &report["targets"][0];
-        assert_eq!(target["name"], "api", "{file}: {report}");
+        assert_eq!(report.schema, 1, "{file}: {report:?}");
+        assert_eq!(report.trigger, Trigger::Timer, "{file}: {report:?}");
+        let function_timeout = report.function.as_ref().and_then(|f| f.timeout_s);
         assert_eq!(
-            target["url"],
+            function_timeout.map(u64::from),
+            Some(timeout_s),
+            "{report:?}"
+        );
+        let target = support::target(&report);
+        assert_eq!(target.name, "api", "{file}: {report:?}");
+        assert_eq!(
+            target.url,
             format!("http://{GROUP}-{region}-vpc.alicloudapi.com/web/cloudapi"),
             "{file}"
         );
-        assert_eq!(target["error"]["class"], "dns.nxdomain", "{file}: {report}");
         assert_eq!(
-            target["samples"].as_array().map(Vec::len),
-            Some(3),
-            "{file}"
+            support::class(&report),
+            "dns.nxdomain",
+            "{file}: {report:?}"
         );
+        assert_eq!(target.samples.len(), 3, "{file}");
         assert!(
             dns.queries() >= queries_before + 3,
             "{file}: the probe asked the DNS stand-in"
@@ -989,7 +940,7 @@ async fn the_packaged_function_runs_the_yaml_timer_probe_with_the_yaml_environme
         // The AppSecret from the environment is never echoed.
         assert!(!String::from_utf8_lossy(&answer.body).contains("sample-app-secret-7c1e"));
         assert!(!instance
-            .stdout()
+            .output()
             .iter()
             .any(|l| l.contains("sample-app-secret-7c1e")));
     }

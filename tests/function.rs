@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use apigw_standin::StandIn;
+use apigw_vpc_probe::report::Trigger;
 use serde_json::json;
 use support::{class, Server};
 
@@ -53,10 +54,12 @@ async fn console_timer_and_http_trigger_invocations() {
         String::from_utf8_lossy(&answer.body)
     );
     assert_eq!(answer.header("x-fc-status"), Some("200"));
-    let report = answer.json();
-    assert_eq!(report["trigger"], "event");
-    assert_eq!(report["request_id"], "console-1");
-    assert_eq!(report["function"]["region"], "cn-shanghai");
+    let report = answer.report();
+    assert_eq!(report.trigger, Trigger::Event);
+    assert_eq!(report.request_id, "console-1");
+    let region = report.function.as_ref().and_then(|f| f.region.as_deref());
+    assert_eq!(region, Some("cn-shanghai"));
+    assert!(support::target(&report).ok, "{report:?}");
     answer.assert_allowed_headers();
 
     // Timer trigger whose payload names a target that is not published to RELEASE.
@@ -68,9 +71,11 @@ async fn console_timer_and_http_trigger_invocations() {
     let answer = support::invoke(&server, "timer-1", timer.to_string()).await;
     assert_eq!(answer.status, 404);
     assert_eq!(answer.header("x-fc-status"), Some("404"));
-    let report = answer.json();
-    assert_eq!(report["trigger"], "timer");
-    assert_eq!(report["timer"]["triggerName"], "probe-every-minute");
+    let report = answer.report();
+    assert_eq!(report.trigger, Trigger::Timer);
+    let timer = report.timer.as_ref().expect("the timer's fields");
+    assert_eq!(timer.trigger_name, "probe-every-minute");
+    assert_eq!(timer.trigger_time, "2026-11-24T05:49:00Z");
     assert_eq!(class(&report), "gateway.I404NF");
 
     // HTTP trigger with an allow-listed URL and samples.
@@ -81,9 +86,9 @@ async fn console_timer_and_http_trigger_invocations() {
     .unwrap();
     let answer = support::get(url.as_str(), &[("x-fc-control-path", "/http-invoke")]).await;
     assert_eq!(answer.status, 200);
-    let report = answer.json();
-    assert_eq!(report["trigger"], "http");
-    assert_eq!(report["targets"][0]["samples"].as_array().unwrap().len(), 3);
+    let report = answer.report();
+    assert_eq!(report.trigger, Trigger::Http);
+    assert_eq!(support::target(&report).samples.len(), 3);
     let timing = answer.header("server-timing").unwrap();
     assert!(
         timing.contains("ttfb;dur=") && timing.contains("total;dur="),
@@ -104,9 +109,10 @@ async fn work_past_the_function_timeout_is_budget_exceeded() {
     .await;
     let elapsed = started.elapsed();
     assert_eq!(answer.status, 404);
-    let report = answer.json();
-    assert_eq!(class(&report), "budget.exceeded", "{report}");
-    assert_eq!(report["function"]["budget_ms"], 500.0);
+    let report = answer.report();
+    assert_eq!(class(&report), "budget.exceeded", "{report:?}");
+    let budget = report.function.as_ref().map(|f| f.budget_ms);
+    assert_eq!(budget, Some(500.0));
     assert!(
         elapsed < Duration::from_millis(1000),
         "answered after {elapsed:?}"
@@ -129,10 +135,8 @@ async fn concurrent_invocations_do_not_wait_for_each_other() {
     for a in &answers {
         assert_eq!(a.status, 200);
     }
-    let ids: std::collections::HashSet<String> = answers
-        .iter()
-        .map(|a| a.json()["request_id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids: std::collections::HashSet<String> =
+        answers.iter().map(|a| a.report().request_id).collect();
     assert_eq!(ids.len(), 8, "each answer carries its own request id");
     // Eight 400 ms probes one after the other would take 3.2 s.
     assert!(elapsed < Duration::from_millis(2000), "took {elapsed:?}");

@@ -224,6 +224,7 @@ fn defaults() -> TargetDefaults {
         timeout: std::time::Duration::from_secs(1),
         max_samples: 5,
         credentials: Default::default(),
+        signing_hosts: Default::default(),
     }
 }
 
@@ -631,7 +632,7 @@ async fn regressions_resolve() {
             // Applied: the address came from the entry, not from DNS.
             assert_eq!(
                 report.targets[0].dns.as_ref().map(|d| d.source),
-                Some("override"),
+                Some(apigw_vpc_probe::report::DnsSource::Override),
                 "{case}"
             );
         });

@@ -7,7 +7,8 @@ mod support;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use apigw_standin::{self as standin, Behaviour, DnsServer, Zone};
-use support::{class, probe_cli as probe_async};
+use apigw_vpc_probe::scope::Scope;
+use support::{class, error, probe_cli as probe_async, target};
 
 /// A DNS server on loopback (inside the namespace) answering `names`.
 async fn dns(names: &[(&str, &str)]) -> DnsServer {
@@ -29,9 +30,12 @@ fn metadata_and_link_local_urls_are_refused_without_a_packet() {
             "http://[::ffff:100.100.100.200]/",
         ] {
             let (code, report) = probe_async(&[url], &[]).await;
-            assert_eq!(class(&report), "target.forbidden", "{url}: {report}");
+            assert_eq!(class(&report), "target.forbidden", "{url}: {report:?}");
             assert_eq!(code, 1);
-            assert!(report["targets"][0]["samples"][0]["remote"].is_null());
+            // Refused before resolution: no DNS, no sample, nothing dialled.
+            let t = target(&report);
+            assert!(t.dns.is_none(), "{url}: {report:?}");
+            assert!(t.samples.is_empty(), "{url}: {report:?}");
         }
         assert_eq!(
             netns::packets("forbidden"),
@@ -48,11 +52,10 @@ fn dropped_syn_is_a_connect_timeout_naming_the_phase() {
         let started = std::time::Instant::now();
         let (code, report) = probe_async(&[&url], &[("APIGW_CONNECT_TIMEOUT_MS", "400")]).await;
         assert_eq!(code, 1);
-        assert_eq!(class(&report), "tcp.timeout", "{report}");
-        let message = report["targets"][0]["error"]["message"].as_str().unwrap();
+        assert_eq!(class(&report), "tcp.timeout", "{report:?}");
+        let message = &error(&report).message;
         assert!(message.contains("connect"), "{message}");
-        let phases = &report["targets"][0]["samples"][0]["phases_ms"];
-        let connect = phases["connect"].as_f64().unwrap();
+        let connect = support::sample(&report).phases_ms.connect;
         assert!((390.0..2000.0).contains(&connect), "connect {connect}");
         assert!(started.elapsed().as_secs() < 5);
         // The control for the test above: the counter does see connection attempts.
@@ -66,11 +69,8 @@ fn missing_route_is_unreachable() {
         let url = format!("http://{}/", netns::UNREACHABLE);
         let (code, report) = probe_async(&[&url], &[]).await;
         assert_eq!(code, 1);
-        assert_eq!(class(&report), "tcp.unreachable", "{report}");
-        assert!(report["targets"][0]["error"]["hint"]
-            .as_str()
-            .unwrap()
-            .contains("route"));
+        assert_eq!(class(&report), "tcp.unreachable", "{report:?}");
+        assert!(error(&report).hint.contains("route"), "{report:?}");
     });
 }
 
@@ -87,9 +87,12 @@ fn allowed_names_that_resolve_to_forbidden_addresses_are_refused_without_a_packe
             let url = format!("http://{host}/latest/meta-data/");
             let (code, report) = probe_async(&[&url], &[("APIGW_DNS_SERVERS", &server)]).await;
             assert_eq!(code, 1);
-            assert_eq!(class(&report), "target.forbidden", "{report}");
-            assert!(report["targets"][0]["dns"]["addresses"][0].is_string());
-            assert!(report["targets"][0]["samples"][0]["remote"].is_null());
+            assert_eq!(class(&report), "target.forbidden", "{report:?}");
+            // Resolved, then refused: the address is reported, and nothing was dialled.
+            let t = target(&report);
+            let dns = t.dns.as_ref().expect("the DNS answer");
+            assert_eq!(dns.addresses.len(), 1, "{report:?}");
+            assert!(t.samples.iter().all(|s| s.remote.is_none()), "{report:?}");
         }
         assert_eq!(netns::packets("forbidden"), 0);
     });
@@ -110,12 +113,12 @@ fn event_and_trigger_targets_are_held_to_the_allow_list() {
         .await;
         assert_eq!(answer.status, 404);
         assert_eq!(answer.header("x-fc-status"), Some("404"));
-        assert_eq!(class(&answer.json()), "target.forbidden");
+        assert_eq!(class(&answer.report()), "target.forbidden");
         // Hosts outside APIGW_ALLOW_HOSTS, from the event and from the HTTP trigger.
         let blackhole = format!("http://{}/", netns::BLACKHOLE);
         let event = serde_json::json!({"url": blackhole}).to_string();
         let answer = support::invoke(&function, "ev-2", event).await;
-        assert_eq!(class(&answer.json()), "target.forbidden");
+        assert_eq!(class(&answer.report()), "target.forbidden");
         for url in [
             blackhole.as_str(),
             "http://100.100.100.200/",
@@ -125,7 +128,7 @@ fn event_and_trigger_targets_are_held_to_the_allow_list() {
                 url::Url::parse_with_params(&function.url("/probe"), [("url", url)]).unwrap();
             let answer = support::get(probe.as_str(), &[]).await;
             assert_eq!(answer.status, 403, "{url}");
-            assert_eq!(class(&answer.json()), "target.forbidden", "{url}");
+            assert_eq!(class(&answer.report()), "target.forbidden", "{url}");
         }
         assert_eq!(
             netns::packets("forbidden"),
@@ -156,10 +159,12 @@ fn a_public_answer_for_a_vpc_domain_is_a_warning() {
             ],
         )
         .await;
-        let t = &report["targets"][0];
-        assert_eq!(t["dns"]["scope"], "public");
-        let warning = t["warnings"][0].as_str().unwrap_or("");
-        assert!(warning.contains("leave the VPC"), "{report}");
+        let t = target(&report);
+        assert_eq!(t.dns.as_ref().and_then(|d| d.scope), Some(Scope::Public));
+        assert!(
+            t.warnings.iter().any(|w| w.contains("leave the VPC")),
+            "{report:?}"
+        );
     });
 }
 
@@ -183,13 +188,8 @@ fn timeout_hint_names_cen_across_regions() {
                 ],
             )
             .await;
-            assert_eq!(class(&report), "tcp.timeout", "{report}");
-            hints.push(
-                report["targets"][0]["error"]["hint"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            );
+            assert_eq!(class(&report), "tcp.timeout", "{report:?}");
+            hints.push(error(&report).hint.clone());
         }
         assert!(hints[0].contains("inbound VPC"), "{}", hints[0]);
         assert!(
@@ -217,7 +217,7 @@ fn backend_security_group_dropping_the_gateway_is_d504co() {
         let resolve = format!("{domain}:{}:127.0.0.1", gw.addr().port());
         let (code, report) = probe_async(&[&url, "--resolve", &resolve], &[]).await;
         assert_eq!(code, 1);
-        assert_eq!(class(&report), "gateway.D504CO", "{report}");
+        assert_eq!(class(&report), "gateway.D504CO", "{report:?}");
         assert!(
             netns::packets("blackhole") >= 1,
             "the gateway tried the backend"

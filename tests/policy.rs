@@ -6,58 +6,18 @@
 mod netns;
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use apigw_standin::{Behaviour, DnsServer, Zone};
+use apigw_standin::{Backend, Behaviour, DnsServer, Zone};
+use apigw_vpc_probe::report::{DnsSource, Report};
 use serde_json::Value;
-use support::{class, probe_cli, Server};
+use support::{class, error, probe_cli, sample, target, Server};
 
-/// A backend on `ip` that answers `200 ok`; it counts the connections it accepted and keeps
-/// the request heads it read.
-struct Backend {
-    addr: SocketAddr,
-    seen: Arc<AtomicUsize>,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-impl Backend {
-    fn start(ip: IpAddr) -> Self {
-        let listener = TcpListener::bind(SocketAddr::new(ip, 0)).expect("bind the backend");
-        let addr = listener.local_addr().expect("backend address");
-        let seen = Arc::new(AtomicUsize::new(0));
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let (count, kept) = (seen.clone(), heads.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                count.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                kept.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&head).into_owned());
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                );
-            }
-        });
-        Self { addr, seen, heads }
-    }
-
-    fn connections(&self) -> usize {
-        self.seen.load(Ordering::SeqCst)
-    }
+/// The stand-in's backend on `ip`; it counts the connections it accepted.
+async fn backend(ip: IpAddr) -> Backend {
+    Backend::start(SocketAddr::new(ip, 0))
+        .await
+        .expect("the stand-in backend")
 }
 
 /// The stand-in DNS server on loopback, answering each name with its address.
@@ -77,10 +37,8 @@ async fn trigger(function: &Server, url: &str) -> support::Answer {
     support::get(probe.as_str(), &[]).await
 }
 
-fn message(report: &Value) -> &str {
-    report["targets"][0]["error"]["message"]
-        .as_str()
-        .unwrap_or("")
+fn message(report: &Report) -> &str {
+    &error(report).message
 }
 
 /// IPv6 forms that embed the metadata service or a link-local address: refused before any
@@ -113,13 +71,14 @@ fn ipv6_forms_embedding_a_forbidden_address_are_refused_without_a_packet() {
             ("http://[::]/", ":: is an unspecified address"),
         ] {
             let (code, report) = probe_cli(&[url], &[]).await;
-            assert_eq!(class(&report), "target.forbidden", "{url}: {report}");
+            assert_eq!(class(&report), "target.forbidden", "{url}: {report:?}");
             assert_eq!(code, 1, "{url}");
-            let t = &report["targets"][0];
-            let message = t["error"]["message"].as_str().unwrap_or("");
+            let message = message(&report);
             assert!(message.contains(said), "{url}: {message}");
             assert!(!message.contains("link-local") || said.contains("link-local"));
-            assert!(t["samples"][0]["remote"].is_null(), "{url} was dialled");
+            // Refused before resolution: no DNS, no sample.
+            let t = target(&report);
+            assert!(t.dns.is_none() && t.samples.is_empty(), "{url} was dialled: {report:?}");
         }
         assert_eq!(
             netns::packets("forbidden"),
@@ -134,12 +93,12 @@ fn ipv6_forms_embedding_a_forbidden_address_are_refused_without_a_packet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_is_refused_to_request_targets_unless_named_literally() {
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let backend = Backend::start(loopback);
-    let (backend, seen) = (backend.addr, backend.seen);
+    let seen = backend(loopback).await;
+    let backend = seen.addr();
     let dns = dns(&[("lo.alicloudapi.com", loopback)]).await;
     let dns_addr = dns.addr().to_string();
-    let literal = format!("http://{backend}/");
-    let named = format!("http://lo.alicloudapi.com:{}/", backend.port());
+    let literal = format!("http://{backend}/web/cloudapi");
+    let named = format!("http://lo.alicloudapi.com:{}/web/cloudapi", backend.port());
 
     for list in ["*.alicloudapi.com", "*"] {
         let function = Server::start(&[
@@ -149,36 +108,39 @@ async fn loopback_is_refused_to_request_targets_unless_named_literally() {
         for (id, url) in [("lit", &literal), ("named", &named)] {
             let event = serde_json::json!({ "url": url }).to_string();
             let answer = support::invoke(&function, &format!("{id}-{list}"), event).await;
-            let report = answer.json();
-            assert_eq!(answer.status, 404, "{list} {url}: {report}");
-            assert_eq!(class(&report), "target.forbidden", "{list} {url}: {report}");
+            let report = answer.report();
+            assert_eq!(answer.status, 404, "{list} {url}: {report:?}");
+            assert_eq!(
+                class(&report),
+                "target.forbidden",
+                "{list} {url}: {report:?}"
+            );
             let answer = trigger(&function, url).await;
             assert_eq!(answer.status, 403, "{list} {url}");
-            assert_eq!(class(&answer.json()), "target.forbidden", "{list} {url}");
+            assert_eq!(class(&answer.report()), "target.forbidden", "{list} {url}");
         }
         // Past the allow-list (`*`), the refusal names the loopback address.
         if list == "*" {
             let event = serde_json::json!({ "url": literal }).to_string();
-            let report = support::invoke(&function, "lit-msg", event).await.json();
+            let report = support::invoke(&function, "lit-msg", event).await.report();
             assert!(
                 message(&report).contains("127.0.0.1 is a loopback address"),
-                "{report}"
+                "{report:?}"
             );
         }
         let event = serde_json::json!({ "url": named }).to_string();
-        let report = support::invoke(&function, "named-msg", event).await.json();
+        let report = support::invoke(&function, "named-msg", event)
+            .await
+            .report();
         assert!(
             message(&report)
                 .contains("lo.alicloudapi.com resolves to 127.0.0.1, a loopback address"),
-            "{report}"
+            "{report:?}"
         );
-        assert_eq!(report["targets"][0]["dns"]["addresses"][0], "127.0.0.1");
+        let dns = target(&report).dns.as_ref().expect("the DNS answer");
+        assert_eq!(dns.addresses, ["127.0.0.1"]);
     }
-    assert_eq!(
-        seen.load(Ordering::SeqCst),
-        0,
-        "a refused target was dialled"
-    );
+    assert_eq!(seen.connections(), 0, "a refused target was dialled");
 
     // Named literally, both pass: the event and the HTTP trigger.
     let function = Server::start(&[
@@ -188,14 +150,14 @@ async fn loopback_is_refused_to_request_targets_unless_named_literally() {
     for url in [&literal, &named] {
         let event = serde_json::json!({ "url": url }).to_string();
         let answer = support::invoke(&function, "allowed", event).await;
-        assert_eq!(answer.status, 200, "{url}: {}", answer.json());
+        assert_eq!(answer.status, 200, "{url}: {:?}", answer.report());
         assert_eq!(trigger(&function, url).await.status, 200, "{url}");
     }
-    assert_eq!(seen.load(Ordering::SeqCst), 4);
+    assert_eq!(seen.connections(), 4);
 
     // The operator's own targets and the command line stay unrestricted.
     let (code, report) = probe_cli(&[&literal], &[]).await;
-    assert_eq!(code, 0, "{report}");
+    assert_eq!(code, 0, "{report:?}");
 }
 
 /// The instance's own addresses (here the namespace's 10.200.0.1) are refused to request
@@ -204,12 +166,15 @@ async fn loopback_is_refused_to_request_targets_unless_named_literally() {
 fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
     netns::isolated(|| async {
         let own: IpAddr = "10.200.0.1".parse().unwrap();
-        let backend = Backend::start(own);
-        let (backend, seen) = (backend.addr, backend.seen);
+        let seen = backend(own).await;
+        let backend = seen.addr();
         let dns = dns(&[("self.alicloudapi.com", own)]).await;
         let dns_addr = dns.addr().to_string();
-        let literal = format!("http://{backend}/");
-        let named = format!("http://self.alicloudapi.com:{}/", backend.port());
+        let literal = format!("http://{backend}/web/cloudapi");
+        let named = format!(
+            "http://self.alicloudapi.com:{}/web/cloudapi",
+            backend.port()
+        );
         let function =
             Server::start(&[("APIGW_DNS_SERVERS", &dns_addr), ("APIGW_ALLOW_HOSTS", "*")]);
         for (url, said) in [
@@ -220,15 +185,11 @@ fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
             ),
         ] {
             let event = serde_json::json!({ "url": url }).to_string();
-            let report = support::invoke(&function, "own", event).await.json();
-            assert_eq!(class(&report), "target.forbidden", "{url}: {report}");
-            assert!(message(&report).contains(said), "{report}");
+            let report = support::invoke(&function, "own", event).await.report();
+            assert_eq!(class(&report), "target.forbidden", "{url}: {report:?}");
+            assert!(message(&report).contains(said), "{report:?}");
         }
-        assert_eq!(
-            seen.load(Ordering::SeqCst),
-            0,
-            "a refused target was dialled"
-        );
+        assert_eq!(seen.connections(), 0, "a refused target was dialled");
         drop(function);
 
         let function = Server::start(&[
@@ -238,9 +199,9 @@ fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
         for url in [&literal, &named] {
             let event = serde_json::json!({ "url": url }).to_string();
             let answer = support::invoke(&function, "own-ok", event).await;
-            assert_eq!(answer.status, 200, "{url}: {}", answer.json());
+            assert_eq!(answer.status, 200, "{url}: {:?}", answer.report());
         }
-        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        assert_eq!(seen.connections(), 2);
     });
 }
 
@@ -249,10 +210,13 @@ fn own_addresses_are_refused_to_request_targets_unless_named_literally() {
 /// userinfo is `config.invalid` naming the problem, and nothing is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_headers_are_one_valid_allowed_host() {
-    let backend = Backend::start(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let backend = backend(IpAddr::V4(Ipv4Addr::LOCALHOST)).await;
     let function = Server::start(&[("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1")]);
-    let url = format!("http://{}/", backend.addr);
-    let event = |host: &str| serde_json::json!({"url": url, "headers": {"Host": host}}).to_string();
+    // The backend's /echo answers with the request it received.
+    let url = format!("http://{}/echo", backend.addr());
+    let event = |host: &str| {
+        serde_json::json!({"url": url, "headers": {"Host": host}, "return_body": true}).to_string()
+    };
     for (host, problem) in [
         ("evil.com, ok.alicloudapi.com", "is a list (',')"),
         ("a/b.alicloudapi.com", "has a path ('/')"),
@@ -262,11 +226,11 @@ async fn host_headers_are_one_valid_allowed_host() {
         ("a@b.alicloudapi.com", "has userinfo ('@')"),
     ] {
         let answer = support::invoke(&function, "host", event(host)).await;
-        let report = answer.json();
-        assert_eq!(answer.status, 404, "{host:?}: {report}");
-        assert_eq!(class(&report), "config.invalid", "{host:?}: {report}");
-        assert!(message(&report).contains(problem), "{host:?}: {report}");
-        assert!(message(&report).starts_with("Host header"), "{report}");
+        let report = answer.report();
+        assert_eq!(answer.status, 404, "{host:?}: {report:?}");
+        assert_eq!(class(&report), "config.invalid", "{host:?}: {report:?}");
+        assert!(message(&report).contains(problem), "{host:?}: {report:?}");
+        assert!(message(&report).starts_with("Host header"), "{report:?}");
         // The same through the HTTP trigger: 400, FC's error body, nothing probed.
         let answer = support::post(&function.url("/probe"), &[], event(host)).await;
         assert_eq!(answer.status, 400, "{host:?}");
@@ -275,21 +239,20 @@ async fn host_headers_are_one_valid_allowed_host() {
     // Valid but not allowed.
     let report = support::invoke(&function, "host", event("evil.com"))
         .await
-        .json();
-    assert_eq!(class(&report), "target.forbidden", "{report}");
+        .report();
+    assert_eq!(class(&report), "target.forbidden", "{report:?}");
     assert_eq!(backend.connections(), 0, "a refused target was dialled");
 
     // One allowed host with a port is sent as given.
     let answer = support::invoke(&function, "host", event("ok.alicloudapi.com:8080")).await;
-    assert_eq!(answer.status, 200, "{}", answer.json());
-    let heads = backend.heads.lock().unwrap().clone();
-    assert_eq!(heads.len(), 1);
-    assert!(
-        heads[0]
-            .to_ascii_lowercase()
-            .contains("\r\nhost: ok.alicloudapi.com:8080\r\n"),
-        "{}",
-        heads[0]
+    let report = answer.report();
+    assert_eq!(answer.status, 200, "{report:?}");
+    assert_eq!(backend.connections(), 1);
+    let echoed: Value =
+        serde_json::from_str(sample(&report).body.as_deref().expect("the echo")).unwrap();
+    assert_eq!(
+        echoed["headers"]["host"], "ok.alicloudapi.com:8080",
+        "{echoed}"
     );
 }
 
@@ -314,14 +277,14 @@ async fn probe_raw(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String)
 /// both sides matches, as in curl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_entries_that_apply_to_no_target_are_errors() {
-    let backend = Backend::start(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let port = backend.addr.port();
+    let backend = backend(IpAddr::V4(Ipv4Addr::LOCALHOST)).await;
+    let port = backend.addr().port();
     // A DNS server that knows no name: a target the entry misses fails in DNS, never elsewhere.
     let dns = dns(&[]).await;
     let env = [("APIGW_DNS_SERVERS", dns.addr().to_string())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let url = format!("http://h.alicloudapi.com:{port}/");
-    let dotted = format!("http://h.alicloudapi.com.:{port}/");
+    let url = format!("http://h.alicloudapi.com:{port}/web/cloudapi");
+    let dotted = format!("http://h.alicloudapi.com.:{port}/web/cloudapi");
     for (url, entry) in [
         (&url, format!("h.alicloudapi.com.:{port}:127.0.0.1")),
         (&dotted, format!("h.alicloudapi.com:{port}:127.0.0.1")),
@@ -355,8 +318,9 @@ async fn resolve_entries_that_apply_to_no_target_are_errors() {
     ] {
         let (code, stdout, stderr) = probe_raw(&[url, "--resolve", &entry, "--json"], &env).await;
         assert_eq!(code, 0, "{url} --resolve {entry}: {stdout}{stderr}");
-        let report: Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(report["targets"][0]["dns"]["source"], "override");
+        let report = support::parse_report(stdout.as_bytes());
+        let dns = target(&report).dns.as_ref().expect("dns");
+        assert_eq!(dns.source, DnsSource::Override, "{report:?}");
     }
     assert_eq!(backend.connections(), 3);
 }
@@ -388,8 +352,8 @@ async fn appcode_query_names_are_refused_however_written() {
     for event in events {
         let report = support::invoke(&function, "appcode", event.to_string())
             .await
-            .json();
-        assert_eq!(class(&report), "config.invalid", "{event}: {report}");
+            .report();
+        assert_eq!(class(&report), "config.invalid", "{event}: {report:?}");
         let said = message(&report);
         assert!(said.contains("may not carry an AppCode"), "{event}: {said}");
         assert!(!said.contains(value), "{said}");

@@ -7,8 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use apigw_standin::{self as standin, Behaviour, Gateway, GatewayConfig, StandIn};
+use apigw_vpc_probe::report::Report;
+use apigw_vpc_probe::scope::Scope;
 use serde_json::Value;
-use support::{class, probe_cli, TestPki};
+use support::{class, error, probe_cli, sample, target, TestPki};
 
 const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -20,23 +22,13 @@ fn dns_env(s: &StandIn) -> String {
     s.dns_addr().to_string()
 }
 
-fn sample(report: &Value) -> &Value {
-    &report["targets"][0]["samples"][0]
-}
-
-fn phase(report: &Value, name: &str) -> f64 {
-    sample(report)["phases_ms"][name].as_f64().expect(name)
-}
-
-fn assert_phases_add_up(report: &Value) {
-    for s in report["targets"][0]["samples"].as_array().unwrap() {
-        let p = &s["phases_ms"];
-        let sum: f64 = ["dns", "connect", "tls", "send", "ttfb", "transfer"]
-            .iter()
-            .map(|n| p[n].as_f64().unwrap())
-            .sum();
-        let total = p["total"].as_f64().unwrap();
-        assert!((sum - total).abs() < 0.01, "phases {p} do not add up");
+fn assert_phases_add_up(report: &Report) {
+    let samples = &target(report).samples;
+    assert!(!samples.is_empty(), "no samples: {report:?}");
+    for s in samples {
+        let p = &s.phases_ms;
+        let sum: f64 = p.named().iter().map(|(_, ms)| ms).sum();
+        assert!((sum - p.total).abs() < 0.01, "phases {p:?} do not add up");
     }
 }
 
@@ -46,23 +38,22 @@ async fn resolves_through_the_dns_server_and_calls_the_gateway() {
     let dns = dns_env(&s);
     let url = s.url("/web/cloudapi");
     let (code, report) = probe_cli(&[&url, "--samples", "3"], &[("APIGW_DNS_SERVERS", &dns)]).await;
-    assert_eq!(code, 0, "{report}");
-    let t = &report["targets"][0];
-    assert_eq!(t["ok"], true);
-    assert_eq!(t["dns"]["addresses"][0], "127.0.0.1");
-    assert_eq!(t["dns"]["scope"], "loopback");
-    assert_eq!(t["dns"]["servers"][0], dns);
-    assert_eq!(t["samples"].as_array().unwrap().len(), 3);
-    assert!(t["latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    assert_eq!(code, 0, "{report:?}");
+    let t = target(&report);
+    assert!(t.ok);
+    let d = t.dns.as_ref().expect("dns");
+    assert_eq!(d.addresses, ["127.0.0.1"]);
+    assert_eq!(d.scope, Some(Scope::Loopback));
+    assert_eq!(d.servers, [dns.as_str()]);
+    assert_eq!(t.samples.len(), 3);
+    assert!(t.latency_ms.expect("latency").p50 > 0.0);
     // Every sample asks the DNS server again and opens its own connection.
     assert!(s.dns.queries() >= 3, "{} queries", s.dns.queries());
-    assert!(
-        sample(&report)["gateway"]["request_id"]
-            .as_str()
-            .unwrap()
-            .len()
-            >= 32
-    );
+    let gateway = sample(&report)
+        .gateway
+        .as_ref()
+        .expect("the gateway's headers");
+    assert!(gateway.request_id.as_ref().expect("X-Ca-Request-Id").len() >= 32);
     assert_phases_add_up(&report);
 }
 
@@ -91,22 +82,22 @@ async fn every_dns_failure_has_its_class() {
         let url = format!("http://{host}:{port}/web/cloudapi");
         let (code, report) = probe_cli(&[&url], &env).await;
         assert_eq!(code, 1, "{host}");
-        assert_eq!(class(&report), want, "{host}: {report}");
-        assert!(
-            sample(&report)["remote"].is_null(),
-            "no connection for {host}"
+        assert_eq!(class(&report), want, "{host}: {report:?}");
+        assert!(sample(&report).remote.is_none(), "no connection for {host}");
+        assert_eq!(
+            target(&report).dns.as_ref().expect("dns").servers,
+            [dns.as_str()]
         );
-        assert_eq!(report["targets"][0]["dns"]["servers"][0], dns);
     }
     // The VPC domain case names the switch to turn on.
     let url = format!("http://{disabled}:{port}/web/cloudapi");
     let (_, report) = probe_cli(&[&url], &env).await;
-    let hint = report["targets"][0]["error"]["hint"].as_str().unwrap();
+    let hint = &error(&report).hint;
     assert!(hint.contains("VPC second-level domain"), "{hint}");
     // The timeout is the dns phase's own limit.
     let url = format!("http://silent.alicloudapi.com:{port}/");
     let (_, report) = probe_cli(&[&url], &env).await;
-    let dns_ms = phase(&report, "dns");
+    let dns_ms = sample(&report).phases_ms.dns;
     assert!((390.0..1500.0).contains(&dns_ms), "dns {dns_ms}");
 }
 
@@ -145,23 +136,29 @@ async fn gateway_errors_become_gateway_classes_and_backend_statuses_stay_http() 
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, report) = probe_cli(&args, &env).await;
         assert_eq!(code, 1, "{args:?}");
-        assert_eq!(class(&report), want, "{args:?}: {report}");
-        let g = &sample(&report)["gateway"];
-        assert!(g["request_id"].is_string(), "{report}");
+        assert_eq!(class(&report), want, "{args:?}: {report:?}");
+        let g = sample(&report)
+            .gateway
+            .as_ref()
+            .expect("the gateway's headers");
+        assert!(g.request_id.is_some(), "{report:?}");
         if want == "http.status" {
-            assert!(g["error_code"].is_null());
-            let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+            assert_eq!(g.error_code, None);
+            let msg = &error(&report).message;
             assert!(msg.contains("backend"), "{msg}");
         } else {
-            assert_eq!(g["error_code"], want.trim_start_matches("gateway."));
+            assert_eq!(
+                g.error_code.as_deref(),
+                Some(want.trim_start_matches("gateway."))
+            );
         }
     }
     // The same API, published to TEST, answers when the stage is sent.
     let (code, report) = probe_cli(&[&s.url("/web/preview"), "--stage", "TEST"], &env).await;
-    assert_eq!(code, 0, "{report}");
+    assert_eq!(code, 0, "{report:?}");
     // I404NF's hint names the stage.
     let (_, report) = probe_cli(&[&s.url("/web/preview")], &env).await;
-    let hint = report["targets"][0]["error"]["hint"].as_str().unwrap();
+    let hint = &error(&report).hint;
     assert!(hint.contains("stage"), "{hint}");
 }
 
@@ -174,8 +171,9 @@ async fn the_original_host_and_the_stage_reach_the_gateway() {
         &[("APIGW_DNS_SERVERS", &dns)],
     )
     .await;
-    assert_eq!(code, 0, "{report}");
-    let echoed: Value = serde_json::from_str(sample(&report)["body"].as_str().unwrap()).unwrap();
+    assert_eq!(code, 0, "{report:?}");
+    let body = sample(&report).body.as_deref().expect("the body");
+    let echoed: Value = serde_json::from_str(body).unwrap();
     let headers = &echoed["headers"];
     assert_eq!(headers["x-ca-stage"], "RELEASE");
     assert_eq!(echoed["query"], "q=1");
@@ -192,11 +190,11 @@ async fn ttfb_reflects_a_known_delay_and_phases_add_up() {
     let s = stand_in().await;
     let dns = dns_env(&s);
     let (code, report) = probe_cli(&[&s.url("/delay/300")], &[("APIGW_DNS_SERVERS", &dns)]).await;
-    assert_eq!(code, 0, "{report}");
-    let ttfb = phase(&report, "ttfb");
-    assert!((300.0..450.0).contains(&ttfb), "ttfb {ttfb}");
-    assert!(phase(&report, "connect") < 50.0);
-    assert!(phase(&report, "total") >= ttfb);
+    assert_eq!(code, 0, "{report:?}");
+    let p = sample(&report).phases_ms;
+    assert!((300.0..450.0).contains(&p.ttfb), "ttfb {}", p.ttfb);
+    assert!(p.connect < 50.0);
+    assert!(p.total >= p.ttfb);
     assert_phases_add_up(&report);
 }
 
@@ -211,8 +209,8 @@ async fn slow_answer_is_an_http_timeout_naming_ttfb() {
     )
     .await;
     assert_eq!(code, 1);
-    assert_eq!(class(&report), "http.timeout", "{report}");
-    let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+    assert_eq!(class(&report), "http.timeout", "{report:?}");
+    let msg = &error(&report).message;
     assert!(msg.contains("ttfb"), "{msg}");
     assert!(started.elapsed().as_millis() < 2500);
     assert_phases_add_up(&report);
@@ -224,18 +222,18 @@ async fn reset_mid_body_and_refused_connect() {
     let reset = format!("http://{}/reset", s.backend_addr());
     let (code, report) = probe_cli(&[&reset], &[]).await;
     assert_eq!(code, 1);
-    assert_eq!(class(&report), "tcp.reset", "{report}");
+    assert_eq!(class(&report), "tcp.reset", "{report:?}");
     assert_eq!(
-        sample(&report)["status"],
-        200,
+        sample(&report).status,
+        Some(200),
         "the head arrived before the reset"
     );
-    assert!(phase(&report, "transfer") > 0.0);
+    assert!(sample(&report).phases_ms.transfer > 0.0);
 
     let closed = support::closed_addr();
     let (code, report) = probe_cli(&[&format!("http://{closed}/")], &[]).await;
     assert_eq!(code, 1);
-    assert_eq!(class(&report), "tcp.refused", "{report}");
+    assert_eq!(class(&report), "tcp.refused", "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,12 +245,17 @@ async fn body_is_counted_whole_but_kept_to_64_kib() {
         &[("APIGW_DNS_SERVERS", &dns)],
     )
     .await;
-    assert_eq!(code, 0, "{report}");
-    assert_eq!(sample(&report)["bytes"], 200_000);
-    assert_eq!(sample(&report)["body"].as_str().unwrap().len(), 64 * 1024);
+    assert_eq!(code, 0, "{report:?}");
+    assert_eq!(sample(&report).bytes, 200_000);
+    assert_eq!(
+        sample(&report).body.as_ref().map(String::len),
+        Some(64 * 1024)
+    );
+    assert!(sample(&report).body_truncated);
     // Without --body, nothing of the body is in the report.
     let (_, report) = probe_cli(&[&s.url("/bytes/10")], &[("APIGW_DNS_SERVERS", &dns)]).await;
-    assert!(sample(&report).get("body").is_none());
+    assert_eq!(sample(&report).bytes, 10);
+    assert_eq!(sample(&report).body, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,13 +286,13 @@ async fn tls_with_a_test_ca_an_unknown_ca_and_a_wrong_name() {
         &[("APIGW_DNS_SERVERS", &dns), ("APIGW_CA_FILE", ca)],
     )
     .await;
-    assert_eq!(code, 0, "{report}");
-    assert!(phase(&report, "tls") > 0.0);
+    assert_eq!(code, 0, "{report:?}");
+    assert!(sample(&report).phases_ms.tls > 0.0);
     assert_phases_add_up(&report);
 
     // The built-in roots do not know the test CA.
     let (_, report) = probe_cli(&[&url(&good)], &[("APIGW_DNS_SERVERS", &dns)]).await;
-    assert_eq!(class(&report), "tls.certificate", "{report}");
+    assert_eq!(class(&report), "tls.certificate", "{report:?}");
 
     // A trusted CA, but the certificate names another host.
     let (_, report) = probe_cli(
@@ -300,43 +303,25 @@ async fn tls_with_a_test_ca_an_unknown_ca_and_a_wrong_name() {
         ],
     )
     .await;
-    assert_eq!(class(&report), "tls.certificate", "{report}");
-    let msg = report["targets"][0]["error"]["message"].as_str().unwrap();
+    assert_eq!(class(&report), "tls.certificate", "{report:?}");
+    let msg = &error(&report).message;
     assert!(msg.to_lowercase().contains("name"), "{msg}");
 
     // TLS spoken to a plain-HTTP port.
     let plain = format!("https://{domain}:{}/web/cloudapi", s.gateway_addr().port());
     let (_, report) = probe_cli(&[&plain], &[("APIGW_DNS_SERVERS", &dns)]).await;
-    assert_eq!(class(&report), "tls.handshake", "{report}");
-}
-
-/// A server that answers `103 Early Hints` at once and the final response `delay` later.
-fn early_hints_backend(delay: std::time::Duration) -> SocketAddr {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n");
-            std::thread::sleep(delay);
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-        }
-    });
-    addr
+    assert_eq!(class(&report), "tls.handshake", "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttfb_ends_at_the_final_response_not_an_interim_one() {
-    let addr = early_hints_backend(std::time::Duration::from_millis(300));
-    let (code, report) = probe_cli(&[&format!("http://{addr}/")], &[]).await;
-    assert_eq!(code, 0, "{report}");
+    let backend = support::backend().await;
+    let url = format!("http://{}/early-hints/300", backend.addr());
+    let (code, report) = probe_cli(&[&url], &[]).await;
+    assert_eq!(code, 0, "{report:?}");
     let s = sample(&report);
-    assert_eq!(s["status"], 200, "{report}");
-    assert_eq!(s["interim_responses"], 1, "{report}");
-    assert!(phase(&report, "ttfb") >= 300.0, "{report}");
+    assert_eq!(s.status, Some(200), "{report:?}");
+    assert_eq!(s.interim_responses, 1, "{report:?}");
+    assert!(s.phases_ms.ttfb >= 300.0, "{report:?}");
     assert_phases_add_up(&report);
 }

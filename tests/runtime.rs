@@ -6,9 +6,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use apigw_standin::launch::Launch;
+use apigw_vpc_probe::report::Trigger;
 use serde_json::Value;
 use support::{
-    closed_addr, fixture, get, invoke, ok_backend, post, silent_backend, Answer, Server,
+    backend, class, closed_addr, fixture, get, invoke, post, silent_backend, Answer, Server,
 };
 
 /// `APIGW_TARGETS` with a target `ok` (answers 200) and a target `down` (connection refused).
@@ -43,38 +45,37 @@ async fn healthz_is_cheap_and_sets_no_fc_owned_headers() {
 
 #[tokio::test]
 async fn listens_on_fc_custom_listen_port() {
-    let port = support::free_port();
-    let server = Server::spawn(
-        &["serve"],
-        &[
-            ("FC_CUSTOM_LISTEN_PORT", &port.to_string()),
-            ("FC_SERVER_PORT", "1"),
-        ],
-        port,
+    // Port 0: the kernel's choice, read back from the `listening` line. FC_SERVER_PORT
+    // would have meant port 1.
+    let server = Server::launch(
+        Launch::new(support::FUNCTION).arg("serve"),
+        &[("FC_CUSTOM_LISTEN_PORT", "0"), ("FC_SERVER_PORT", "1")],
     );
+    let listen = server.listen();
+    assert!(listen.ip().is_unspecified(), "{listen}: on all addresses");
+    assert!(![0, 1, 9000].contains(&listen.port()), "{listen}");
     let a = get(&server.url("/healthz"), &[]).await;
     assert_eq!(a.status, 200);
-    let line = server.wait_for_line("listening", |l| l.contains("\"listening\""));
-    assert!(line.contains(&format!("0.0.0.0:{port}")), "{line}");
 }
 
 #[tokio::test]
 async fn console_event_probes_configured_targets_between_markers() {
-    let ok = ok_backend();
-    let server = Server::start(&[("APIGW_TARGETS", &ok_only(ok))]);
+    let ok = backend().await;
+    let server = Server::start(&[("APIGW_TARGETS", &ok_only(ok.addr()))]);
     let a = invoke(&server, "req-console-1", fixture("console.json", None)).await;
     a.assert_allowed_headers();
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
     assert_eq!(a.header("x-fc-status"), Some("200"));
-    let report = a.json();
-    assert_eq!(report["ok"], true);
-    assert_eq!(report["trigger"], "event");
-    assert_eq!(report["request_id"], "req-console-1");
-    assert_eq!(report["function"]["name"], "apigw-probe");
-    assert_eq!(report["function"]["region"], "cn-shanghai");
-    assert_eq!(report["function"]["memory_mb"], 512);
-    assert_eq!(report["function"]["timeout_s"], 30);
-    assert_eq!(report["targets"][0]["samples"][0]["status"], 200);
+    let report = a.report();
+    assert!(report.ok);
+    assert_eq!(report.trigger, Trigger::Event);
+    assert_eq!(report.request_id, "req-console-1");
+    let function = report.function.as_ref().expect("the function's context");
+    assert_eq!(function.name.as_deref(), Some("apigw-probe"));
+    assert_eq!(function.region.as_deref(), Some("cn-shanghai"));
+    assert_eq!(function.memory_mb, Some(512));
+    assert_eq!(function.timeout_s, Some(30));
+    assert_eq!(support::sample(&report).status, Some(200));
 
     server.wait_for_access_log("req-console-1");
     let markers = marker_lines(&server, "req-console-1");
@@ -104,18 +105,21 @@ async fn console_event_probes_configured_targets_between_markers() {
 
 #[tokio::test]
 async fn failed_target_is_a_function_error() {
-    let ok = ok_backend();
-    let server = Server::start(&[("APIGW_TARGETS", &targets(ok))]);
+    let ok = backend().await;
+    let server = Server::start(&[("APIGW_TARGETS", &targets(ok.addr()))]);
     let a = invoke(&server, "req-failed-1", &b"{}"[..]).await;
     a.assert_allowed_headers();
     assert_eq!(a.status, 404);
     assert_eq!(a.header("x-fc-status"), Some("404"));
-    let report = a.json();
-    assert_eq!(report["ok"], false);
-    let down = &report["targets"][1];
-    assert_eq!(down["name"], "down");
-    assert_eq!(down["error"]["class"], "tcp.refused", "{report}");
-    assert_eq!(report["targets"][0]["ok"], true);
+    let report = a.report();
+    assert!(!report.ok);
+    let [up, down] = &report.targets[..] else {
+        panic!("two targets: {report:?}")
+    };
+    assert_eq!(down.name, "down");
+    let down_class = down.error.as_ref().map(|e| e.class.name());
+    assert_eq!(down_class.as_deref(), Some("tcp.refused"), "{report:?}");
+    assert!(up.ok, "{report:?}");
 
     server.wait_for_access_log("req-failed-1");
     assert_eq!(
@@ -134,34 +138,29 @@ async fn failed_target_is_a_function_error() {
 
 #[tokio::test]
 async fn url_named_and_targets_events() {
-    let ok = ok_backend();
+    let backend = backend().await;
+    let ok = backend.addr();
     let server = Server::start(&[
         ("APIGW_TARGETS", &ok_only(ok)),
         ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
+        // targets.json has a POST target.
+        ("APIGW_REQUEST_METHODS", "POST"),
     ]);
     let a = invoke(&server, "req-url", fixture("url.json", Some(ok))).await;
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
-    let report = a.json();
-    assert_eq!(report["targets"].as_array().unwrap().len(), 1);
-    assert_eq!(report["targets"][0]["samples"].as_array().unwrap().len(), 2);
-    assert!(report["targets"][0]["url"]
-        .as_str()
-        .unwrap()
-        .ends_with("/web/cloudapi?from=event"));
+    let report = a.report();
+    assert_eq!(report.targets.len(), 1);
+    assert_eq!(report.targets[0].samples.len(), 2);
+    assert!(report.targets[0].url.ends_with("/web/cloudapi?from=event"));
 
     let a = invoke(&server, "req-targets", fixture("targets.json", Some(ok))).await;
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
-    let names: Vec<Value> = a.json()["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].clone())
-        .collect();
+    let names: Vec<String> = a.report().targets.into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["get", "post"]);
 
     let a = invoke(&server, "req-named", fixture("named.json", None)).await;
     assert_eq!(a.status, 200);
-    assert_eq!(a.json()["targets"][0]["name"], "ok");
+    assert_eq!(support::target(&a.report()).name, "ok");
 }
 
 #[tokio::test]
@@ -175,13 +174,13 @@ async fn forbidden_event_target_is_a_function_error() {
     .await;
     assert_eq!(a.status, 404);
     assert_eq!(a.header("x-fc-status"), Some("404"));
-    assert_eq!(a.json()["targets"][0]["error"]["class"], "target.forbidden");
+    assert_eq!(class(&a.report()), "target.forbidden");
 }
 
 #[tokio::test]
 async fn timer_events_report_the_trigger() {
-    let ok = ok_backend();
-    let server = Server::start(&[("APIGW_TARGETS", &targets(ok))]);
+    let ok = backend().await;
+    let server = Server::start(&[("APIGW_TARGETS", &targets(ok.addr()))]);
     for (file, trigger_name) in [
         ("timer-json-payload.json", "every-minute"),
         ("timer-name-payload.json", "by-name"),
@@ -194,18 +193,20 @@ async fn timer_events_report_the_trigger() {
             "{file}: {}",
             String::from_utf8_lossy(&a.body)
         );
-        let report = a.json();
-        assert_eq!(report["trigger"], "timer", "{file}");
-        assert_eq!(report["timer"]["triggerName"], trigger_name);
+        let report = a.report();
+        assert_eq!(report.trigger, Trigger::Timer, "{file}");
+        let timer = report.timer.as_ref().expect("the timer's fields");
+        assert_eq!(timer.trigger_name, trigger_name);
         // The payload selected the `ok` target only, not the failing `down`.
-        assert_eq!(report["targets"].as_array().unwrap().len(), 1, "{file}");
-        assert_eq!(report["targets"][0]["name"], "ok");
+        assert_eq!(report.targets.len(), 1, "{file}");
+        assert_eq!(report.targets[0].name, "ok");
     }
 }
 
 #[tokio::test]
 async fn invalid_events_are_function_errors_and_the_server_keeps_serving() {
-    let ok = ok_backend();
+    let backend = backend().await;
+    let ok = backend.addr();
     let server = Server::start(&[("APIGW_TARGETS", &ok_only(ok))]);
     for file in [
         "invalid-not-json.json",
@@ -243,9 +244,9 @@ async fn invalid_events_are_function_errors_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused_and_the_server_keeps_serving() {
-    let ok = ok_backend();
+    let ok = backend().await;
     let server = Server::start(&[
-        ("APIGW_TARGETS", &ok_only(ok)),
+        ("APIGW_TARGETS", &ok_only(ok.addr())),
         ("APIGW_MAX_EVENT_BYTES", "1024"),
     ]);
     // Big enough that the caller is still sending when the limit is hit: the server must read
@@ -284,10 +285,10 @@ async fn oversized_bodies_are_refused_and_the_server_keeps_serving() {
 /// Sends a chunked body of `len` bytes by hand and returns the raw response head.
 async fn chunked_post(server: &Server, path: &str, len: usize) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        server.addr
+        server.addr()
     );
     s.write_all(head.as_bytes()).await.unwrap();
     let chunk = vec![b'{'; 4096];
@@ -310,7 +311,8 @@ async fn chunked_post(server: &Server, path: &str, len: usize) -> String {
 
 #[tokio::test]
 async fn http_probe_statuses_and_server_timing() {
-    let ok = ok_backend();
+    let backend = backend().await;
+    let ok = backend.addr();
     let server = Server::start(&[
         ("APIGW_TARGETS", &targets(ok)),
         ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
@@ -320,7 +322,7 @@ async fn http_probe_statuses_and_server_timing() {
     a.assert_allowed_headers();
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
     assert!(a.header("x-fc-status").is_none());
-    assert_eq!(a.json()["trigger"], "http");
+    assert_eq!(a.report().trigger, Trigger::Http);
     let timing = a.header("server-timing").expect("Server-Timing");
     assert!(
         timing.contains("connect;dur=") && timing.contains("total;dur="),
@@ -329,26 +331,23 @@ async fn http_probe_statuses_and_server_timing() {
 
     let a = get(&server.url("/probe?target=down"), &[]).await;
     assert_eq!(a.status, 502);
-    assert_eq!(a.json()["targets"][0]["error"]["class"], "tcp.refused");
+    assert_eq!(class(&a.report()), "tcp.refused");
 
     // Configured targets: one of them is down.
     assert_eq!(get(&server.url("/probe"), &[]).await.status, 502);
 
-    let url = format!("http://{ok}/x");
+    let url = format!("http://{ok}/web/cloudapi");
     let q = format!(
         "/probe?url={}&samples=3&method=GET&stage=TEST&timeout_ms=2000",
         url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>()
     );
     let a = get(&server.url(&q), &[]).await;
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
-    assert_eq!(
-        a.json()["targets"][0]["samples"].as_array().unwrap().len(),
-        3
-    );
+    assert_eq!(support::target(&a.report()).samples.len(), 3);
 
     let a = get(&server.url("/probe?url=http%3A%2F%2Fexample.com%2F"), &[]).await;
     assert_eq!(a.status, 403);
-    assert_eq!(a.json()["targets"][0]["error"]["class"], "target.forbidden");
+    assert_eq!(class(&a.report()), "target.forbidden");
 
     for bad in [
         "/probe?target=nope",
@@ -362,7 +361,7 @@ async fn http_probe_statuses_and_server_timing() {
 
     let a = post(&server.url("/probe"), &[], fixture("url.json", Some(ok))).await;
     assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
-    assert_eq!(a.json()["trigger"], "http");
+    assert_eq!(a.report().trigger, Trigger::Http);
     let a = post(
         &server.url("/probe"),
         &[],
@@ -445,7 +444,8 @@ async fn secrets_appear_in_no_response_and_no_log_line() {
     const SECRET: &str = "SeCrEt-9f3b1c7e";
     const TOKEN: &str = "StsToKeN-0a8d2e44";
     const AUTH: &str = "Bearer AuThZ-77c1d0";
-    let ok = ok_backend();
+    let backend = backend().await;
+    let ok = backend.addr();
     let server = Server::start(&[
         ("APIGW_TARGETS", &targets(ok)),
         ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
@@ -502,8 +502,8 @@ async fn secrets_appear_in_no_response_and_no_log_line() {
 
 #[tokio::test]
 async fn stdout_is_json_lines_or_fc_markers() {
-    let ok = ok_backend();
-    let server = Server::start(&[("APIGW_TARGETS", &targets(ok))]);
+    let ok = backend().await;
+    let server = Server::start(&[("APIGW_TARGETS", &targets(ok.addr()))]);
     invoke(&server, "req-a", &b"{}"[..]).await;
     invoke(&server, "req-b", &b"nope"[..]).await;
     get(&server.url("/probe"), &[]).await;
@@ -526,8 +526,11 @@ async fn stdout_is_json_lines_or_fc_markers() {
 
 #[tokio::test]
 async fn slow_probes_do_not_block_other_requests() {
-    let slow = silent_backend();
-    let spec = format!(r#"[{{"name":"slow","url":"http://{slow}/","timeout_ms":1500}}]"#);
+    let slow = silent_backend().await;
+    let spec = format!(
+        r#"[{{"name":"slow","url":"http://{}/","timeout_ms":1500}}]"#,
+        slow.addr()
+    );
     let server = Server::start(&[("APIGW_TARGETS", &spec)]);
 
     let started = Instant::now();
@@ -552,8 +555,10 @@ async fn slow_probes_do_not_block_other_requests() {
     }
     let (first, second) = (first.await.unwrap(), second.await.unwrap());
     assert_eq!(first.status, 404);
-    assert_eq!(first.json()["targets"][0]["error"]["class"], "http.timeout");
+    assert_eq!(class(&first.report()), "http.timeout");
     assert_eq!(second.status, 502);
+    assert_eq!(class(&second.report()), "http.timeout");
+    assert_eq!(slow.connections(), 2, "both probes reached the backend");
     // The two 1.5 s probes ran side by side, not one after the other.
     assert!(
         started.elapsed() < Duration::from_millis(2900),

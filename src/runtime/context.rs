@@ -86,7 +86,7 @@ impl RequestContext {
             // Filled in by the prober with the deadline it applied.
             budget_ms: 0.0,
         };
-        let credentials = Credentials::from_fc_headers(headers).or_else(|| env.credentials.clone());
+        let credentials = request_credentials(headers, env);
         Self {
             request_id,
             function,
@@ -94,6 +94,12 @@ impl RequestContext {
             credentials,
         }
     }
+}
+
+/// The function role's credentials for one request: FC's `x-fc-access-key-*` /
+/// `x-fc-security-token` headers, else the environment's.
+pub fn request_credentials(headers: &HeaderMap, env: &InstanceEnv) -> Option<Credentials> {
+    Credentials::from_fc_headers(headers).or_else(|| env.credentials.clone())
 }
 
 /// `x-fc-function-timeout`: whole seconds; a fraction is rounded down (the budget errs short).

@@ -1,6 +1,7 @@
 //! The handler: a plain async function from a request to a [`Reply`]. It knows nothing of FC's
 //! log markers, spans or panics; the layers in [`super::layers`] add those.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -10,7 +11,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use super::body::{self, BodyError, ReadLimits};
-use super::context::{InstanceEnv, RequestContext};
+use super::context::{request_credentials, InstanceEnv, RequestContext};
 use super::query;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
@@ -18,6 +19,7 @@ use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Event, Selection};
 use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
+use crate::redact::{self, Redactor};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
 
@@ -36,18 +38,65 @@ pub struct FcRequest {
     pub read: ReadLimits,
 }
 
-/// What requests share: the prober (which holds the settings) and the instance's environment.
+/// What requests share: the prober (which holds the settings), the instance's environment, and
+/// the configured secrets that nothing this runtime writes may contain.
 pub struct App {
     prober: Prober,
     instance: InstanceEnv,
+    redactor: Redactor,
+    /// Role credential values added to `redactor` from requests so far (see
+    /// [`App::request_redactor`]).
+    lasting: AtomicUsize,
 }
+
+/// Most role credential values kept with the configured secrets: FC rotates them rarely, an
+/// instance lives far shorter than a few dozen rotations, and beyond this a request's own layer
+/// takes them.
+const MAX_LASTING_VALUES: usize = 16;
 
 impl App {
     pub fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
+        let redactor = Redactor::from_settings(&settings);
+        if let Some(c) = &instance.credentials {
+            redactor.add(c.access_key_secret());
+            redactor.add(c.security_token().unwrap_or_default());
+        }
         Self {
             prober: Prober::new(settings),
             instance,
+            redactor,
+            lasting: AtomicUsize::new(0),
         }
+    }
+
+    /// The configured secrets (for log lines written outside a request).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// One request's redactor: the configured secrets and the role credentials FC sent with
+    /// the request; the signatures computed while serving it are added as they are made.
+    fn request_redactor(&self, headers: &HeaderMap) -> Redactor {
+        let r = self.redactor.child();
+        let Some(c) = request_credentials(headers, &self.instance) else {
+            return r;
+        };
+        for value in [
+            c.access_key_secret(),
+            c.security_token().unwrap_or_default(),
+        ] {
+            if value.chars().count() < redact::MIN_SECRET_LEN || self.redactor.holds(value) {
+                continue;
+            }
+            // FC sends the same credentials with every request until they rotate: kept with
+            // the configured secrets, they are prepared once for all requests, not per request.
+            if self.lasting.fetch_add(1, Ordering::Relaxed) < MAX_LASTING_VALUES {
+                self.redactor.add(value);
+            } else {
+                r.add(value);
+            }
+        }
+        r
     }
 
     /// Settings and environment from the process environment (no other I/O).
@@ -66,8 +115,14 @@ impl App {
     }
 }
 
-/// Serves one request.
-pub async fn handle(app: Arc<App>, mut req: FcRequest) -> Reply {
+/// Serves one request. Whatever it answers or logs passes through the request's redactor.
+pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+    let redactor = app.request_redactor(&req.headers);
+    let reply = redact::scope(redactor.clone(), route(app, req)).await;
+    reply.redacted(&redactor)
+}
+
+async fn route(app: Arc<App>, mut req: FcRequest) -> Reply {
     let reads_body = req.route == Route::Invoke
         || (req.route == Route::Probe && req.method == hyper::Method::POST);
     let looped = req.headers.contains_key(PROBE_HOP_HEADER);

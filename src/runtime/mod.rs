@@ -87,6 +87,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         App::new(Arc::new(settings), InstanceEnv::from_env())
             .stop_on(crate::probe::Stopping::new(stopping_rx)),
     );
+    crate::redact::set_global(app.redactor().clone());
     let problems = app.settings().problems.len();
     if problems > 0 {
         // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold

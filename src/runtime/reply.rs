@@ -14,6 +14,7 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 
 use crate::error::ProbeError;
+use crate::redact::Redactor;
 use crate::report::Report;
 
 /// FC's error signal for event invocations.
@@ -167,6 +168,15 @@ impl Reply {
         self
     }
 
+    /// The reply with every secret `r` holds masked in its body (string by string, so the body
+    /// stays valid JSON).
+    pub fn redacted(mut self, r: &Redactor) -> Self {
+        if let std::borrow::Cow::Owned(body) = r.redact_json_bytes(&self.body) {
+            self.body = Bytes::from(body);
+        }
+        self
+    }
+
     /// True when FC should count this as a function error.
     pub fn is_function_error(&self) -> bool {
         self.outcome != Outcome::Ok
@@ -244,6 +254,17 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn redacted_masks_the_body_and_keeps_it_json() {
+        let r = Redactor::default();
+        r.add("s3cr3t\"value");
+        let e = ProbeError::config("the gateway said s3cr3t\"value");
+        let reply = Reply::bad_input(StatusCode::BAD_REQUEST, &e, "r").redacted(&r);
+        let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(v["errorMessage"], "the gateway said ***");
+        assert!(!String::from_utf8_lossy(&reply.body).contains("s3cr3t"));
     }
 
     #[test]

@@ -1,130 +1,70 @@
-//! Helpers for the runtime tests: the real binary as a child process (stdout and stderr
-//! captured line by line), tiny local backends to probe, and event fixtures.
+//! Helpers for the integration tests: the real binary as a child process (started by the
+//! stand-in's launcher, on a port the kernel chose, stdout and stderr captured line by line),
+//! the stand-in's backends to probe, event fixtures, and reports read as typed values.
 //!
 //! Everything listens on and talks to 127.0.0.1 only.
 
 #![allow(dead_code)] // Each test file uses a different part.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use apigw_standin::launch::{Launch, Process};
+use apigw_standin::{Backend, ClosedPort};
+use apigw_vpc_probe::error::ProbeError;
+use apigw_vpc_probe::report::{Report, Sample, TargetReport};
 use serde_json::Value;
 
-/// How long a server gets to accept TCP connections after it was started.
-const READY_WITHIN: Duration = Duration::from_secs(10);
+/// The function's binary.
+pub const FUNCTION: &str = env!("CARGO_BIN_EXE_apigw-vpc-probe");
 
-/// The runtime under test.
-pub struct Server {
-    child: Child,
-    pub addr: SocketAddr,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
+/// How long a line the tests wait for may take to appear.
+const LINE_WITHIN: Duration = Duration::from_secs(10);
+
+/// The runtime under test (the stand-in's launcher's [`Process`], with helpers for its log).
+pub struct Server(Process);
+
+impl Deref for Server {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.0
+    }
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
-}
-
-fn capture(stream: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
-        }
-    });
-    lines
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.0
+    }
 }
 
 impl Server {
-    /// `serve --listen 127.0.0.1:<free port>` with `env` added to a clean FC-like environment.
+    /// `serve --listen 127.0.0.1:0` with `env` added to a clean environment.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        Self::spawn(&["serve", "--listen", &listen], env, port)
+        Self::launch(Launch::function(FUNCTION), env)
     }
 
-    /// Starts the binary with `args` and waits until `port` accepts connections, as FC does.
-    pub fn spawn(args: &[&str], env: &[(&str, &str)], port: u16) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"));
-        cmd.args(args)
+    /// Starts `launch` (the function's binary with other arguments) with `env` added to a clean
+    /// environment, and waits for its `listening` line.
+    pub fn launch(launch: Launch, env: &[(&str, &str)]) -> Self {
+        let process = launch
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start the binary");
-        let stdout = capture(child.stdout.take().expect("stdout"));
-        let stderr = capture(child.stderr.take().expect("stderr"));
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut server = Self {
-            child,
-            addr,
-            stdout,
-            stderr,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + READY_WITHIN;
-        loop {
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "the server exited ({status}) before listening; stdout {:?} stderr {:?}",
-                    self.stdout(),
-                    self.stderr()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not accept connections within {READY_WITHIN:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn stdout(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    pub fn stderr(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
+            .start()
+            .unwrap_or_else(|e| panic!("the function did not start: {e}"));
+        Self(process)
     }
 
     /// Waits until a stdout line satisfies `pred` and returns it.
     pub fn wait_for_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(l) = self.stdout().into_iter().find(|l| pred(l)) {
-                return l;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no stdout line {what}; stdout: {:#?}",
+        self.0.wait_for_line(LINE_WITHIN, pred).unwrap_or_else(|| {
+            panic!(
+                "no stdout line {what} within {LINE_WITHIN:?}; stdout: {:#?}",
                 self.stdout()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            )
+        })
     }
 
     /// The JSON log lines (stdout lines that parse as JSON objects).
@@ -143,27 +83,6 @@ impl Server {
                 .is_ok_and(|v| v["message"] == "request" && v["span"]["request_id"] == request_id)
         });
         serde_json::from_str(&line).unwrap()
-    }
-
-    /// Waits for the process to exit.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -202,6 +121,12 @@ impl Answer {
                 String::from_utf8_lossy(&self.body)
             )
         })
+    }
+
+    /// The body as a report; panics, showing the body, when it is not one (an error body
+    /// `{"errorType", …}` is read with [`Answer::json`]).
+    pub fn report(&self) -> Report {
+        parse_report(&self.body)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -258,58 +183,28 @@ pub async fn invoke(server: &Server, request_id: &str, event: impl Into<reqwest:
     .await
 }
 
-/// A backend that answers every request `200 ok` (reads the head and a `content-length` body).
-pub fn ok_backend() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind backend");
-    let addr = listener.local_addr().expect("backend addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            std::thread::spawn(move || answer_ok(stream));
-        }
-    });
-    addr
+/// The stand-in's backend on 127.0.0.1 (`/web/cloudapi`, `/echo`, `/delay/<ms>`, …; see
+/// `apigw_standin::backend`); stops when dropped.
+pub async fn backend() -> Backend {
+    Backend::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("the stand-in backend")
 }
 
-fn answer_ok(mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
-    }
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let length = text
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    let _ = stream.read_exact(&mut body);
-    let _ = stream.write_all(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-    );
+/// The stand-in's silent backend on 127.0.0.1: accepts connections, never answers.
+pub async fn silent_backend() -> Backend {
+    Backend::silent(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("the stand-in's silent backend")
 }
 
-/// A backend that accepts connections and never answers.
-pub fn silent_backend() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind backend");
-    let addr = listener.local_addr().expect("backend addr");
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    addr
-}
-
-/// An address where nothing listens (connections are refused).
+/// An address on 127.0.0.1 where nothing listens (connections are refused), held so for the
+/// whole test run: no other socket can take the port meanwhile.
 pub fn closed_addr() -> SocketAddr {
-    ([127, 0, 0, 1], free_port()).into()
+    static CLOSED: OnceLock<ClosedPort> = OnceLock::new();
+    CLOSED
+        .get_or_init(|| ClosedPort::on([127, 0, 0, 1].into()).expect("a closed port"))
+        .addr()
 }
 
 /// An event fixture from `tests/fixtures/events/`, with `{{OK}}` replaced by `ok`'s address.
@@ -329,8 +224,8 @@ pub fn fixture(name: &str, ok: Option<SocketAddr>) -> Vec<u8> {
 
 /// Runs `apigw-vpc-probe probe --json ARGS` with `env` added; returns the exit code and the
 /// report. Async, so that servers on the caller's runtime keep answering meanwhile.
-pub async fn probe_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_apigw-vpc-probe"))
+pub async fn probe_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, Report) {
+    let out = tokio::process::Command::new(FUNCTION)
         .arg("probe")
         .arg("--json")
         .args(args)
@@ -348,12 +243,39 @@ pub async fn probe_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
-/// The first target's error class in a report ("" when none).
-pub fn class(report: &Value) -> String {
-    report["targets"][0]["error"]["class"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
+/// Reads a report; panics, showing the text, when it is not one.
+pub fn parse_report(bytes: &[u8]) -> Report {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not a report ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// The report's first target; panics, showing the report, when there is none.
+pub fn target(report: &Report) -> &TargetReport {
+    report
+        .targets
+        .first()
+        .unwrap_or_else(|| panic!("no target in {report:#?}"))
+}
+
+/// The first target's first sample; panics, showing the report, when there is none.
+pub fn sample(report: &Report) -> &Sample {
+    target(report)
+        .samples
+        .first()
+        .unwrap_or_else(|| panic!("no sample in {report:#?}"))
+}
+
+/// The first target's error; panics, showing the report, when it has none.
+pub fn error(report: &Report) -> &ProbeError {
+    target(report)
+        .error
+        .as_ref()
+        .unwrap_or_else(|| panic!("the first target has no error: {report:#?}"))
+}
+
+/// The first target's error class, as its dotted name (`tcp.refused`); panics when it has none.
+pub fn class(report: &Report) -> String {
+    error(report).class.name().into_owned()
 }
 
 /// A test CA and a server certificate for `names`, signed by it.

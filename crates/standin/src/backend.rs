@@ -9,10 +9,16 @@
 //! | `/bytes/<n>` | `n` bytes of body (at most 16 MiB) |
 //! | `/zeros/<n>` | `n` NUL bytes of body (at most 16 MiB): six bytes each in a JSON report |
 //! | `/echo` | 200 JSON of the request as received (method, path, query, headers) |
+//! | `/echo` | JSON of the request as received (method, path, query, headers); its credentials (`Authorization`, `X-Ca-Signature`, `X-Echo-*` headers) and query also in `X-Ca-Request-Id` and `X-Ca-Error-Message`, as a hostile or careless server would send them back; status 200, or `?status=<code>` |
 //! | `/reset` | a response head promising 100000 bytes, 1000 of them, then a TCP reset |
+//! | `/early-hints/<ms>` | `103 Early Hints` at once, the final `200` `ms` later |
+//!
+//! [`Backend::silent`] is a backend that accepts connections and never answers; every backend
+//! counts the connections it accepted ([`Backend::connections`]).
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +27,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::Request;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::http::{accept_loop, json, serve_conn, AbortOnDrop, Reply};
@@ -32,52 +38,127 @@ const MAX_DELAY_MS: u64 = 60_000;
 /// A running backend; stops when dropped.
 pub struct Backend {
     addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
     _task: AbortOnDrop,
 }
 
 impl Backend {
+    /// Serves the routes above on `listen`.
     pub async fn start(listen: SocketAddr) -> io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
         let handler = Arc::new(handle);
         let task = accept_loop(listener, move |stream, peer| {
+            accepted.fetch_add(1, Ordering::SeqCst);
             let handler = handler.clone();
             async move {
-                if wants_reset(&stream).await {
-                    reset_mid_body(stream).await;
-                } else {
-                    serve_conn(stream, peer, handler).await;
+                match raw_route(&stream).await {
+                    Some(Raw::Reset) => reset_mid_body(stream).await,
+                    Some(Raw::EarlyHints(delay)) => early_hints(stream, delay).await,
+                    None => serve_conn(stream, peer, handler).await,
                 }
             }
         });
-        Ok(Self { addr, _task: task })
+        Ok(Self {
+            addr,
+            connections,
+            _task: task,
+        })
+    }
+
+    /// A backend that accepts connections on `listen` and never reads from or answers them:
+    /// they stay open until the backend is dropped (a hung server; the caller's timeout ends
+    /// the wait).
+    pub async fn silent(listen: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
+        // The connections are held by the accepting task itself, so that dropping the backend
+        // (which aborts the task) closes them all.
+        let task = AbortOnDrop(tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                if let Ok((stream, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    held.push(stream);
+                }
+            }
+        }));
+        Ok(Self {
+            addr,
+            connections,
+            _task: task,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// The TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
 }
 
-/// Peeks at the request line: `/reset` is answered below HTTP, on the socket.
-async fn wants_reset(stream: &TcpStream) -> bool {
+/// Routes answered below HTTP, on the socket (hyper's server cannot misbehave this way).
+enum Raw {
+    /// `/reset`.
+    Reset,
+    /// `/early-hints/<ms>`.
+    EarlyHints(Duration),
+}
+
+/// Peeks at the request line for a route answered on the socket.
+async fn raw_route(stream: &TcpStream) -> Option<Raw> {
     let mut buf = [0u8; 256];
     for _ in 0..200 {
         match stream.peek(&mut buf).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => {
                 let head = &buf[..n];
                 if let Some(end) = head.windows(2).position(|w| w == b"\r\n") {
                     let line = String::from_utf8_lossy(&head[..end]);
-                    return line.split(' ').nth(1) == Some("/reset");
+                    let path = line.split(' ').nth(1)?;
+                    if path == "/reset" {
+                        return Some(Raw::Reset);
+                    }
+                    let ms = path.strip_prefix("/early-hints/")?.parse::<u64>().ok()?;
+                    return Some(Raw::EarlyHints(Duration::from_millis(ms.min(MAX_DELAY_MS))));
                 }
                 if n == buf.len() {
-                    return false;
+                    return None;
                 }
             }
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    false
+    None
+}
+
+/// `103 Early Hints` at once, the final response `delay` later (a request without a body).
+async fn early_hints(mut stream: TcpStream, delay: Duration) {
+    // Read the whole head first: closing a socket with unread data would send a reset.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let _ = stream
+        .write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        .await;
+    let _ = stream.flush().await;
+    tokio::time::sleep(delay).await;
+    let _ = stream
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        .await;
+    let _ = stream.shutdown().await;
 }
 
 async fn reset_mid_body(mut stream: TcpStream) {
@@ -137,17 +218,93 @@ async fn handle(req: Request<Incoming>, _peer: SocketAddr) -> Reply {
                     )
                 })
                 .collect();
+            let query = req.uri().query().unwrap_or_default();
+            let status = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "status")
+                .and_then(|(_, v)| v.parse::<u16>().ok())
+                .filter(|c| (200..600).contains(c))
+                .unwrap_or(200);
+            let mut echoed: Vec<String> = req
+                .headers()
+                .iter()
+                .filter(|(k, _)| {
+                    let k = k.as_str();
+                    k == "authorization" || k == "x-ca-signature" || k.starts_with("x-echo-")
+                })
+                .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes())))
+                .collect();
+            echoed.push(format!("query={query}"));
+            let echoed = echoed.join("; ");
             json(
-                200,
+                status,
                 &json!({
                     "method": req.method().as_str(),
                     "path": path,
                     "query": req.uri().query(),
                     "headers": headers,
                 }),
-                &[],
+                &[
+                    ("x-ca-request-id", echoed.clone()),
+                    ("x-ca-error-message", format!("echo: {echoed}")),
+                ],
             )
         }
         _ => json(404, &json!({"error": "no such route on the backend"}), &[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClosedPort;
+
+    const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
+
+    #[tokio::test]
+    async fn a_silent_backend_counts_connections_and_never_answers() {
+        let backend = Backend::silent(LOOPBACK.into()).await.unwrap();
+        let mut s = TcpStream::connect(backend.addr()).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await;
+        assert!(read.is_err(), "it answered: {read:?}");
+        assert_eq!(backend.connections(), 1);
+        // Dropping the backend closes what it held.
+        drop(backend);
+        let read = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+    }
+
+    #[tokio::test]
+    async fn early_hints_come_before_the_final_answer() {
+        let backend = Backend::start(LOOPBACK.into()).await.unwrap();
+        let mut s = TcpStream::connect(backend.addr()).await.unwrap();
+        s.write_all(b"GET /early-hints/200 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 256];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 103 Early Hints\r\n"));
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(190));
+        let text = String::from_utf8_lossy(&rest);
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\n") && text.ends_with("ok"),
+            "{text}"
+        );
+        assert_eq!(backend.connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_refuses_and_stays_taken() {
+        let closed = ClosedPort::on([127, 0, 0, 1].into()).unwrap();
+        let err = TcpStream::connect(closed.addr()).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+        let err = std::net::TcpListener::bind(closed.addr()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err}");
     }
 }

@@ -7,15 +7,11 @@
 //! that an error with its hint is on screen.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
 use std::path::{Path, PathBuf};
 
+use serde_json::{json, Value};
+
+use crate::launch::{Launch, Process};
 use crate::StandIn;
 
 /// Runs the demo against the function binary at `function` (default: `apigw-vpc-probe` next to
@@ -73,11 +69,9 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
         {"name": "vpc-domain-disabled", "url": format!("http://{disabled}:{port}/web/cloudapi")},
     ])
     .to_string();
-    let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
     let dns = stand_in.dns_addr();
-    let mut function = start_function(function_bin, listen, dns, &targets, crate::DEMO_APP_SECRET)?;
-    let base = format!("http://{listen}");
-    wait_ready(listen).await?;
+    let function = start_function(function_bin, dns, &targets, crate::DEMO_APP_SECRET).await?;
+    let base = format!("http://{}", function.addr());
 
     let client = reqwest::Client::new();
     let fc = |base: &str, path: &str, id: &str| {
@@ -130,19 +124,17 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
         .await;
     let timer = show(resp).await?;
 
-    let _ = function.kill().await;
+    drop(function);
 
     section("4. the same function deployed with a wrong APIGW_APP_SECRET: POST /invoke {\"target\": \"signed\"}");
-    let listen = free_port().map_err(|e| format!("no free port: {e}"))?;
-    let mut wrong = start_function(function_bin, listen, dns, &targets, "not-the-app-secret")?;
-    let wrong_base = format!("http://{listen}");
-    wait_ready(listen).await?;
+    let wrong = start_function(function_bin, dns, &targets, "not-the-app-secret").await?;
+    let wrong_base = format!("http://{}", wrong.addr());
     let resp = fc(&wrong_base, "/invoke", "demo-wrong-secret-4")
         .body(r#"{"target": "signed"}"#)
         .send()
         .await;
     let wrong_secret = show(resp).await?;
-    let _ = wrong.kill().await;
+    drop(wrong);
     drop(stand_in);
 
     let expected = [
@@ -243,17 +235,15 @@ fn sibling_function() -> Result<PathBuf, String> {
     }
 }
 
-/// Starts the function's `serve` as FC's bootstrap would, with the function's environment.
-fn start_function(
+/// Starts the function's `serve` as FC's bootstrap would, with the function's environment, on a
+/// port the kernel chooses (the address is read from its `listening` line).
+async fn start_function(
     exe: &Path,
-    listen: SocketAddr,
     dns: SocketAddr,
     targets: &str,
     app_secret: &str,
-) -> Result<Child, String> {
-    let mut child = Command::new(exe)
-        .arg("serve")
-        .env("FC_CUSTOM_LISTEN_PORT", listen.port().to_string())
+) -> Result<Process, String> {
+    let launch = Launch::function(exe)
         .env("FC_REGION", crate::DEMO_REGION)
         .env("FC_FUNCTION_NAME", "apigw-vpc-probe")
         .env("APIGW_DNS_SERVERS", dns.to_string())
@@ -264,36 +254,10 @@ fn start_function(
         // allow-list names it (in FC the domain resolves to the gateway's VPC address).
         .env("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1")
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start the function: {e}"))?;
-    // The function's own stdout is what FC ships to SLS: show it, marked as such.
-    if let Some(out) = child.stdout.take() {
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(out).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                println!("   │ function log: {line}");
-            }
-        });
-    }
-    Ok(child)
-}
-
-/// FC's readiness check: a TCP connect to the port.
-async fn wait_ready(addr: SocketAddr) -> Result<(), String> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    Err(format!("the function did not listen on {addr} within 10 s"))
-}
-
-fn free_port() -> std::io::Result<SocketAddr> {
-    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    l.local_addr()
+        // The function's own stdout is what FC ships to SLS: show it, marked as such.
+        .echo("   │ function log: ");
+    tokio::task::spawn_blocking(move || launch.start())
+        .await
+        .map_err(|e| format!("cannot start the function: {e}"))?
+        .map_err(|e| format!("cannot start the function: {e}"))
 }

@@ -151,7 +151,14 @@ pub struct Gateway {
 impl Gateway {
     /// Serves plain HTTP on `listen`.
     pub async fn start(listen: SocketAddr, config: GatewayConfig) -> io::Result<Self> {
-        Self::spawn(listen, config, None).await
+        Self::spawn(TcpListener::bind(listen).await?, config, None)
+    }
+
+    /// Serves plain HTTP on `listener`, bound beforehand: for a gateway whose address must be
+    /// known before its configuration is (an API whose backend starts after the gateway's
+    /// address was handed out).
+    pub fn serve(listener: TcpListener, config: GatewayConfig) -> io::Result<Self> {
+        Self::spawn(listener, config, None)
     }
 
     /// Serves HTTPS on `listen` with `tls`.
@@ -160,15 +167,15 @@ impl Gateway {
         config: GatewayConfig,
         tls: Arc<rustls::ServerConfig>,
     ) -> io::Result<Self> {
-        Self::spawn(listen, config, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+        let listener = TcpListener::bind(listen).await?;
+        Self::spawn(listener, config, Some(tokio_rustls::TlsAcceptor::from(tls)))
     }
 
-    async fn spawn(
-        listen: SocketAddr,
+    fn spawn(
+        listener: TcpListener,
         config: GatewayConfig,
         tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
             config,

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod dns;
 pub mod gateway;
 mod http;
+pub mod launch;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -24,6 +25,7 @@ pub use auth::{App, Auth};
 pub use backend::Backend;
 pub use dns::{Behaviour, DnsServer, Zone};
 pub use gateway::{Api, Gateway, GatewayConfig, Group, Protocols};
+pub use launch::{Launch, LaunchError, Process};
 
 /// The demo's API group id.
 pub const DEMO_GROUP: &str = "5f0a3c9d2b7e4a6f8c1d0e2b3a4c5d6e";
@@ -52,6 +54,8 @@ pub struct StandIn {
     pub dns: DnsServer,
     pub gateway: Gateway,
     pub backend: Backend,
+    /// The backend of `/web/broken`, which refuses connections.
+    closed: ClosedPort,
 }
 
 impl StandIn {
@@ -64,7 +68,7 @@ impl StandIn {
     pub async fn start(bind: IpAddr) -> io::Result<Self> {
         let backend = Backend::start(SocketAddr::new(bind, 0)).await?;
         let b = backend.addr();
-        let closed = closed_port(bind)?;
+        let closed = ClosedPort::on(bind)?;
         let mut apis = vec![
             Api::new(Method::GET, "/web/cloudapi", &["RELEASE", "TEST"], b),
             Api {
@@ -73,7 +77,7 @@ impl StandIn {
             },
             Api {
                 backend_path: "/web/cloudapi".into(),
-                ..Api::new(Method::GET, "/web/broken", &["RELEASE"], closed)
+                ..Api::new(Method::GET, "/web/broken", &["RELEASE"], closed.addr())
             },
         ];
         for method in [Method::GET, Method::POST] {
@@ -144,6 +148,7 @@ impl StandIn {
             dns,
             gateway,
             backend,
+            closed,
         })
     }
 
@@ -172,6 +177,11 @@ impl StandIn {
     pub fn backend_addr(&self) -> SocketAddr {
         self.backend.addr()
     }
+
+    /// Where `/web/broken`'s backend would be: nothing listens there.
+    pub fn closed_addr(&self) -> SocketAddr {
+        self.closed.addr()
+    }
 }
 
 /// The apps registered on the demo's gateway.
@@ -190,7 +200,31 @@ pub fn demo_apps() -> Vec<App> {
     ]
 }
 
-/// An address on `bind` where nothing listens (bound, then released).
-fn closed_port(bind: IpAddr) -> io::Result<SocketAddr> {
-    std::net::TcpListener::bind(SocketAddr::new(bind, 0))?.local_addr()
+/// An address where nothing listens, for as long as this value lives: a socket bound to a port
+/// the kernel chose, never listening. Connections to it are refused, and no other socket can
+/// take the port meanwhile (as one could a port that was bound and released).
+#[derive(Debug)]
+pub struct ClosedPort {
+    addr: SocketAddr,
+    _socket: tokio::net::TcpSocket,
+}
+
+impl ClosedPort {
+    /// A closed port on `ip`.
+    pub fn on(ip: IpAddr) -> io::Result<Self> {
+        let socket = match ip {
+            IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(ip, 0))?;
+        Ok(Self {
+            addr: socket.local_addr()?,
+            _socket: socket,
+        })
+    }
+
+    /// `ip:port`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }

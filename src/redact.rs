@@ -1,0 +1,686 @@
+//! One redaction path for everything that leaves the process: the runtime's answers (reports and
+//! error bodies of `/invoke`, `/probe` and every other route), every log line, and the command
+//! line's summary, `--json` report and error messages.
+//!
+//! A [`Redactor`] holds the secret values: the configured ones (`APIGW_APP_SECRET` or the first
+//! line of `APIGW_APP_SECRET_FILE`, `APIGW_APPCODE`, an `AppCode` query parameter or an
+//! `Authorization` header in a configured target, the function role's `ALIBABA_CLOUD_*`
+//! credentials) and, per request, the role credentials FC sends in `x-fc-access-key-secret` /
+//! `x-fc-security-token` and the `X-Ca-Signature` values computed while serving it. Every
+//! occurrence becomes [`MASK`], wherever it is: a body kept with `return_body`, a gateway header,
+//! an error message, a URL, a target's name.
+//!
+//! A value can come back in another spelling than it was sent in, so each one is matched in the
+//! forms [`forms`] lists: as is; percent-encoded as a URL or a form would carry it (upper and
+//! lower case hex); JSON-escaped as serde_json writes it, with `\/`, and with `\uXXXX` for
+//! every non-ASCII character; and each of those once more JSON-escaped, which is how a string
+//! holding it reads inside a serialized report. JSON output is redacted string by string (parse,
+//! replace, serialize), never by replacing bytes in the serialized text, where a match could
+//! start inside an escape sequence and break the document. Overlapping occurrences (of one value
+//! or of two) are masked as one run.
+//!
+//! A cut must not leave half a secret. Gateway headers are redacted before their cut at 512
+//! characters; a body is cut at 64 KiB while it is read, so where it was, [`Redactor::redact_cut`]
+//! also masks a tail that begins a secret's form (at least [`MIN_PARTIAL`] bytes of it). Only
+//! there: an ordinary string may well end like the start of a secret (`appcode`, `appcode-…`).
+//! Code that cuts text from the network must do the same.
+//!
+//! Values shorter than [`MIN_SECRET_LEN`] are not matched: masking them would mask ordinary text
+//! (and the pattern of masks would spell them). The function does not sign with or send such a
+//! value either: a shorter AppSecret or AppCode is `config.invalid` (see `config.rs`); API
+//! Gateway's are 32 characters, FC's role credentials 30 and more.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::config::Settings;
+use crate::target::TargetSpec;
+
+/// What a secret is replaced with.
+pub const MASK: &str = "***";
+
+/// Shortest value that is redacted, and shortest AppSecret or AppCode the function accepts.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// Shortest start of a secret's form that is masked at the end of a string (a cut secret).
+pub const MIN_PARTIAL: usize = 4;
+
+/// Characters a URL's query keeps encoded (the `url` crate's query set).
+const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
+/// Characters a URL's path keeps encoded.
+const PATH: &AsciiSet = &QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
+/// The query set of special schemes, which also encodes `'`.
+const SPECIAL_QUERY: &AsciiSet = &QUERY.add(b'\'');
+
+/// Above this many forms a layer is searched with one Aho-Corasick automaton; below, form by
+/// form with `memmem`, which costs nothing to set up (an automaton costs tens of microseconds
+/// to build, more than a probe's own work).
+const AUTOMATON_FROM: usize = 32;
+
+/// The secret values to mask, in every form they are matched in. Cloning shares the values;
+/// [`Redactor::child`] adds a layer of its own (one request's values) on top.
+#[derive(Clone)]
+pub struct Redactor {
+    /// The parents' layers first, this redactor's own last (the one [`Redactor::add`] fills).
+    layers: Vec<Arc<Mutex<Layer>>>,
+}
+
+impl Default for Redactor {
+    /// No value yet, and a layer of its own for [`Redactor::add`].
+    fn default() -> Self {
+        Self {
+            layers: vec![Arc::default()],
+        }
+    }
+}
+
+#[derive(Default)]
+struct Layer {
+    /// Every form of every value, without duplicates.
+    forms: BTreeSet<String>,
+    /// Built on first use after the forms changed, then shared until they change again.
+    matcher: Option<Matcher>,
+}
+
+/// Finds the forms of one layer.
+#[derive(Clone)]
+enum Matcher {
+    Automaton(Arc<AhoCorasick>),
+    Few(Arc<Vec<memchr::memmem::Finder<'static>>>),
+}
+
+impl Matcher {
+    fn build(forms: &BTreeSet<String>) -> Option<Self> {
+        if forms.len() < AUTOMATON_FROM {
+            let finders = forms
+                .iter()
+                .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
+                .collect();
+            return Some(Self::Few(Arc::new(finders)));
+        }
+        // An NFA: building a DFA costs more than the few scans it would speed up.
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(forms)
+            .ok()
+            .map(|ac| Self::Automaton(Arc::new(ac)))
+    }
+
+    /// Every occurrence of every form, overlapping ones too, as byte ranges.
+    fn find_all(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
+        match self {
+            Self::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
+            Self::Few(finders) => {
+                for f in finders.iter() {
+                    out.extend(f.find_iter(text).map(|at| at..at + f.needle().len()));
+                }
+            }
+        }
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        match self {
+            Self::Automaton(ac) => ac.is_match(text),
+            Self::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the values: only how many forms are held.
+        let forms: usize = self.layers.iter().map(|l| lock(l).forms.len()).sum();
+        write!(f, "Redactor({forms} forms)")
+    }
+}
+
+fn lock(layer: &Mutex<Layer>) -> std::sync::MutexGuard<'_, Layer> {
+    // The data stays consistent if a holder panicked: a set of strings and a cache.
+    layer.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Redactor {
+    /// The configured secrets: the app's AppSecret and AppCode, and the AppCodes and
+    /// `Authorization` values written in the configured targets.
+    pub fn from_settings(settings: &Settings) -> Self {
+        let r = Self::default();
+        let creds = &settings.credentials;
+        for secret in [&creds.app_secret, &creds.appcode].into_iter().flatten() {
+            r.add(secret.expose());
+        }
+        for value in configured_target_secrets(&settings.targets) {
+            r.add(&value);
+        }
+        r
+    }
+
+    /// A redactor with this one's values (also those added to it later), whose own additions
+    /// (one request's) stay its own.
+    pub fn child(&self) -> Self {
+        let mut layers = self.layers.clone();
+        layers.push(Arc::default());
+        Self { layers }
+    }
+
+    /// Adds a secret value (ignored when shorter than [`MIN_SECRET_LEN`]).
+    pub fn add(&self, value: &str) {
+        if value.chars().count() < MIN_SECRET_LEN {
+            return;
+        }
+        let Some(own) = self.layers.last() else {
+            return;
+        };
+        let mut layer = lock(own);
+        let before = layer.forms.len();
+        layer.forms.extend(forms(value));
+        if layer.forms.len() != before {
+            layer.matcher = None;
+        }
+    }
+
+    /// True when `value` (as given) is held.
+    pub fn holds(&self, value: &str) -> bool {
+        self.layers.iter().any(|l| lock(l).forms.contains(value))
+    }
+
+    /// True when no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.layers.iter().all(|l| lock(l).forms.is_empty())
+    }
+
+    /// `text` with every form of every value replaced by [`MASK`].
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let ranges = self.find_all(text.as_bytes());
+        if ranges.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for r in ranges {
+            // Forms are UTF-8, so a match starts and ends on character boundaries.
+            out.push_str(&text[at..r.start]);
+            out.push_str(MASK);
+            at = r.end;
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
+    }
+
+    /// A text that was cut short: as [`Redactor::redact`], and a tail that begins a form (the
+    /// part of a secret left before the cut) masked too.
+    pub fn redact_cut(&self, text: &str) -> String {
+        let whole = self.redact(text);
+        let forms: Vec<String> = self
+            .layers
+            .iter()
+            .flat_map(|l| lock(l).forms.iter().cloned().collect::<Vec<_>>())
+            .collect();
+        match cut_tail(&forms, &whole) {
+            Some(keep) => format!("{}{MASK}", &whole[..keep]),
+            None => whole.into_owned(),
+        }
+    }
+
+    /// Redacts every string (and object key) of a JSON value in place.
+    pub fn redact_json(&self, value: &mut Value) {
+        if self.is_empty() {
+            return;
+        }
+        walk(self, value);
+    }
+
+    /// A serialized JSON document (or several, one per line, as log lines are), redacted string
+    /// by string; text that is not JSON is redacted as text. The bytes are returned unchanged
+    /// when they hold no form of a secret.
+    pub fn redact_json_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        // Every string of the document is in the bytes JSON-escaped, and the forms include the
+        // escaped spelling of each form, so no match here means no string holds a form.
+        if !self.matchers().iter().any(|m| m.is_match(bytes)) {
+            return Cow::Borrowed(bytes);
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            match serde_json::from_slice::<Value>(line) {
+                Ok(mut v) => {
+                    walk(self, &mut v);
+                    // Serializing a `Value` cannot fail (its map keys are strings).
+                    out.extend(serde_json::to_vec(&v).unwrap_or_default());
+                }
+                Err(_) => out.extend(self.redact(&String::from_utf8_lossy(line)).as_bytes()),
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Each layer's matcher, built where the forms changed since the last use.
+    fn matchers(&self) -> Vec<Matcher> {
+        self.layers
+            .iter()
+            .filter_map(|l| {
+                let mut layer = lock(l);
+                if layer.forms.is_empty() {
+                    return None;
+                }
+                if layer.matcher.is_none() {
+                    layer.matcher = Matcher::build(&layer.forms);
+                }
+                layer.matcher.clone()
+            })
+            .collect()
+    }
+
+    /// The ranges to mask in `text`: every occurrence of every form, overlapping ones merged.
+    fn find_all(&self, text: &[u8]) -> Vec<Range<usize>> {
+        let mut ranges = Vec::new();
+        for m in self.matchers() {
+            m.find_all(text, &mut ranges);
+        }
+        if ranges.len() < 2 {
+            return ranges;
+        }
+        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
+    }
+}
+
+/// Where a cut secret starts at the end of `text`: the earliest position from which the rest
+/// of `text` (at least [`MIN_PARTIAL`] bytes) begins a form.
+fn cut_tail(forms: &[String], text: &str) -> Option<usize> {
+    let longest = forms.iter().map(String::len).max()?;
+    let from = text.len().saturating_sub(longest);
+    (from..text.len().saturating_sub(MIN_PARTIAL - 1))
+        .filter(|&at| text.is_char_boundary(at))
+        .find(|&at| {
+            let rest = &text.as_bytes()[at..];
+            forms.iter().any(|f| f.as_bytes().starts_with(rest))
+        })
+}
+
+fn walk(r: &Redactor, value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Cow::Owned(redacted) = r.redact(s) {
+                *s = redacted;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| walk(r, v)),
+        Value::Object(map) => {
+            let keys_hold_secrets = map.keys().any(|k| matches!(r.redact(k), Cow::Owned(_)));
+            if keys_hold_secrets {
+                let old = std::mem::take(map);
+                for (k, v) in old {
+                    map.insert(r.redact(&k).into_owned(), v);
+                }
+            }
+            map.values_mut().for_each(|v| walk(r, v));
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The spellings `value` is matched in (see the module's documentation).
+pub fn forms(value: &str) -> BTreeSet<String> {
+    let mut plain: BTreeSet<String> = BTreeSet::new();
+    plain.insert(value.to_owned());
+    for set in [NON_ALPHANUMERIC, QUERY, PATH, SPECIAL_QUERY] {
+        let encoded = utf8_percent_encode(value, set).to_string();
+        plain.insert(lower_hex(&encoded));
+        plain.insert(encoded);
+    }
+    let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    plain.insert(lower_hex(&form));
+    plain.insert(form);
+
+    let mut out = BTreeSet::new();
+    for p in &plain {
+        let json = json_escape(p);
+        out.insert(json.replace('/', "\\/"));
+        out.insert(json_ascii(p, false));
+        out.insert(json_ascii(p, true));
+        out.insert(json);
+        out.insert(p.clone());
+    }
+    // How each of these reads inside a serialized JSON string.
+    let escaped: Vec<String> = out.iter().map(|f| json_escape(f)).collect();
+    out.extend(escaped);
+    out.retain(|f| !f.is_empty());
+    out
+}
+
+/// `s` as serde_json writes it inside a string, without the quotes.
+fn json_escape(s: &str) -> String {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `s` JSON-escaped with every non-ASCII character as `\uXXXX` (as Python's `json.dumps`
+/// writes it), in upper or lower case hex.
+fn json_ascii(s: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in json_escape(s).chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                if upper {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                } else {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `%2B` → `%2b`: percent-escapes in lower case, as some clients write them.
+fn lower_hex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending = 0;
+    for c in s.chars() {
+        if pending > 0 {
+            out.push(c.to_ascii_lowercase());
+            pending -= 1;
+        } else {
+            if c == '%' {
+                pending = 2;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The secrets written into configured targets: `AppCode` query parameters (decoded, and as
+/// written in the URL) and `Authorization` header values (and the code after `APPCODE `).
+pub fn configured_target_secrets(specs: &[TargetSpec]) -> Vec<String> {
+    let mut out = Vec::new();
+    for spec in specs {
+        for text in [spec.url.as_deref(), spec.path.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            let Some((_, query)) = text.split_once('?') else {
+                continue;
+            };
+            let query = query.split('#').next().unwrap_or_default();
+            for pair in query.split('&') {
+                let (name, raw) = pair.split_once('=').unwrap_or((pair, ""));
+                let name: String = url::form_urlencoded::parse(name.as_bytes())
+                    .next()
+                    .map(|(k, _)| k.into_owned())
+                    .unwrap_or_default();
+                let folded: String = name
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if folded == "appcode" && !raw.is_empty() {
+                    out.push(raw.to_owned());
+                    let decoded: String =
+                        url::form_urlencoded::parse(format!("v={raw}").as_bytes())
+                            .next()
+                            .map(|(_, v)| v.into_owned())
+                            .unwrap_or_default();
+                    out.push(decoded);
+                }
+            }
+        }
+        for (name, value) in &spec.headers {
+            if name.eq_ignore_ascii_case("authorization") {
+                out.push(value.trim().to_owned());
+                if let Some((scheme, code)) = value.trim().split_once(' ') {
+                    if scheme.eq_ignore_ascii_case("appcode") {
+                        out.push(code.trim().to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out.retain(|v| !v.is_empty());
+    out.sort();
+    out.dedup();
+    out
+}
+
+tokio::task_local! {
+    /// The redactor of the request (or CLI run) being served.
+    static CURRENT: Redactor;
+}
+
+static GLOBAL: OnceLock<Redactor> = OnceLock::new();
+
+/// Sets the process's redactor: the configured secrets, for log lines written outside a
+/// request. The first call wins.
+pub fn set_global(r: Redactor) {
+    let _ = GLOBAL.set(r);
+}
+
+/// The redactor of the current request or run, else the process's.
+pub fn current() -> Redactor {
+    CURRENT
+        .try_with(Redactor::clone)
+        .unwrap_or_else(|_| GLOBAL.get().cloned().unwrap_or_default())
+}
+
+/// Runs `f` with `r` as the [`current`] redactor: values [`note`]d while it runs are added to
+/// `r`, and log lines it writes are redacted with `r`.
+pub async fn scope<F: Future>(r: Redactor, f: F) -> F::Output {
+    CURRENT.scope(r, f).await
+}
+
+/// Adds a value computed while serving (a signature) to the current request's redactor. Outside
+/// a [`scope`] nothing is added: then nothing is written out through a redactor either.
+pub fn note(value: &str) {
+    let _ = CURRENT.try_with(|r| r.add(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn redactor(values: &[&str]) -> Redactor {
+        let r = Redactor::default();
+        for v in values {
+            r.add(v);
+        }
+        r
+    }
+
+    #[test]
+    fn masks_every_occurrence_and_leaves_other_text() {
+        let r = redactor(&["s3cr3t-value"]);
+        assert_eq!(
+            r.redact("a s3cr3t-value b s3cr3t-value"),
+            format!("a {MASK} b {MASK}")
+        );
+        assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
+        assert!(matches!(Redactor::default().redact("x"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn short_values_are_not_matched() {
+        let r = redactor(&["1234567", ""]);
+        assert!(r.is_empty());
+        assert_eq!(r.redact("1234567"), "1234567");
+    }
+
+    #[test]
+    fn json_escaped_and_percent_encoded_forms_are_masked() {
+        let secret = "q\"uo\\te/+ =\tä€";
+        let r = redactor(&[secret]);
+        let escaped = serde_json::to_string(secret).unwrap();
+        let escaped = &escaped[1..escaped.len() - 1];
+        let ascii = json_ascii(secret, false);
+        let percent = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+        let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for spelled in [
+            secret.to_owned(),
+            escaped.to_owned(),
+            escaped.replace('/', "\\/"),
+            ascii.clone(),
+            json_ascii(secret, true),
+            percent.clone(),
+            lower_hex(&percent),
+            form.clone(),
+        ] {
+            let text = format!("<{spelled}>");
+            assert_eq!(r.redact(&text), format!("<{MASK}>"), "{spelled}");
+        }
+        // A body that holds an escaped form, serialized once more into a report.
+        let report = json!({"body": format!("{{\"h\":\"{escaped}\"}}"), "url": format!("http://x/?a={form}")});
+        let text = serde_json::to_vec(&report).unwrap();
+        let out = r.redact_json_bytes(&text);
+        let out = String::from_utf8(out.into_owned()).unwrap();
+        let v: Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(v["body"], format!("{{\"h\":\"{MASK}\"}}"));
+        assert_eq!(v["url"], format!("http://x/?a={MASK}"));
+        for needle in [secret, escaped, &ascii, &percent, &form] {
+            assert!(!out.contains(needle), "{needle} in {out}");
+        }
+    }
+
+    #[test]
+    fn base64_signatures_are_masked_in_urls_too() {
+        let sig = "Zm9v+YmFy/YmF6PQ==";
+        let r = redactor(&[sig]);
+        for text in [
+            format!("X-Ca-Signature: {sig}"),
+            "sig=Zm9v%2BYmFy%2FYmF6PQ%3D%3D".to_owned(),
+            "sig=Zm9v%2bYmFy%2fYmF6PQ%3d%3d".to_owned(),
+            "{\"s\":\"Zm9v+YmFy\\/YmF6PQ==\"}".to_owned(),
+        ] {
+            let out = r.redact(&text);
+            assert!(
+                out.contains(MASK) && !out.contains("YmF6"),
+                "{text} -> {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_cut_at_the_end_of_a_cut_text_is_masked() {
+        let r = redactor(&["abcdefghijklmnop"]);
+        assert_eq!(r.redact_cut("body: abcdefg"), format!("body: {MASK}"));
+        assert_eq!(
+            r.redact_cut("abcdefghijklmnop, abcdefghij"),
+            format!("{MASK}, {MASK}")
+        );
+        // Too short a start to tell from ordinary text.
+        assert_eq!(r.redact_cut("body: abc"), "body: abc");
+        // Only at the end: a cut keeps the beginning of a text.
+        assert_eq!(r.redact_cut("abcdefg body"), "abcdefg body");
+        // A text that was not cut may end like a secret begins.
+        assert_eq!(r.redact("auth: abcdefg"), "auth: abcdefg");
+        let mut v = json!({"auth": "abcdefg"});
+        r.redact_json(&mut v);
+        assert_eq!(v["auth"], "abcdefg");
+    }
+
+    #[test]
+    fn json_lines_stay_json_and_keys_are_masked() {
+        let r = redactor(&["n-secret-value"]);
+        // A match in the serialized text that starts inside an escape (`\n` + "-secret-value")
+        // is not the secret: the document is left valid.
+        let line = json!({"a": "x\n-secret-value", "n-secret-value": "k"}).to_string();
+        let text = format!("{line}\n{line}\nplain n-secret-value\n");
+        let out = r.redact_json_bytes(text.as_bytes()).into_owned();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.split('\n').collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        for l in &lines[..2] {
+            let v: Value = serde_json::from_str(l).expect("JSON");
+            assert_eq!(v["a"], "x\n-secret-value");
+            assert_eq!(v[MASK], "k");
+        }
+        assert_eq!(lines[2], format!("plain {MASK}"));
+    }
+
+    #[test]
+    fn many_values_are_found_by_the_automaton_as_by_memmem() {
+        let values: Vec<String> = (0..40).map(|i| format!("sig-{i:03}-Zm9v+/=")).collect();
+        let r = Redactor::default();
+        for (i, v) in values.iter().enumerate() {
+            r.add(v);
+            // Overlapping and adjacent occurrences become one mask.
+            let text = format!("a {v}{v} b sig-{i:03}-Zm9v%2B%2F%3D");
+            assert_eq!(r.redact(&text), format!("a {MASK} b {MASK}"), "{i} values");
+        }
+        assert!(r.holds(&values[7]));
+        assert!(!r.holds("sig-999-Zm9v+/="));
+    }
+
+    #[test]
+    fn children_keep_their_additions() {
+        let base = redactor(&["configured-secret"]);
+        let child = base.child();
+        child.add("per-request-signature");
+        assert_eq!(child.redact("configured-secret"), MASK);
+        assert_eq!(child.redact("per-request-signature"), MASK);
+        assert_eq!(
+            base.redact("per-request-signature"),
+            "per-request-signature"
+        );
+        // What the parent learns later, its children know too (FC's role credentials).
+        base.add("later-role-secret");
+        assert_eq!(child.redact("later-role-secret"), MASK);
+        assert!(!format!("{child:?}").contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn note_adds_to_the_current_scope_only() {
+        let r = Redactor::default();
+        scope(r.clone(), async {
+            note("signature-in-scope");
+            assert_eq!(current().redact("signature-in-scope"), MASK);
+        })
+        .await;
+        assert_eq!(r.redact("signature-in-scope"), MASK);
+        note("signature-outside");
+        assert_eq!(current().redact("signature-outside"), "signature-outside");
+    }
+
+    #[test]
+    fn finds_secrets_written_into_configured_targets() {
+        let specs: Vec<TargetSpec> = serde_json::from_value(json!([
+            {"url": "http://a/x?q=1&AppCode=url%2Bcode-7d3e9a01#f"},
+            {"group": "0123456789abcdef0123456789abcdef", "path": "/p?app%43ode=path-code-1234"},
+            {"url": "http://b/", "headers": {"authorization": "APPCODE header-code-5678"}},
+        ]))
+        .unwrap();
+        let found = configured_target_secrets(&specs);
+        for v in [
+            "url%2Bcode-7d3e9a01",
+            "url+code-7d3e9a01",
+            "path-code-1234",
+            "APPCODE header-code-5678",
+            "header-code-5678",
+        ] {
+            assert!(found.contains(&v.to_owned()), "{v} not in {found:?}");
+        }
+        assert!(!found.contains(&"1".to_owned()));
+    }
+}
