@@ -735,6 +735,7 @@ mod tests {
                     latency_ms: Latency::of(&[5.375, 2.0]),
                     warnings: vec!["w".into()],
                     error: Some(ProbeError::config("x")),
+                    auth: None,
                 },
                 TargetReport {
                     dns: Some(DnsReport {
