@@ -372,6 +372,18 @@ async fn documented_error_bodies_become_typed_errors() {
 }
 
 #[tokio::test]
+async fn a_client_built_in_a_redaction_scope_teaches_it_the_credentials() {
+    let r = apigw_vpc_probe::redact::Redactor::default();
+    let (ep, _) = scripted(vec![canned(200, serde_json::json!({}))]).await;
+    apigw_vpc_probe::redact::scope(r.clone(), async {
+        let _client = client_for(Product::Fc, vec![ep], 3000);
+    })
+    .await;
+    assert!(r.holds(STS_SECRET) && r.holds(STS_TOKEN));
+    assert_eq!(r.redact(&format!("a {STS_TOKEN} b")), "a *** b");
+}
+
+#[tokio::test]
 async fn the_message_never_keeps_the_token_or_the_secret() {
     // A server that echoes the credentials in a message (not the string-to-sign form).
     let body = envelope(

@@ -23,7 +23,9 @@
 //! that fits too. Otherwise the error is returned as it is.
 //!
 //! **Secrets.** The `Authorization` header and the token are written to the socket and nowhere
-//! else: not into errors, not into logs. Error messages are cut and masked (`error.rs`).
+//! else: not into errors, not into logs. Error messages are cut and masked (`error.rs`). A
+//! client built inside a redaction scope (a request's, the command line's run) adds the secret
+//! and the token to it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -161,12 +163,16 @@ impl Client {
         Self::with_transport(Transport::new(settings), endpoints, credentials)
     }
 
-    /// A client over a shared [`Transport`].
+    /// A client over a shared [`Transport`]. The secret and the token are added to the current
+    /// redaction scope (`redact::note`), if there is one.
     pub fn with_transport(
         transport: Transport,
         endpoints: Endpoints,
         credentials: Credentials,
     ) -> Self {
+        for value in credentials.secret_values() {
+            crate::redact::note(value);
+        }
         Self {
             inner: Arc::new(Inner {
                 endpoints,

@@ -12,13 +12,12 @@
 //! exchange this tool does not do; they are refused with an error naming the mode.
 //!
 //! The secret and the token are secrets: held in [`Secret`] (redacted `Debug`, no `Display`),
-//! [`Credentials`] has no `Serialize`, and [`Credentials::secret_values`] gives the values to
-//! register with the output redaction. The runtime registers the role's credentials per
-//! request (`runtime/handler.rs` and `cli.rs` on the issue-9 redaction branch call
-//! `redactor.add(c.access_key_secret())` and `c.security_token()`).
-//! TODO(issue 11, when src/redact.rs is on main): the `check` command must also register the
-//! credentials it loads from a CLI profile ([`CliProfile::credentials`]) with the process's
-//! `Redactor` (`redactor.add(v)` for each of [`Credentials::secret_values`]) before any output.
+//! [`Credentials`] has no `Serialize`, and the output redaction (`src/redact.rs`) learns them:
+//! the runtime adds the role's credentials per request (`runtime/handler.rs`), the `probe`
+//! command the shell's (`cli.rs`), [`Credentials::register`] adds them to a given
+//! [`Redactor`], and a [`crate::openapi::Client`] built inside a redaction scope adds its own to
+//! that scope (so a command that loads a CLI profile and builds a client in its scope cannot
+//! print them).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,6 +25,7 @@ use std::path::{Path, PathBuf};
 use hyper::header::HeaderMap;
 use serde::Deserialize;
 
+use crate::redact::Redactor;
 use crate::secret::Secret;
 
 /// An AccessKey pair, with the STS token when the pair is temporary.
@@ -103,6 +103,13 @@ impl Credentials {
     /// output redaction.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.access_key_secret()).chain(self.security_token())
+    }
+
+    /// Adds the secret and the token to `redactor`.
+    pub fn register(&self, redactor: &Redactor) {
+        for value in self.secret_values() {
+            redactor.add(value);
+        }
     }
 }
 
@@ -270,6 +277,22 @@ mod tests {
             ["s3cr3t-value", "t0k3n-value"]
         );
         assert!(c.is_sts());
+    }
+
+    #[test]
+    fn register_teaches_the_redactor() {
+        let c = Credentials::new(
+            Some("STS.id".into()),
+            Some("s3cr3t-value".into()),
+            Some("t0k3n-value/with+chars=".into()),
+        )
+        .unwrap();
+        let r = Redactor::default();
+        c.register(&r);
+        assert_eq!(
+            r.redact("x s3cr3t-value y t0k3n-value%2Fwith%2Bchars%3D z"),
+            "x *** y *** z"
+        );
     }
 
     #[test]
