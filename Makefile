@@ -163,9 +163,18 @@ lab: deps
 lab-test: deps
 	@CARGO="$(CARGO)" lab/lab.sh test
 
+# The shell scripts the lint checks, and the Debian package of its checker.
+SHELL_SCRIPTS := bootstrap .ci/run lab/lab.sh
+LINT_TOOLS := shellcheck:shellcheck
+
+## lint: formatting, clippy (warnings are errors), the docs (rustdoc warnings are errors: the
+## library's public items are documented), and shellcheck on the shell scripts.
 lint:
+	$(call install_tools,$(LINT_TOOLS))
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+	shellcheck $(SHELL_SCRIPTS)
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# jq programs are written in single quotes on purpose: their $names are jq's, not the shell's.
+# shellcheck disable=SC2016
 # The network lab: the seed's two scenarios rebuilt with the kernel's own networking (network
 # namespaces, veth pairs, routes, nftables, tc) and a real DNS server (dnsmasq), with the real
 # binary run the way Function Compute runs it. See README.md, section "Network lab".
@@ -242,8 +244,8 @@ stop() {
 
 # wait_tcp ROLE ADDR PORT NAME: until something accepts there (10 s).
 wait_tcp() {
-  local i
-  for i in $(seq 200); do
+  local _
+  for _ in $(seq 200); do
     if in_ns "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then return 0; fi
     kill -0 "${PROCS[$4]}" 2>/dev/null || die "$4 exited: $(tail -n 5 "$WORK/$4.log")"
     sleep 0.05
@@ -253,8 +255,8 @@ wait_tcp() {
 
 # wait_listening NAME: until the stand-in NAME has printed its listening line (10 s).
 wait_listening() {
-  local i
-  for i in $(seq 200); do
+  local _
+  for _ in $(seq 200); do
     if grep -q '"listen"' "$WORK/$1.log" 2>/dev/null; then return 0; fi
     kill -0 "${PROCS[$1]}" 2>/dev/null || die "$1 exited: $(tail -n 5 "$WORK/$1.log")"
     sleep 0.05
@@ -398,8 +400,8 @@ start_dns() {
     --user=root --group=root "--local=/alicloudapi.com/")
   [ "$1" = with-domain ] && args+=("--address=/$DOMAIN/$GW_IN_IP")
   start dnsmasq dns dnsmasq "${args[@]}"
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     if [ -n "$(in_ns dns ss -Hlun "sport = :53")" ]; then return 0; fi
     kill -0 "${PROCS[dnsmasq]}" 2>/dev/null || die "dnsmasq exited: $(tail -n 5 "$WORK/dnsmasq.log")"
     sleep 0.05
@@ -473,6 +475,7 @@ cmd_run() {
   topology_summary
   local r
   for r in "fc-sh $REGION_API" "fc-zjk $REGION_FC"; do
+    # shellcheck disable=SC2086 # split "<namespace> <region>" into $1 and $2
     set -- $r
     invoke "$1" "$2" "$WORK/$1.json" '{}'
     say ""
@@ -596,6 +599,7 @@ case_healthy() {
   local before after
   before=$(counter ecs ecs_security_group admitted)
   for r in "fc-sh $REGION_API" "fc-zjk $REGION_FC"; do
+    # shellcheck disable=SC2086 # split "<namespace> <region>" into $1 and $2
     set -- $r
     local out="$WORK/healthy-$1.json"
     CASE_OUTS+=("$out")

@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::error::{ErrorClass, HintContext, ProbeError};
 
 /// How much of a response body is kept (every byte is counted).
-pub const KEEP_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const KEEP_BODY_BYTES: usize = 64 * 1024;
 
 /// hyper's read buffer, which bounds a response head: 64 KiB instead of hyper's ~400 KiB, so
 /// that a server sending huge headers to ten concurrent invocations of ten targets cannot make
@@ -127,7 +127,7 @@ impl WireMarks {
 
 /// An I/O wrapper that timestamps writes and the first byte of the final response, so that
 /// `send` and `ttfb` are measured on the socket rather than around hyper's futures.
-pub struct Timed<IO> {
+pub(crate) struct Timed<IO> {
     io: IO,
     marks: Arc<Mutex<WireMarks>>,
 }
@@ -200,7 +200,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Timed<IO> {
 
 /// What the exchange saw, complete or not: the prober derives phases from these.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub sent: Option<Instant>,
     /// The first byte of the final (non-1xx) response.
     pub first_byte: Option<Instant>,
@@ -214,7 +214,7 @@ pub struct Progress {
 
 /// An exchange in flight. The prober drives [`Exchange::send`] and [`Exchange::body`] under its
 /// own deadlines, and reads [`Exchange::progress`] whatever happened.
-pub struct Exchange {
+pub(crate) struct Exchange {
     marks: Arc<Mutex<WireMarks>>,
     driver: Option<tokio::task::JoinHandle<()>>,
     response: Option<Response<Incoming>>,
@@ -224,7 +224,7 @@ pub struct Exchange {
 
 impl Exchange {
     /// An exchange that has not started; keeps the first 64 KiB of the body if `keep_body`.
-    pub fn new(keep_body: bool) -> Self {
+    pub(crate) fn new(keep_body: bool) -> Self {
         Self {
             marks: Arc::new(Mutex::new(WireMarks::default())),
             driver: None,
@@ -236,7 +236,7 @@ impl Exchange {
 
     /// Starts HTTP/1.1 on `io` and sends `request`; returns once the response head arrived.
     /// Cancel-safe for the caller's timeout: the marks stay in `self`.
-    pub async fn send<IO>(
+    pub(crate) async fn send<IO>(
         &mut self,
         io: IO,
         request: Request<Full<Bytes>>,
@@ -269,7 +269,7 @@ impl Exchange {
     }
 
     /// Reads the body to the end, counting every byte and keeping the first 64 KiB if asked.
-    pub async fn body(&mut self, ctx: &HintContext) -> Result<(), ProbeError> {
+    pub(crate) async fn body(&mut self, ctx: &HintContext) -> Result<(), ProbeError> {
         let Some(resp) = self.response.take() else {
             return Ok(());
         };
@@ -306,7 +306,7 @@ impl Exchange {
     }
 
     /// What was seen so far.
-    pub fn finish(mut self) -> Progress {
+    pub(crate) fn finish(mut self) -> Progress {
         self.sync_marks();
         std::mem::take(&mut self.progress)
     }

@@ -1,4 +1,5 @@
-//! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop).
+//! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop), built
+//! on the library's public surface like any other program using it.
 //! Exit code 0 when every target is ok, 1 when a target failed, 2 for usage or configuration
 //! errors.
 
@@ -6,21 +7,21 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::config::Settings;
-use crate::error::{ErrorClass, ProbeError};
-use crate::event::Selection;
-use crate::probe::{Invocation, Prober};
-use crate::redact::{self, Redactor};
-use crate::report::{Report, Trigger};
-use crate::runtime::context::InstanceEnv;
-use crate::target::{Origin, TargetSpec};
+use apigw_vpc_probe::apigw::{SignatureMethod, Stage};
+use apigw_vpc_probe::config::Settings;
+use apigw_vpc_probe::error::{ErrorClass, ProbeError};
+use apigw_vpc_probe::event::Selection;
+use apigw_vpc_probe::probe::{Invocation, Prober};
+use apigw_vpc_probe::redact::{self, Redactor};
+use apigw_vpc_probe::report::{Report, Trigger};
+use apigw_vpc_probe::target::{AuthKind, HttpMethod, TargetSpec};
 
 /// Exit code: every target ok.
-pub const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_OK: i32 = 0;
 /// Exit code: a target failed.
-pub const EXIT_FAILED: i32 = 1;
+pub(crate) const EXIT_FAILED: i32 = 1;
 /// Exit code: usage or configuration error.
-pub const EXIT_USAGE: i32 = 2;
+pub(crate) const EXIT_USAGE: i32 = 2;
 
 /// Probe an API from the command line.
 #[derive(Debug, clap::Args)]
@@ -29,7 +30,7 @@ pub const EXIT_USAGE: i32 = 2;
     are read from the environment as in the function.\n\nExit status: 0 ok, 1 a target failed, \
     2 usage or configuration error."
 )]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// URL to call, e.g. http://<group>-cn-shanghai-vpc.alicloudapi.com/web/cloudapi.
     /// Without it: the configured targets (APIGW_URL, APIGW_GROUP_ID, APIGW_TARGETS).
     pub url: Option<String>,
@@ -37,8 +38,8 @@ pub struct ProbeArgs {
     #[arg(long, conflicts_with = "url")]
     pub target: Option<String>,
     /// HTTP method.
-    #[arg(short = 'X', long, default_value = "GET")]
-    pub method: String,
+    #[arg(short = 'X', long, value_enum, ignore_case = true, default_value_t = HttpMethod::Get)]
+    pub method: HttpMethod,
     /// Extra header 'Name: value' (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -46,8 +47,8 @@ pub struct ProbeArgs {
     #[arg(short = 'd', long)]
     pub data: Option<String>,
     /// API Gateway stage sent as X-Ca-Stage: RELEASE, TEST or PRE.
-    #[arg(long)]
-    pub stage: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub stage: Option<Stage>,
     /// Number of calls, each on a fresh connection.
     #[arg(short = 'n', long, default_value_t = 1)]
     pub samples: u32,
@@ -72,14 +73,14 @@ pub struct ProbeArgs {
     /// Authentication: app (signature; the secret from APIGW_APP_SECRET or
     /// APIGW_APP_SECRET_FILE), appcode (from APIGW_APPCODE) or none. Default: app when an
     /// AppKey is configured.
-    #[arg(long, value_parser = ["app", "appcode", "none"])]
-    pub auth: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub auth: Option<AuthKind>,
     /// AppKey for the signature (default APIGW_APP_KEY). The secret is never a flag.
     #[arg(long, value_name = "KEY")]
     pub app_key: Option<String>,
     /// HmacSHA256 (default) or HmacSHA1.
-    #[arg(long, value_parser = ["HmacSHA256", "HmacSHA1"])]
-    pub signature_method: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub signature_method: Option<SignatureMethod>,
     /// Print the client's string to sign (it holds no secret), for comparing with the
     /// gateway's.
     #[arg(long)]
@@ -87,16 +88,12 @@ pub struct ProbeArgs {
 }
 
 /// Runs the `probe` subcommand; returns the exit code.
-pub async fn probe(args: ProbeArgs) -> i32 {
+pub(crate) async fn probe(args: ProbeArgs) -> i32 {
     let settings = Settings::from_env();
     // What is printed passes through one redactor: the configured secrets and the signatures
     // made during the run.
-    let redactor = Redactor::from_settings(&settings);
     // The shell's own AccessKey, if it has one, is no more for printing than the function's.
-    if let Some(c) = InstanceEnv::from_env().credentials {
-        redactor.add(c.access_key_secret());
-        redactor.add(c.security_token().unwrap_or_default());
-    }
+    let redactor = Redactor::from_environment(&settings);
     match redact::scope(redactor.clone(), run(args, settings)).await {
         Ok((report, json)) => {
             if json {
@@ -121,7 +118,7 @@ pub async fn probe(args: ProbeArgs) -> i32 {
 }
 
 /// 0 ok, 2 when a target's own configuration is invalid, else 1.
-pub fn exit_code(report: &Report) -> i32 {
+pub(crate) fn exit_code(report: &Report) -> i32 {
     if report.ok {
         EXIT_OK
     } else if report.targets.iter().all(|t| {
@@ -156,7 +153,6 @@ async fn run(args: ProbeArgs, mut settings: Settings) -> Result<(Report, bool), 
         (None, None) => Selection::Configured,
     };
     let mut inv = Invocation::new(Trigger::Cli, cli_request_id(), selection);
-    inv.origin = Origin::Cli;
     inv.resolve = resolve;
     let report = Prober::new(settings).run(inv).await?;
     Ok((report, args.json))
@@ -172,22 +168,22 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
     }
     Ok(TargetSpec {
         url: Some(url.to_owned()),
-        method: Some(args.method.clone()),
+        method: Some(args.method),
         headers,
         body: args.data.clone(),
-        stage: args.stage.clone(),
+        stage: args.stage,
         samples: Some(args.samples),
         timeout_ms: args.timeout,
-        expect: (!args.expect_status.is_empty()).then(|| crate::target::Expect {
+        expect: (!args.expect_status.is_empty()).then(|| apigw_vpc_probe::target::Expect {
             status: args.expect_status.clone(),
         }),
         return_body: if args.body {
-            crate::target::ReturnBody::All
+            apigw_vpc_probe::target::ReturnBody::All
         } else {
-            crate::target::ReturnBody::None
+            apigw_vpc_probe::target::ReturnBody::None
         },
-        auth: args.auth.clone(),
-        signature_method: args.signature_method.clone(),
+        auth: args.auth,
+        signature_method: args.signature_method,
         show_string_to_sign: args.show_string_to_sign,
         ..TargetSpec::default()
     })

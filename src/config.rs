@@ -8,12 +8,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::apigw::Stage;
 use crate::error::ProbeError;
 use crate::openapi::OpenApiSettings;
 use crate::policy::{self, AllowList, SigningHosts};
 use crate::redact;
 use crate::secret::Secret;
-use crate::target::{AppCredentials, TargetDefaults, TargetSpec};
+use crate::target::{AppCredentials, HttpMethod, TargetDefaults, TargetSpec};
 
 /// All settings, read once at start-up (no I/O besides the environment).
 #[derive(Clone, Debug)]
@@ -310,9 +311,17 @@ fn configured_targets(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<Targe
             .map_err(|e| format!("APIGW_TARGETS is not a JSON array of targets: {e}"))?;
         return Ok(specs);
     }
+    let method = get("APIGW_METHOD")
+        .map(|m| m.parse::<HttpMethod>())
+        .transpose()
+        .map_err(|e| format!("APIGW_METHOD: {e}"))?;
+    let stage = get("APIGW_STAGE")
+        .map(|m| m.parse::<Stage>())
+        .transpose()
+        .map_err(|e| format!("APIGW_STAGE: {e}"))?;
     let common = |spec: TargetSpec| TargetSpec {
-        method: get("APIGW_METHOD"),
-        stage: get("APIGW_STAGE"),
+        method,
+        stage,
         ..spec
     };
     if let Some(url) = get("APIGW_URL") {
@@ -374,7 +383,7 @@ mod tests {
             t.url.as_str(),
             "http://0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com/web/cloudapi"
         );
-        assert_eq!(t.stage.as_deref(), Some("TEST"));
+        assert_eq!(t.stage, Some(crate::apigw::Stage::Test));
     }
 
     #[test]

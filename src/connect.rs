@@ -16,12 +16,12 @@ use tokio_rustls::TlsConnector;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 
 /// A connection the exchange can run on: plain TCP or TLS over it.
-pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 /// Opens a TCP connection. The caller bounds the time and maps its own timeout.
-pub async fn tcp(addr: SocketAddr, ctx: &HintContext) -> Result<TcpStream, ProbeError> {
+pub(crate) async fn tcp(addr: SocketAddr, ctx: &HintContext) -> Result<TcpStream, ProbeError> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| connect_error(addr, &e, ctx))?;
@@ -45,7 +45,7 @@ fn connect_error(addr: SocketAddr, e: &io::Error, ctx: &HintContext) -> ProbeErr
 }
 
 /// Runs the TLS handshake over `stream` with `host` as SNI and for certificate verification.
-pub async fn tls(
+pub(crate) async fn tls(
     stream: TcpStream,
     host: &str,
     config: Arc<ClientConfig>,
@@ -86,7 +86,7 @@ fn tls_error(host: &str, e: &io::Error, ctx: &HintContext) -> ProbeError {
 
 /// The client TLS configuration: Mozilla's roots built into the binary (the function image's
 /// CA bundle may be old or absent) plus the PEM certificates in `ca_file`.
-pub fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, ProbeError> {
+pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, ProbeError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {

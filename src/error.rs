@@ -138,11 +138,15 @@ impl<'de> Deserialize<'de> for ErrorClass {
     }
 }
 
-/// What the hints may take into account about the target and the function.
+/// What the hints may take into account about the target and the function. Plain data:
+/// [`crate::apigw`] reads it out of a host name (`HintContext::for_host`), so that this module
+/// depends on nothing of the pipeline.
 #[derive(Clone, Debug, Default)]
 pub struct HintContext {
     /// The host the target names.
     pub host: String,
+    /// True when the host is a group's VPC second-level domain.
+    pub vpc_domain: bool,
     /// The region in the host name (`<group>-<region>-vpc.alicloudapi.com`), if it has one.
     pub domain_region: Option<String>,
     /// The function's own region (`FC_REGION` / `x-fc-region`), if known.
@@ -150,20 +154,6 @@ pub struct HintContext {
 }
 
 impl HintContext {
-    /// Builds the context for `host`, reading the region out of an API Gateway domain.
-    pub fn for_host(host: &str, function_region: Option<&str>) -> Self {
-        Self {
-            host: host.to_owned(),
-            domain_region: crate::target::apigw_domain(host).map(|d| d.region),
-            function_region: function_region.map(str::to_owned),
-        }
-    }
-
-    /// True when the host is a group's VPC second-level domain.
-    pub fn is_vpc_domain(&self) -> bool {
-        crate::target::apigw_domain(&self.host).is_some_and(|d| d.vpc)
-    }
-
     /// True when the function and the API Gateway domain are known to be in different regions.
     pub fn cross_region(&self) -> bool {
         matches!((&self.domain_region, &self.function_region), (Some(d), Some(f)) if d != f)
@@ -173,8 +163,11 @@ impl HintContext {
 /// One failure, as it appears in the report: `{"class", "message", "hint"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeError {
+    /// The stable class name (`tcp.timeout`, `gateway.I404NF`, …).
     pub class: ErrorClass,
+    /// What happened, with the values that show it.
     pub message: String,
+    /// What to change: the setting, in console terms.
     pub hint: String,
 }
 
@@ -215,7 +208,7 @@ impl std::error::Error for ProbeError {}
 /// The hint for a class: what the user most likely has to change, in console terms.
 pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
     use ErrorClass::*;
-    let vpc = ctx.is_vpc_domain();
+    let vpc = ctx.vpc_domain;
     let cross = ctx.cross_region();
     match class {
         ConfigInvalid => "Fix the event or the APIGW_* environment variables; see the README's \
@@ -303,7 +296,12 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
             (X-Apigw-Probe-Hop) rather than probing itself without end: probe the API's own \
             domain or backend instead."
             .into(),
-        Gateway(code) => crate::diagnose::gateway_hint(code, ""),
+        // The code's own hint comes with the error from `apigw::answer` (the diagnoses are API
+        // Gateway knowledge); this is what a bare class can say.
+        Gateway(code) => format!(
+            "API Gateway rejected the call itself with {code}: look the code up in API \
+             Gateway's error code table and check the API's, the group's or the app's settings."
+        ),
     }
 }
 
@@ -349,32 +347,41 @@ mod tests {
 
     #[test]
     fn every_class_has_a_hint() {
-        let ctx = HintContext::for_host("x", None);
+        let ctx = HintContext {
+            host: "x".into(),
+            ..HintContext::default()
+        };
         for class in ErrorClass::FIXED {
             assert!(hint(class, &ctx).len() > 20, "{class}");
         }
     }
 
+    /// A group's VPC domain in cn-shanghai, called from `function_region`.
+    fn vpc_domain_context(function_region: Option<&str>) -> HintContext {
+        HintContext {
+            host: "0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com".into(),
+            vpc_domain: true,
+            domain_region: Some("cn-shanghai".into()),
+            function_region: function_region.map(str::to_owned),
+        }
+    }
+
     #[test]
     fn nxdomain_on_vpc_domain_names_the_vpc_domain_switch() {
-        let ctx = HintContext::for_host(
-            "0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com",
-            Some("cn-shanghai"),
-        );
+        let ctx = vpc_domain_context(Some("cn-shanghai"));
         let h = hint(&ErrorClass::DnsNxdomain, &ctx);
         assert!(h.contains("VPC second-level domain"), "{h}");
     }
 
     #[test]
     fn timeout_hint_differs_across_regions() {
-        let host = "0123456789abcdef0123456789abcdef-cn-shanghai-vpc.alicloudapi.com";
         let same = hint(
             &ErrorClass::TcpTimeout,
-            &HintContext::for_host(host, Some("cn-shanghai")),
+            &vpc_domain_context(Some("cn-shanghai")),
         );
         let cross = hint(
             &ErrorClass::TcpTimeout,
-            &HintContext::for_host(host, Some("cn-zhangjiakou")),
+            &vpc_domain_context(Some("cn-zhangjiakou")),
         );
         assert_ne!(same, cross);
         assert!(cross.contains("CEN"), "{cross}");

@@ -31,6 +31,7 @@ pub enum Selection {
 /// A parsed event.
 #[derive(Clone, Debug)]
 pub struct Event {
+    /// Which targets to probe.
     pub selection: Selection,
     /// Present for timer-trigger events.
     pub timer: Option<TimerInfo>,
@@ -237,6 +238,7 @@ pub struct Configured {
 }
 
 impl Configured {
+    /// Builds the configured targets of `settings` (no I/O).
     pub fn build(settings: &Settings) -> Self {
         let none = SigningHosts::default();
         let targets: Vec<(Option<String>, Planned)> = settings
@@ -521,7 +523,7 @@ mod tests {
             _ => None,
         });
         let with_auth = |url: &str, auth: Option<&str>| TargetSpec {
-            auth: auth.map(str::to_owned),
+            auth: auth.map(|a| a.parse().unwrap()),
             ..TargetSpec::from_url(url)
         };
         // The configured target's host (any path), by default and when asked.
@@ -555,15 +557,9 @@ mod tests {
             with_auth("http://echo.alicloudapi.com/", Some("none")),
         );
         assert_eq!(label, "none");
-        // A bad auth value is still config.invalid, on any host.
-        let planned = plan(
-            Selection::Specs(vec![with_auth("http://echo.alicloudapi.com/", Some("key"))]),
-            &settings,
-            &Configured::build(&settings),
-            Origin::Request,
-        )
-        .unwrap();
-        let err = planned[0].as_ref().unwrap_err().error.clone().unwrap();
+        // A bad auth value is still config.invalid, on any host: refused as the event is read.
+        let err =
+            Event::parse(br#"{"url": "http://echo.alicloudapi.com/", "auth": "key"}"#).unwrap_err();
         assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
         // The command line is the operator's own: signed wherever it points.
         let planned = plan(
@@ -589,7 +585,7 @@ mod tests {
             _ => None,
         });
         let spec = TargetSpec {
-            auth: Some("appcode".into()),
+            auth: Some(crate::target::AuthKind::AppCode),
             ..TargetSpec::from_url("http://g-cn-shanghai-vpc.alicloudapi.com/")
         };
         let (auth, label) = request_auth(&settings, spec);

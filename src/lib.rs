@@ -3,24 +3,43 @@
 //! a diagnosis of every failure.
 //!
 //! The data path, one module each: [`event`] (what an invocation asks for) → [`target`] (what
-//! to call) → [`policy`] (may we) → [`resolve`] → [`connect`] → [`call`] → [`report`].
+//! to call) → [`policy`] (may we) → `resolve` → `connect` → `call` (timed by `timing`) →
+//! [`report`], orchestrated by [`probe`]. What is particular to API Gateway (its domains,
+//! stages, signature and answers) is in [`apigw`]; the FC custom runtime around it in
+//! [`runtime`]; the `apigw-vpc-probe` binary adds the command line.
+//!
+//! As a library: build a [`Prober`] from [`Settings`], give it an [`Invocation`] (a
+//! [`Selection`] of [`TargetSpec`]s) and read the [`Report`] — see [`Prober`] for an example.
+//! [`apigw::sign()`] signs any `http::Request` for API Gateway's app authentication. Targets a
+//! program gives itself are trusted like the configuration; the allow-list and the signing
+//! rules of [`policy`] apply to [`Origin::Request`] targets, which the runtime uses for what
+//! its callers send.
 
-pub mod call;
-pub mod cli;
+pub mod apigw;
+mod call;
 pub mod config;
-pub mod connect;
-pub mod diagnose;
+mod connect;
 pub mod error;
 pub mod event;
-pub mod log;
+mod named;
 pub mod openapi;
 pub mod policy;
 pub mod probe;
+#[cfg(test)]
+mod properties;
 pub mod redact;
 pub mod report;
-pub mod resolve;
+mod resolve;
 pub mod runtime;
 pub mod scope;
 pub mod secret;
-pub mod sign;
 pub mod target;
+mod timing;
+
+pub use config::Settings;
+pub use error::{ErrorClass, ProbeError};
+pub use event::Selection;
+pub use named::UnknownValue;
+pub use probe::{Invocation, Prober};
+pub use report::Report;
+pub use target::{Origin, TargetSpec};

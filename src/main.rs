@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
-use apigw_vpc_probe::{cli, runtime};
+use apigw_vpc_probe::runtime;
+
+mod cli;
 
 /// musl's allocator is slow under concurrency; the shipped (musl) binary uses mimalloc.
 #[cfg(target_env = "musl")]

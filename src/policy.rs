@@ -162,7 +162,9 @@ impl Embedding {
 /// kind comes from one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AddressClass {
+    /// What the address is.
     pub kind: AddressKind,
+    /// The IPv4 address it embeds and how, when the kind comes from that address.
     pub embedded: Option<(Ipv4Addr, Embedding)>,
 }
 
@@ -544,7 +546,7 @@ mod tests {
         };
         let target = |method: &str, origin| {
             TargetSpec {
-                method: Some(method.into()),
+                method: Some(method.parse().unwrap()),
                 ..TargetSpec::from_url("http://x.alicloudapi.com/")
             }
             .build(&defaults, origin)

@@ -161,6 +161,18 @@ impl Redactor {
         r
     }
 
+    /// [`Redactor::from_settings`] and the process's own Alibaba Cloud credentials
+    /// (`ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALIBABA_CLOUD_SECURITY_TOKEN`): what a program
+    /// printing reports (the command line, a library caller) must keep out of its output.
+    pub fn from_environment(settings: &Settings) -> Self {
+        let r = Self::from_settings(settings);
+        if let Some(c) = crate::runtime::context::InstanceEnv::from_env().credentials {
+            r.add(c.access_key_secret());
+            r.add(c.security_token().unwrap_or_default());
+        }
+        r
+    }
+
     /// A redactor with this one's values (also those added to it later), whose own additions
     /// (one request's) stay its own.
     pub fn child(&self) -> Self {

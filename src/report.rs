@@ -32,12 +32,17 @@ pub enum Trigger {
 /// The whole report of one invocation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
+    /// `1`: the version of this document's shape (fields are added, never renamed).
     pub schema: u32,
+    /// True when every target is ok.
     pub ok: bool,
+    /// How the invocation came in: `event`, `http`, `timer` or `cli`.
     pub trigger: Trigger,
+    /// FC's request id (`x-fc-request-id`), or one made up by the command line.
     pub request_id: String,
     /// RFC 3339, UTC, milliseconds.
     pub started_at: String,
+    /// The invocation's wall time in milliseconds (the log lines are written after it stopped).
     pub duration_ms: f64,
     /// The function's context from FC's headers (absent on the CLI).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,6 +50,7 @@ pub struct Report {
     /// The timer trigger's fields, for timer invocations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timer: Option<TimerInfo>,
+    /// One entry per target, in the order asked for.
     pub targets: Vec<TargetReport>,
     /// Present when the report was cut to fit `APIGW_MAX_REPORT_BYTES`: what was left out.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,16 +77,22 @@ pub struct Truncation {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FunctionInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-function-name`, else `FC_FUNCTION_NAME`.
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-region`, else `FC_REGION`.
     pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-qualifier` (`LATEST`, a version or an alias).
     pub qualifier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-version-id`, else `FC_FUNCTION_VERSION` / `FC_VER_ID`.
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-function-memory` in MB, else `FC_FUNCTION_MEMORY_SIZE`.
     pub memory_mb: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `x-fc-function-timeout` in seconds.
     pub timeout_s: Option<u32>,
     /// The probe deadline that was applied, in milliseconds.
     pub budget_ms: f64,
@@ -90,25 +102,31 @@ pub struct FunctionInfo {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimerInfo {
     #[serde(rename = "triggerName")]
+    /// The trigger's name.
     pub trigger_name: String,
     #[serde(rename = "triggerTime")]
+    /// When FC fired it (RFC 3339).
     pub trigger_time: String,
 }
 
 /// The result for one target.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetReport {
+    /// The target's name (configured, or its host and path).
     pub name: String,
+    /// Its URL (without the query for a target refused before it was built).
     pub url: String,
     /// How the calls authenticated: `app`, `appcode`, `none`, or `none (host not configured
     /// for signing)` for a target from a request that asked for credentials on a host the
     /// operator did not configure. Absent when the target failed before it was built.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
+    /// True when every sample was taken and passed.
     pub ok: bool,
     /// Absent when the target failed before resolution (invalid, forbidden).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsReport>,
+    /// The samples taken, in order.
     pub samples: Vec<Sample>,
     /// Samples taken but left out of `samples` to fit the report's size limit.
     #[serde(default, skip_serializing_if = "is_zero_usize")]
@@ -116,6 +134,7 @@ pub struct TargetReport {
     /// Over the samples that got a response; absent when none did.
     pub latency_ms: Option<Latency>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// What is worth knowing without being a failure (e.g. a VPC domain resolving to a public address).
     pub warnings: Vec<String>,
     /// The first failure of the target, if any.
     pub error: Option<ProbeError>,
@@ -124,11 +143,15 @@ pub struct TargetReport {
 /// How the host was resolved.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DnsReport {
+    /// The name that was resolved.
     pub host: String,
+    /// Every address of the answer (or the given one).
     pub addresses: Vec<String>,
+    /// Where the addresses are: `vpc-private`, `alibaba-service`, `loopback`, `link-local`, `public`; absent without addresses.
     pub scope: Option<Scope>,
     /// The servers asked (`ip:port`); empty when no query was made.
     pub servers: Vec<String>,
+    /// How long the lookup took, in milliseconds.
     pub ms: f64,
     /// `resolver`, `literal` (IP in the URL) or `override` (CLI `--resolve`).
     pub source: DnsSource,
@@ -160,9 +183,11 @@ impl DnsSource {
 /// One call.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Sample {
+    /// True when the exchange completed and the answer passed.
     pub ok: bool,
     /// The address dialled, `ip:port`.
     pub remote: Option<String>,
+    /// The response status, when a response head arrived.
     pub status: Option<u16>,
     /// Response body bytes received (all of them, also past the kept 64 KiB).
     pub bytes: u64,
@@ -170,6 +195,7 @@ pub struct Sample {
     /// do not end `ttfb`. Absent when there were none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub interim_responses: u32,
+    /// The phases, in milliseconds with microsecond precision; they add up to `total`.
     pub phases_ms: Phases,
     /// What API Gateway said about the call (`X-Ca-*` response headers).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,14 +210,18 @@ pub struct Sample {
     /// The client's string to sign, when the target asks for it (it holds no secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub string_to_sign: Option<String>,
+    /// Why the sample failed, if it did.
     pub error: Option<ProbeError>,
 }
 
 /// API Gateway's response headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayInfo {
+    /// `X-Ca-Request-Id`: quote it in a ticket.
     pub request_id: Option<String>,
+    /// `X-Ca-Error-Code`, when it looks like a code (the gateway refused the call itself).
     pub error_code: Option<String>,
+    /// `X-Ca-Error-Message` (cut to 512 characters, secrets masked).
     pub error_message: Option<String>,
 }
 
@@ -201,12 +231,19 @@ pub struct GatewayInfo {
 /// still add up; `ttfb` is request written → first response byte.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Phases {
+    /// Resolving the name (0 for an IP literal or `--resolve`).
     pub dns: f64,
+    /// The TCP handshake.
     pub connect: f64,
+    /// The TLS handshake (0 for `http://`).
     pub tls: f64,
+    /// Connection ready → request written.
     pub send: f64,
+    /// Request written → first byte of the final response.
     pub ttfb: f64,
+    /// First byte → body complete.
     pub transfer: f64,
+    /// The whole sample.
     pub total: f64,
 }
 
@@ -227,10 +264,15 @@ impl Phases {
 /// Latency summary in milliseconds (nearest-rank percentiles).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
+    /// The fastest.
     pub min: f64,
+    /// The median (nearest rank).
     pub p50: f64,
+    /// The 90th percentile (nearest rank).
     pub p90: f64,
+    /// The 99th percentile (nearest rank).
     pub p99: f64,
+    /// The slowest.
     pub max: f64,
 }
 
@@ -732,10 +774,10 @@ mod tests {
                     }),
                     samples: vec![ok, refused],
                     samples_omitted: 3,
+                    auth: Some("none (host not configured for signing)".into()),
                     latency_ms: Latency::of(&[5.375, 2.0]),
                     warnings: vec!["w".into()],
                     error: Some(ProbeError::config("x")),
-                    auth: None,
                 },
                 TargetReport {
                     dns: Some(DnsReport {
@@ -813,6 +855,7 @@ mod tests {
             [
                 "name",
                 "url",
+                "auth",
                 "ok",
                 "dns",
                 "samples",

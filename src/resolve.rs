@@ -14,14 +14,14 @@ use hickory_resolver::TokioResolver;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 
 /// A resolver and the servers it asks.
-pub struct Resolver {
+pub(crate) struct Resolver {
     inner: TokioResolver,
     servers: Vec<String>,
 }
 
 /// The addresses of a host (the caller times the phase).
 #[derive(Clone, Debug)]
-pub struct Resolution {
+pub(crate) struct Resolution {
     pub addresses: Vec<IpAddr>,
 }
 
@@ -30,7 +30,7 @@ impl Resolver {
     ///
     /// Answers are never cached: every sample asks the server, so the `dns` phase measures the
     /// VPC's DNS each time, as a fresh process (the seed's curl) would.
-    pub fn new(servers: &[SocketAddr], timeout: Duration) -> Result<Self, ProbeError> {
+    pub(crate) fn new(servers: &[SocketAddr], timeout: Duration) -> Result<Self, ProbeError> {
         let (config, mut opts) = if servers.is_empty() {
             hickory_resolver::system_conf::read_system_conf().map_err(|e| {
                 ProbeError::config(format!(
@@ -73,12 +73,16 @@ impl Resolver {
     }
 
     /// The servers asked, as `ip:port`.
-    pub fn servers(&self) -> &[String] {
+    pub(crate) fn servers(&self) -> &[String] {
         &self.servers
     }
 
     /// Resolves `host` to its addresses. The caller bounds the time with its own deadline.
-    pub async fn resolve(&self, host: &str, ctx: &HintContext) -> Result<Resolution, ProbeError> {
+    pub(crate) async fn resolve(
+        &self,
+        host: &str,
+        ctx: &HintContext,
+    ) -> Result<Resolution, ProbeError> {
         // A trailing dot makes the name absolute: search domains from resolv.conf must not turn
         // the VPC domain into something else.
         let fqdn = if host.ends_with('.') {

@@ -8,17 +8,19 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::apigw::{vpc_url, SignatureMethod, Stage};
 use crate::error::ProbeError;
+use crate::named::named_enum;
 use crate::policy::SigningHosts;
 use crate::secret::Secret;
-use crate::sign::SignatureMethod;
 
 /// Where a target came from. Only trusted origins may name any host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// The function's own environment (`APIGW_*`), written by whoever deployed it.
     Config,
-    /// The command line of the CLI: the user's own shell.
+    /// The calling program: the command line (the user's own shell) or a program using this
+    /// library. Trusted like the configuration.
     Cli,
     /// An event or an HTTP-trigger request: checked against `APIGW_ALLOW_HOSTS`.
     Request,
@@ -130,7 +132,7 @@ pub struct TargetSpec {
     /// Path (with query) of the API. Default `/`.
     pub path: Option<String>,
     /// HTTP method. Default `GET`.
-    pub method: Option<String>,
+    pub method: Option<HttpMethod>,
     /// Extra request headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -138,7 +140,7 @@ pub struct TargetSpec {
     pub body: Option<String>,
     /// API Gateway stage, sent as `X-Ca-Stage` (`RELEASE`, `TEST`, `PRE`). Default: none sent,
     /// which the gateway treats as RELEASE.
-    pub stage: Option<String>,
+    pub stage: Option<Stage>,
     /// Calls to make, each on a fresh connection. Default 1.
     pub samples: Option<u32>,
     /// Time limit for one sample, all phases. Default `APIGW_TIMEOUT_MS`.
@@ -152,9 +154,9 @@ pub struct TargetSpec {
     pub return_body: ReturnBody,
     /// `app` (signature), `appcode` or `none`. Default: `app` when `APIGW_APP_KEY` is set,
     /// else `none`. The secrets themselves come only from the environment.
-    pub auth: Option<String>,
+    pub auth: Option<AuthKind>,
     /// `HmacSHA256` (default) or `HmacSHA1`, for `auth: app`.
-    pub signature_method: Option<String>,
+    pub signature_method: Option<SignatureMethod>,
     /// Put the client's string to sign in each sample (it holds no secret). Default false.
     #[serde(default)]
     pub show_string_to_sign: bool,
@@ -163,8 +165,11 @@ pub struct TargetSpec {
 /// The app's credentials for API Gateway, from the environment.
 #[derive(Clone, Debug, Default)]
 pub struct AppCredentials {
+    /// `APIGW_APP_KEY`.
     pub app_key: Option<String>,
+    /// `APIGW_APP_SECRET`, or the first line of `APIGW_APP_SECRET_FILE`.
     pub app_secret: Option<Secret>,
+    /// `APIGW_APPCODE`.
     pub appcode: Option<Secret>,
 }
 
@@ -175,8 +180,11 @@ pub enum Auth {
     None,
     /// App signature (`X-Ca-Key`, `X-Ca-Signature`, …).
     App {
+        /// The AppKey (`X-Ca-Key`).
         key: String,
+        /// The AppSecret.
         secret: Secret,
+        /// The HMAC.
         method: SignatureMethod,
     },
     /// Simple authentication: `Authorization: APPCODE <code>`.
@@ -202,78 +210,53 @@ pub struct TargetDefaults {
 /// A checked target.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// Its name in the report (default: host and path).
     pub name: String,
+    /// The URL as checked.
     pub url: Url,
     /// The host to resolve and to send as `Host` and TLS SNI.
     pub host: String,
+    /// The port to dial (the URL's, or its scheme's default).
     pub port: u16,
+    /// True for `https://`.
     pub https: bool,
+    /// The HTTP method.
     pub method: hyper::Method,
+    /// Extra request headers, as given.
     pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
+    /// The request body.
     pub body: bytes::Bytes,
-    pub stage: Option<String>,
+    /// The stage sent as `X-Ca-Stage`, if any.
+    pub stage: Option<Stage>,
+    /// Samples to take, each on a fresh connection.
     pub samples: u32,
+    /// Time limit of one sample.
     pub timeout: Duration,
+    /// Which statuses count as success.
     pub expect: Expect,
+    /// Which samples' bodies go into the report.
     pub return_body: ReturnBody,
+    /// The authentication, with the credentials it needs.
     pub auth: Auth,
     /// True when the target asked for `app` or `appcode` but comes from a request and names a
     /// host not configured for signing ([`SigningHosts`]): it is sent without credentials.
     pub signing_refused: bool,
+    /// Put the string to sign in each sample.
     pub show_string_to_sign: bool,
+    /// Where the target came from (decides the policy it is held to).
     pub origin: Origin,
     /// Dial this address instead of resolving (CLI `--resolve`, or an IP-literal URL).
     pub address_override: Option<IpAddr>,
 }
 
-/// The parts of an API Gateway group domain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApigwDomain {
-    pub group: String,
-    pub region: String,
-    /// `-vpc` second-level domain.
-    pub vpc: bool,
-}
-
-/// Reads `<group>-<region>[-vpc|-intranet].alicloudapi.com`; `None` for other hosts.
-pub fn apigw_domain(host: &str) -> Option<ApigwDomain> {
-    let label = host
-        .trim_end_matches('.')
-        .strip_suffix(".alicloudapi.com")?
-        .to_ascii_lowercase();
-    if label.contains('.') || label.len() < 34 {
-        return None;
-    }
-    let (group, rest) = label.split_at(32);
-    if !group.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let rest = rest.strip_prefix('-')?;
-    let (region, vpc) = match rest.strip_suffix("-vpc") {
-        Some(region) => (region, true),
-        None => (rest.strip_suffix("-intranet").unwrap_or(rest), false),
-    };
-    if region.is_empty() {
-        return None;
-    }
-    Some(ApigwDomain {
-        group: group.to_owned(),
-        region: region.to_owned(),
-        vpc,
-    })
-}
-
-/// The URL of a group's API on its VPC second-level domain.
-pub fn vpc_url(group: &str, region: &str, path: &str) -> String {
-    let path = if path.starts_with('/') {
-        path.to_owned()
+/// `host` as it goes into a `host:port` pair: an IPv6 address in brackets.
+pub fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
     } else {
-        format!("/{path}")
-    };
-    format!("http://{group}-{region}-vpc.alicloudapi.com{path}")
+        host.to_owned()
+    }
 }
-
-const STAGES: &[&str] = &["RELEASE", "TEST", "PRE"];
 
 /// `url` up to its query, with `?…` standing for what was cut: what messages and the entries of
 /// refused targets show, since a query can carry a credential (an `AppCode`).
@@ -463,9 +446,7 @@ impl TargetSpec {
             .port_or_known_default()
             .unwrap_or(if https { 443 } else { 80 });
 
-        let method_name = self.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
-        let method = hyper::Method::from_bytes(method_name.as_bytes())
-            .map_err(|_| ProbeError::config(format!("method {method_name:?} is not valid")))?;
+        let method = self.method.unwrap_or_default().as_hyper();
 
         let mut host_headers = self
             .headers
@@ -491,14 +472,6 @@ impl TargetSpec {
                 ProbeError::config(format!("the value of header {name} is not valid"))
             })?;
             headers.push((name, value));
-        }
-
-        if let Some(stage) = &self.stage {
-            if !STAGES.contains(&stage.as_str()) {
-                return Err(ProbeError::config(format!(
-                    "stage {stage:?} is not one of RELEASE, TEST, PRE"
-                )));
-            }
         }
 
         let samples = self.samples.unwrap_or(1);
@@ -552,12 +525,53 @@ impl TargetSpec {
     }
 }
 
-/// The authentication a spec asks for, before the credentials are looked up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AuthKind {
-    None,
-    App,
-    AppCode,
+named_enum! {
+    /// The authentication a spec asks for, before the credentials are looked up.
+    pub enum AuthKind as "auth" {
+        /// No authentication headers.
+        None = "none",
+        /// The app signature (`X-Ca-Key`, `X-Ca-Signature`, …).
+        App = "app",
+        /// Simple authentication: `Authorization: APPCODE <code>`.
+        AppCode = "appcode",
+    }
+}
+
+named_enum! {
+    /// The HTTP methods a target may use (those API Gateway defines APIs with).
+    #[derive(Default)]
+    pub enum HttpMethod as "method" {
+        /// `GET`, the default.
+        #[default]
+        Get = "GET",
+        /// `HEAD`.
+        Head = "HEAD",
+        /// `POST`.
+        Post = "POST",
+        /// `PUT`.
+        Put = "PUT",
+        /// `DELETE`.
+        Delete = "DELETE",
+        /// `PATCH`.
+        Patch = "PATCH",
+        /// `OPTIONS`.
+        Options = "OPTIONS",
+    }
+}
+
+impl HttpMethod {
+    /// The method as hyper sends it.
+    pub fn as_hyper(self) -> hyper::Method {
+        match self {
+            Self::Get => hyper::Method::GET,
+            Self::Head => hyper::Method::HEAD,
+            Self::Post => hyper::Method::POST,
+            Self::Put => hyper::Method::PUT,
+            Self::Delete => hyper::Method::DELETE,
+            Self::Patch => hyper::Method::PATCH,
+            Self::Options => hyper::Method::OPTIONS,
+        }
+    }
 }
 
 impl AuthKind {
@@ -602,28 +616,11 @@ impl TargetSpec {
         &self,
         creds: &AppCredentials,
     ) -> Result<(AuthKind, SignatureMethod), ProbeError> {
-        let method = match &self.signature_method {
-            None => SignatureMethod::default(),
-            Some(m) => SignatureMethod::parse(m).ok_or_else(|| {
-                ProbeError::config(format!(
-                    "signature_method {m:?} is not HmacSHA256 or HmacSHA1"
-                ))
-            })?,
-        };
-        let kind = match self.auth.as_deref() {
-            Some(kind) => kind.to_ascii_lowercase(),
-            None if creds.app_key.is_some() => "app".into(),
-            None => "none".into(),
-        };
-        let kind = match kind.as_str() {
-            "none" => AuthKind::None,
-            "app" => AuthKind::App,
-            "appcode" => AuthKind::AppCode,
-            other => {
-                return Err(ProbeError::config(format!(
-                    "auth {other:?} is not one of app, appcode, none"
-                )))
-            }
+        let method = self.signature_method.unwrap_or_default();
+        let kind = match self.auth {
+            Some(kind) => kind,
+            None if creds.app_key.is_some() => AuthKind::App,
+            None => AuthKind::None,
         };
         Ok((kind, method))
     }
@@ -663,28 +660,30 @@ mod tests {
             matches!(t.auth, Auth::App { ref key, method: SignatureMethod::HmacSha256, .. } if key == "k")
         );
         let appcode = TargetSpec {
-            auth: Some("appcode".into()),
+            auth: Some(AuthKind::AppCode),
             ..spec.clone()
         };
         let err = appcode.build(&d, Origin::Config).unwrap_err();
         assert!(err.message.contains("APIGW_APPCODE"), "{err}");
-        let bad = TargetSpec {
-            signature_method: Some("md5".into()),
-            ..spec
-        };
-        assert!(bad.build(&d, Origin::Config).is_err());
-    }
-
-    #[test]
-    fn reads_vpc_domains() {
-        let d = apigw_domain(&format!("{GROUP}-cn-shanghai-vpc.alicloudapi.com")).unwrap();
-        assert_eq!(d.region, "cn-shanghai");
-        assert!(d.vpc);
-        let d = apigw_domain(&format!("{GROUP}-ap-southeast-1.alicloudapi.com")).unwrap();
-        assert_eq!(d.region, "ap-southeast-1");
-        assert!(!d.vpc);
-        assert!(apigw_domain("example.alicloudapi.com").is_none());
-        assert!(apigw_domain("example.com").is_none());
+        // Values outside a field's names are refused when the spec is read, not built.
+        for (json, refusal) in [
+            (
+                r#"{"signature_method": "md5"}"#,
+                "signature_method \"md5\" is not one of",
+            ),
+            (
+                r#"{"stage": "PROD"}"#,
+                "stage \"PROD\" is not one of RELEASE, TEST, PRE",
+            ),
+            (r#"{"method": "GE T"}"#, "method \"GE T\" is not one of GET"),
+            (
+                r#"{"auth": "key"}"#,
+                "auth \"key\" is not one of none, app, appcode",
+            ),
+        ] {
+            let e = serde_json::from_str::<TargetSpec>(json).unwrap_err();
+            assert!(e.to_string().contains(refusal), "{json}: {e}");
+        }
     }
 
     #[test]
@@ -717,14 +716,6 @@ mod tests {
             },
             TargetSpec {
                 samples: Some(1000),
-                ..TargetSpec::from_url("http://x/")
-            },
-            TargetSpec {
-                stage: Some("PROD".into()),
-                ..TargetSpec::from_url("http://x/")
-            },
-            TargetSpec {
-                method: Some("GE T".into()),
                 ..TargetSpec::from_url("http://x/")
             },
             TargetSpec {

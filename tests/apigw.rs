@@ -9,8 +9,8 @@ use std::process::Output;
 
 use apigw_standin::auth::{self, Received};
 use apigw_standin::{self as standin, StandIn};
+use apigw_vpc_probe::apigw::sign::{self, Canonical, SignatureMethod};
 use apigw_vpc_probe::report::Report;
-use apigw_vpc_probe::sign::{self, Canonical, SignatureMethod};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use support::{class, error, probe_cli};
@@ -410,9 +410,12 @@ async fn replayed_nonce_and_stale_timestamp_are_refused() {
         (400, Some("Timestamp Expired"))
     );
     // The client's diagnosis of those answers names the cause.
-    assert!(apigw_vpc_probe::diagnose::gateway_hint("A400NU", "Nonce Used").contains("replayed"));
     assert!(
-        apigw_vpc_probe::diagnose::gateway_hint("A400IT", "Timestamp Expired").contains("clock")
+        apigw_vpc_probe::apigw::diagnose::gateway_hint("A400NU", "Nonce Used").contains("replayed")
+    );
+    assert!(
+        apigw_vpc_probe::apigw::diagnose::gateway_hint("A400IT", "Timestamp Expired")
+            .contains("clock")
     );
 }
 

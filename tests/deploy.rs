@@ -717,8 +717,8 @@ fn the_yaml_agrees_with_the_package_and_the_binary() {
         assert!(makefile.contains("install -m 0755 bootstrap $(CODE_DIR)/bootstrap"));
         assert!(crc.get("args").is_none_or(|a| a == &json!([])), "{file}");
         // Port: what FC passes in FC_CUSTOM_LISTEN_PORT, and the binary's own default.
-        let (default_addr, _) = apigw_vpc_probe::runtime::server::listen_addr(|_| None);
-        assert_eq!(crc["port"], json!(default_addr.port()), "{file}");
+        let default_port = apigw_vpc_probe::runtime::DEFAULT_PORT;
+        assert_eq!(crc["port"], json!(default_port), "{file}");
         assert_eq!(crc["healthCheckConfig"]["httpGetUrl"], "/healthz", "{file}");
 
         assert_eq!(props["runtime"], "custom.debian10", "{file}");

@@ -1,7 +1,7 @@
 //! The shared signature vectors (tests/fixtures/apigw-sign-vectors.json): the client's signer
 //! must reproduce every `string_to_sign` and `signature`.
 
-use apigw_vpc_probe::sign::{content_md5, signature, Canonical, SignatureMethod};
+use apigw_vpc_probe::apigw::sign::{content_md5, signature, Canonical, SignatureMethod};
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
@@ -57,7 +57,7 @@ fn client_signer_reproduces_every_vector() {
         };
         let sts = canonical.string_to_sign();
         assert_eq!(sts, v["string_to_sign"].as_str().unwrap(), "{id}");
-        let method = SignatureMethod::parse(v["alg"].as_str().unwrap()).unwrap();
+        let method: SignatureMethod = v["alg"].as_str().unwrap().parse().unwrap();
         let sig = signature(method, v["secret"].as_str().unwrap().as_bytes(), &sts);
         assert_eq!(sig, v["signature"].as_str().unwrap(), "{id}");
         if let Some(body) = v["body"].as_str() {

@@ -21,14 +21,14 @@ const DRAIN_MAX_BYTES: u64 = 32 * 1024 * 1024;
 const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
 /// The runtime's error type for a request that did not arrive in time.
-pub const TIMEOUT_ERROR: &str = "request.timeout";
+pub(crate) const TIMEOUT_ERROR: &str = "request.timeout";
 const TIMEOUT_HINT: &str = "Send the whole request at once: the function stops waiting for a \
     request that has not arrived APIGW_REQUEST_READ_TIMEOUT_MS after its first byte, or whose \
     body pauses for APIGW_BODY_READ_TIMEOUT_MS; raise them if a legitimate caller is that slow.";
 
 /// How long one request may take to arrive.
 #[derive(Clone, Copy, Debug)]
-pub struct ReadLimits {
+pub(crate) struct ReadLimits {
     /// When the whole request must have arrived: its first byte + `request_timeout`.
     pub deadline: Instant,
     /// `APIGW_REQUEST_READ_TIMEOUT_MS`, for messages.
@@ -39,7 +39,7 @@ pub struct ReadLimits {
 
 /// Why a body could not be read.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// Longer than the limit.
     TooLarge { limit: usize },
     /// The connection failed while reading.
@@ -55,7 +55,7 @@ pub enum BodyError {
 /// An oversized body is drained (up to 32 MB, for 10 s at most) before the error is returned:
 /// a server that answers while the caller is still sending and then closes the socket makes the
 /// kernel reset the connection, and the caller would see a broken connection instead of the 413.
-pub async fn read_limited(
+pub(crate) async fn read_limited(
     body: &mut Incoming,
     limit: usize,
     limits: &ReadLimits,
@@ -84,7 +84,7 @@ pub async fn read_limited(
 
 /// Reads and drops a body that the route does not use (at most `limit` bytes), so that its
 /// bytes are not taken for the start of the connection's next request.
-pub async fn discard(body: &mut Incoming, limit: usize, limits: &ReadLimits) {
+pub(crate) async fn discard(body: &mut Incoming, limit: usize, limits: &ReadLimits) {
     if !body.is_end_stream() {
         drain(body, limit as u64, limits).await;
     }
@@ -127,7 +127,7 @@ async fn drain(body: &mut Incoming, max: u64, limits: &ReadLimits) {
 
 impl BodyError {
     /// What a timeout says, for the answer and the log; `None` for the other errors.
-    pub fn timeout_message(&self) -> Option<String> {
+    pub(crate) fn timeout_message(&self) -> Option<String> {
         match self {
             Self::Stalled { after } => Some(format!(
                 "no part of the request body arrived for {} ms (APIGW_BODY_READ_TIMEOUT_MS)",
@@ -145,7 +145,7 @@ impl BodyError {
 
 /// `408` with FC's error body for a request that did not arrive in time; the connection is
 /// closed after it (what is left of the request would be read as the next one).
-pub fn timeout_reply(message: &str, request_id: &str) -> Reply {
+pub(crate) fn timeout_reply(message: &str, request_id: &str) -> Reply {
     let mut reply = Reply::error(
         StatusCode::REQUEST_TIMEOUT,
         TIMEOUT_ERROR,

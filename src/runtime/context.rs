@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hyper::header::HeaderMap;
 
-pub use crate::openapi::credentials::Credentials;
+pub(crate) use crate::openapi::credentials::Credentials;
 use crate::report::FunctionInfo;
 
 /// Longest request id taken from `x-fc-request-id`; FC's are about 40 characters.
@@ -17,7 +17,7 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 /// What the instance's environment says (read once at start-up): the fallback for headers FC
 /// did not send.
 #[derive(Clone, Debug, Default)]
-pub struct InstanceEnv {
+pub(crate) struct InstanceEnv {
     /// `FC_FUNCTION_NAME`.
     pub function_name: Option<String>,
     /// `FC_REGION`.
@@ -32,12 +32,12 @@ pub struct InstanceEnv {
 
 impl InstanceEnv {
     /// Reads the process environment (no other I/O).
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
     /// Reads through `get` (the environment, or a map in tests).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         Self {
             function_name: get("FC_FUNCTION_NAME"),
@@ -51,20 +51,22 @@ impl InstanceEnv {
 
 /// One request's context.
 #[derive(Clone, Debug)]
-pub struct RequestContext {
+pub(crate) struct RequestContext {
     /// `x-fc-request-id`, else a generated id.
     pub request_id: String,
     /// Name, region, qualifier, memory and timeout, for the report.
     pub function: FunctionInfo,
     /// `x-fc-function-timeout` (seconds): the budget the prober has to fit in.
     pub function_timeout: Option<Duration>,
-    /// From `x-fc-access-key-*` / `x-fc-security-token`, else the environment.
+    /// From `x-fc-access-key-*` / `x-fc-security-token`, else the environment (read by the
+    /// control-plane cross-check, issue 11).
+    #[allow(dead_code)]
     pub credentials: Option<Credentials>,
 }
 
 impl RequestContext {
     /// Builds the context of a request whose id was already chosen (see [`request_id`]).
-    pub fn new(request_id: String, headers: &HeaderMap, env: &InstanceEnv) -> Self {
+    pub(crate) fn new(request_id: String, headers: &HeaderMap, env: &InstanceEnv) -> Self {
         let get = |name: &str| {
             headers
                 .get(name)
@@ -98,7 +100,7 @@ impl RequestContext {
 
 /// The function role's credentials for one request: FC's `x-fc-access-key-*` /
 /// `x-fc-security-token` headers, else the environment's.
-pub fn request_credentials(headers: &HeaderMap, env: &InstanceEnv) -> Option<Credentials> {
+pub(crate) fn request_credentials(headers: &HeaderMap, env: &InstanceEnv) -> Option<Credentials> {
     Credentials::from_fc_headers(headers).or_else(|| env.credentials.clone())
 }
 
@@ -116,7 +118,7 @@ fn parse_seconds(v: &str) -> Option<u32> {
 ///
 /// The id is written into every log line and the FC markers, so anything that could break a
 /// line or a JSON string (or is implausibly long) is replaced rather than trusted.
-pub fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-fc-request-id")
         .and_then(|v| v.to_str().ok())
@@ -134,7 +136,7 @@ fn is_plausible_id(id: &str) -> bool {
 }
 
 /// A random (UUID v4) id for requests without one (local runs, tests).
-pub fn generate_request_id() -> String {
+pub(crate) fn generate_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 

@@ -15,16 +15,18 @@ use super::context::{request_credentials, InstanceEnv, RequestContext};
 use super::query;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
+use crate::apigw::PROBE_HOP_HEADER;
 use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Event, Selection};
-use crate::probe::{Invocation, Prober, Stopping, PROBE_HOP_HEADER};
+use crate::probe::{Invocation, Prober};
 use crate::redact::{self, Redactor};
 use crate::report::{Report, TimerInfo, Trigger};
 use crate::target::Origin;
+use crate::timing::Stopping;
 
 /// A request as the handler sees it.
-pub struct FcRequest {
+pub(crate) struct FcRequest {
     pub route: Route,
     /// Chosen by the service (it names the request's span before the handler runs).
     pub request_id: String,
@@ -40,7 +42,7 @@ pub struct FcRequest {
 
 /// What requests share: the prober (which holds the settings), the instance's environment, and
 /// the configured secrets that nothing this runtime writes may contain.
-pub struct App {
+pub(crate) struct App {
     prober: Prober,
     instance: InstanceEnv,
     redactor: Redactor,
@@ -55,7 +57,7 @@ pub struct App {
 const MAX_LASTING_VALUES: usize = 16;
 
 impl App {
-    pub fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
+    pub(crate) fn new(settings: Arc<Settings>, instance: InstanceEnv) -> Self {
         let redactor = Redactor::from_settings(&settings);
         if let Some(c) = &instance.credentials {
             redactor.add(c.access_key_secret());
@@ -70,7 +72,7 @@ impl App {
     }
 
     /// The configured secrets (for log lines written outside a request).
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 
@@ -99,24 +101,19 @@ impl App {
         r
     }
 
-    /// Settings and environment from the process environment (no other I/O).
-    pub fn from_env() -> Self {
-        Self::new(Arc::new(Settings::from_env()), InstanceEnv::from_env())
-    }
-
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         self.prober.settings()
     }
 
     /// Probes in flight end (as `budget.exceeded`) when `stopping` fires.
-    pub fn stop_on(mut self, stopping: Stopping) -> Self {
+    pub(crate) fn stop_on(mut self, stopping: Stopping) -> Self {
         self.prober = self.prober.stop_on(stopping);
         self
     }
 }
 
 /// Serves one request. Whatever it answers or logs passes through the request's redactor.
-pub async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
+pub(crate) async fn handle(app: Arc<App>, req: FcRequest) -> Reply {
     let redactor = app.request_redactor(&req.headers);
     let reply = redact::scope(redactor.clone(), route(app, req)).await;
     reply.redacted(&redactor)
@@ -132,13 +129,13 @@ async fn route(app: Arc<App>, mut req: FcRequest) -> Reply {
     if looped {
         let reply = loop_detected(&req);
         return if req.route.is_event_invocation() {
-            reply.as_event_invocation()
+            reply.into_event_invocation()
         } else {
             reply
         };
     }
     match req.route {
-        Route::Invoke => invoke(&app, req).await.as_event_invocation(),
+        Route::Invoke => invoke(&app, req).await.into_event_invocation(),
         Route::Probe => probe(&app, req).await,
         Route::Healthz => healthy(),
         // Nothing to prepare: the resolver and TLS settings are built on first use, and the
@@ -151,12 +148,12 @@ async fn route(app: Arc<App>, mut req: FcRequest) -> Reply {
 }
 
 /// The answer to `GET /healthz`: the process serves (also when it is at its connection limit).
-pub fn healthy() -> Reply {
+pub(crate) fn healthy() -> Reply {
     Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
 }
 
 /// `POST /invoke`: the event decides what to probe. Status mapping to FC's 200/404 is left to
-/// [`Reply::as_event_invocation`].
+/// [`Reply::into_event_invocation`].
 async fn invoke(app: &App, mut req: FcRequest) -> Reply {
     let body = match read_body(app, &mut req).await {
         Ok(b) => b,

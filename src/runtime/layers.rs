@@ -21,20 +21,20 @@ use std::time::Instant;
 use hyper::{Method, StatusCode};
 use tracing::{Instrument as _, Span};
 
+use super::log;
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
-use crate::log;
 
 /// Longest path written to the access log; paths are the caller's input.
 const MAX_LOGGED_PATH: usize = 256;
 
 /// The span every line of one request is written in.
-pub fn request_span(request_id: &str) -> Span {
+pub(crate) fn request_span(request_id: &str) -> Span {
     tracing::info_span!("request", request_id = %request_id)
 }
 
 /// Prints FC's Start/End markers around event invocations and the initializer.
-pub async fn fc_markers<F>(route: Route, request_id: &str, inner: F) -> Reply
+pub(crate) async fn fc_markers<F>(route: Route, request_id: &str, inner: F) -> Reply
 where
     F: Future<Output = Reply>,
 {
@@ -58,7 +58,7 @@ where
 /// What the access log line says about the request: only the method and the path (never the
 /// query, which may carry a URL with credentials, nor headers or the body).
 #[derive(Clone, Debug)]
-pub struct RequestLine {
+pub(crate) struct RequestLine {
     pub method: Method,
     pub path: String,
     pub route: Route,
@@ -66,7 +66,7 @@ pub struct RequestLine {
 }
 
 impl RequestLine {
-    pub fn new(method: &Method, path: &str, route: Route, started: Instant) -> Self {
+    pub(crate) fn new(method: &Method, path: &str, route: Route, started: Instant) -> Self {
         Self {
             method: method.clone(),
             path: path.chars().take(MAX_LOGGED_PATH).collect(),
@@ -77,7 +77,7 @@ impl RequestLine {
 }
 
 /// Writes the request's log lines once the reply is known.
-pub async fn access_log<F>(line: RequestLine, inner: F) -> Reply
+pub(crate) async fn access_log<F>(line: RequestLine, inner: F) -> Reply
 where
     F: Future<Output = Reply>,
 {
@@ -111,7 +111,7 @@ where
 
 /// Runs the handler in its own task so that a panic ends only that task; the panic becomes an
 /// error reply.
-pub async fn catch_panic<F>(route: Route, request_id: &str, inner: F) -> Reply
+pub(crate) async fn catch_panic<F>(route: Route, request_id: &str, inner: F) -> Reply
 where
     F: Future<Output = Reply> + Send + 'static,
 {
@@ -124,7 +124,7 @@ where
 }
 
 /// The reply for a handler that panicked (or was cancelled while the runtime shut down).
-pub fn failure(route: Route, request_id: &str, panicked: bool) -> Reply {
+pub(crate) fn failure(route: Route, request_id: &str, panicked: bool) -> Reply {
     let (error_type, message, outcome) = if panicked {
         ("runtime.panic", "the handler panicked", Outcome::Panicked)
     } else {
@@ -144,14 +144,14 @@ pub fn failure(route: Route, request_id: &str, panicked: bool) -> Reply {
         outcome,
     );
     if route.is_event_invocation() {
-        reply.as_event_invocation()
+        reply.into_event_invocation()
     } else {
         reply
     }
 }
 
 /// Wraps `inner` in the request span.
-pub fn in_request_span<F: Future>(
+pub(crate) fn in_request_span<F: Future>(
     request_id: &str,
     inner: F,
 ) -> tracing::instrument::Instrumented<F> {

@@ -2,26 +2,27 @@
 //! (`apigw-vpc-probe serve`).
 //!
 //! One module per job:
-//! - [`server`]: listening, connections, graceful stop;
-//! - [`socket`]: when each request began, and the 408 for a head that never completes;
-//! - [`service`]: the boundary where an HTTP request meets the layers and the handler;
-//! - [`layers`]: request span, FC log markers, access log, panic catching;
-//! - [`handler`]: the plain async function that answers each route;
-//! - [`routes`], [`context`], [`query`], [`body`], [`reply`]: what the handler reads and answers.
+//! - `server`: listening, connections, graceful stop;
+//! - `socket`: when each request began, and the 408 for a head that never completes;
+//! - `service`: the boundary where an HTTP request meets the layers and the handler;
+//! - `layers`: request span, FC log markers, access log, panic catching;
+//! - `handler`: the plain async function that answers each route;
+//! - `routes`, `context`, `query`, `body`, `reply`: what the handler reads and answers.
 //!
 //! Start-up does no network I/O: settings come from the environment and the prober builds its
 //! resolver on first use, so FC's TCP readiness check succeeds within milliseconds.
 
-pub mod body;
-pub mod context;
-pub mod handler;
-pub mod layers;
-pub mod query;
-pub mod reply;
-pub mod routes;
-pub mod server;
-pub mod service;
-pub mod socket;
+pub(crate) mod body;
+pub(crate) mod context;
+pub(crate) mod handler;
+pub(crate) mod layers;
+pub(crate) mod log;
+pub(crate) mod query;
+pub(crate) mod reply;
+pub(crate) mod routes;
+pub(crate) mod server;
+pub(crate) mod service;
+pub(crate) mod socket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use context::InstanceEnv;
 use handler::App;
+pub use server::DEFAULT_PORT;
 
 /// Exit status: stopped by a signal.
 pub const EXIT_OK: i32 = 0;
@@ -52,7 +54,7 @@ pub struct ServeArgs {
 
 /// Runs the `serve` subcommand until SIGTERM/SIGINT; returns the exit status.
 pub async fn serve(args: ServeArgs) -> i32 {
-    crate::log::init();
+    log::init();
     // Registered before listening, so a SIGTERM right after start-up is not missed.
     let mut sigterm = match signal(SignalKind::terminate()) {
         Ok(s) => s,
@@ -85,7 +87,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let app = Arc::new(
         App::new(Arc::new(settings), InstanceEnv::from_env())
-            .stop_on(crate::probe::Stopping::new(stopping_rx)),
+            .stop_on(crate::timing::Stopping::new(stopping_rx)),
     );
     crate::redact::set_global(app.redactor().clone());
     let problems = app.settings().problems.len();

@@ -12,10 +12,11 @@ use url::form_urlencoded;
 
 use crate::error::ProbeError;
 use crate::event::Selection;
+use crate::named::UnknownValue;
 use crate::target::{ReturnBody, TargetSpec};
 
 /// The parameters `/probe` accepts.
-pub const PARAMS: &[&str] = &[
+pub(crate) const PARAMS: &[&str] = &[
     "target",
     "url",
     "group",
@@ -32,7 +33,7 @@ pub const PARAMS: &[&str] = &[
 ];
 
 /// Parses a query string (without the `?`).
-pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
+pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if crate::event::is_secret_name(&k) {
@@ -76,8 +77,8 @@ pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
         group: take("group"),
         region: take("region"),
         path: take("path"),
-        method: take("method"),
-        stage: take("stage"),
+        method: parsed(take("method"))?,
+        stage: parsed(take("stage"))?,
         samples: take("samples").map(|v| number("samples", &v)).transpose()?,
         timeout_ms: take("timeout_ms")
             .map(|v| number("timeout_ms", &v))
@@ -92,8 +93,8 @@ pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
             })
             .transpose()?
             .unwrap_or_default(),
-        auth: take("auth"),
-        signature_method: take("signature_method"),
+        auth: parsed(take("auth"))?,
+        signature_method: parsed(take("signature_method"))?,
         ..TargetSpec::default()
     };
     if spec.url.is_none() && spec.group.is_none() {
@@ -102,6 +103,13 @@ pub fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
         ));
     }
     Ok(Selection::Specs(vec![spec]))
+}
+
+/// A named field's value parsed (`stage=TEST`); the refusal names the accepted values.
+fn parsed<T: std::str::FromStr<Err = UnknownValue>>(
+    value: Option<String>,
+) -> Result<Option<T>, ProbeError> {
+    Ok(value.map(|v| v.parse()).transpose()?)
 }
 
 fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ProbeError> {
@@ -139,8 +147,8 @@ mod tests {
         let t = &specs[0];
         assert_eq!(t.url.as_deref(), Some("http://a.alicloudapi.com/x?q=1"));
         assert_eq!(t.samples, Some(3));
-        assert_eq!(t.method.as_deref(), Some("post"));
-        assert_eq!(t.stage.as_deref(), Some("TEST"));
+        assert_eq!(t.method, Some(crate::target::HttpMethod::Post));
+        assert_eq!(t.stage, Some(crate::apigw::Stage::Test));
         assert_eq!(t.timeout_ms, Some(800));
         assert_eq!(t.return_body, ReturnBody::First);
     }
@@ -164,7 +172,7 @@ mod tests {
         else {
             panic!("a url selection")
         };
-        assert_eq!(specs[0].auth.as_deref(), Some("none"));
+        assert_eq!(specs[0].auth, Some(crate::target::AuthKind::None));
     }
 
     #[test]

@@ -18,13 +18,13 @@ use crate::redact::Redactor;
 use crate::report::Report;
 
 /// FC's error signal for event invocations.
-pub const X_FC_STATUS: HeaderName = HeaderName::from_static("x-fc-status");
+pub(crate) const X_FC_STATUS: HeaderName = HeaderName::from_static("x-fc-status");
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
 
 /// How a request went, for the layers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Served; every target (if any) was ok.
     Ok,
     /// The probe ran and these error classes failed targets.
@@ -43,7 +43,7 @@ pub enum Outcome {
 
 /// A handler's answer.
 #[derive(Clone, Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     /// `x-fc-status`: set on event invocations only.
     pub fc_status: Option<StatusCode>,
@@ -64,11 +64,11 @@ pub struct Reply {
 
 /// A response extension that asks the server to close the connection after the response.
 #[derive(Clone, Copy, Debug)]
-pub struct CloseConnection;
+pub(crate) struct CloseConnection;
 
 impl Reply {
     /// A JSON reply.
-    pub fn json(status: StatusCode, body: &serde_json::Value, outcome: Outcome) -> Self {
+    pub(crate) fn json(status: StatusCode, body: &serde_json::Value, outcome: Outcome) -> Self {
         Self {
             status,
             fc_status: None,
@@ -83,7 +83,7 @@ impl Reply {
     }
 
     /// FC's error body: `{"errorType", "errorMessage", "hint", "requestId"}`.
-    pub fn error(
+    pub(crate) fn error(
         status: StatusCode,
         error_type: &str,
         message: &str,
@@ -104,7 +104,7 @@ impl Reply {
     }
 
     /// Invalid input, as FC's error body.
-    pub fn bad_input(status: StatusCode, e: &ProbeError, request_id: &str) -> Self {
+    pub(crate) fn bad_input(status: StatusCode, e: &ProbeError, request_id: &str) -> Self {
         let class = e.class.name().into_owned();
         Self::error(
             status,
@@ -117,7 +117,7 @@ impl Reply {
     }
 
     /// A report, with `Server-Timing`.
-    pub fn report(status: StatusCode, report: &Report) -> Self {
+    pub(crate) fn report(status: StatusCode, report: &Report) -> Self {
         let outcome = if report.ok {
             Outcome::Ok
         } else {
@@ -157,7 +157,7 @@ impl Reply {
 
     /// For event invocations: FC reads success or failure from the status and `x-fc-status`,
     /// and only 200 and 404 carry a meaning (404 = function error).
-    pub fn as_event_invocation(mut self) -> Self {
+    pub(crate) fn into_event_invocation(mut self) -> Self {
         let status = if self.status == StatusCode::OK {
             StatusCode::OK
         } else {
@@ -170,7 +170,7 @@ impl Reply {
 
     /// The reply with every secret `r` holds masked in its body (string by string, so the body
     /// stays valid JSON).
-    pub fn redacted(mut self, r: &Redactor) -> Self {
+    pub(crate) fn redacted(mut self, r: &Redactor) -> Self {
         if let std::borrow::Cow::Owned(body) = r.redact_json_bytes(&self.body) {
             self.body = Bytes::from(body);
         }
@@ -178,12 +178,12 @@ impl Reply {
     }
 
     /// True when FC should count this as a function error.
-    pub fn is_function_error(&self) -> bool {
+    pub(crate) fn is_function_error(&self) -> bool {
         self.outcome != Outcome::Ok
     }
 
     /// The HTTP response.
-    pub fn into_response(self) -> Response<Full<Bytes>> {
+    pub(crate) fn into_response(self) -> Response<Full<Bytes>> {
         let mut response = Response::new(Full::new(self.body));
         *response.status_mut() = self.status;
         if self.close {
@@ -202,7 +202,7 @@ impl Reply {
         }
         if self.hop_refused {
             headers.insert(
-                HeaderName::from_static(crate::probe::PROBE_HOP_HEADER),
+                HeaderName::from_static(crate::apigw::PROBE_HOP_HEADER),
                 HeaderValue::from_static("refused"),
             );
         }
@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn event_invocations_only_know_200_and_404() {
         let r = Reply::bad_input(StatusCode::BAD_REQUEST, &ProbeError::config("x"), "r")
-            .as_event_invocation();
+            .into_event_invocation();
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(r.fc_status, Some(StatusCode::NOT_FOUND));
         assert!(r.is_function_error());
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn only_allowed_headers_are_set() {
         let mut r =
-            Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).as_event_invocation();
+            Reply::error(StatusCode::OK, "t", "m", "h", "r", Outcome::Ok).into_event_invocation();
         r.retry_after = Some(1);
         r.hop_refused = true;
         let resp = r.into_response();

@@ -10,7 +10,7 @@ use hyper::Method;
 
 /// A request kind. Each has one handler function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// `POST /invoke`: an event invocation (console Test, SDK, timer trigger).
     Invoke,
     /// `POST /initialize`: the initializer hook.
@@ -29,7 +29,7 @@ pub enum Route {
 
 impl Route {
     /// Routes a request head.
-    pub fn of(method: &Method, path: &str, headers: &HeaderMap) -> Self {
+    pub(crate) fn of(method: &Method, path: &str, headers: &HeaderMap) -> Self {
         let path = strip_base_path(path, header(headers, "x-fc-base-path"));
         // `/probe/` is the same resource as `/probe`; callers add the slash by habit.
         let path = match path.strip_suffix('/') {
@@ -57,12 +57,12 @@ impl Route {
 
     /// True for the routes FC uses for event invocations, whose errors are signalled with
     /// 404 + `x-fc-status: 404`.
-    pub fn is_event_invocation(self) -> bool {
+    pub(crate) fn is_event_invocation(self) -> bool {
         self == Self::Invoke
     }
 
     /// A short, stable name for logs.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Invoke => "invoke",
             Self::Initialize => "initialize",

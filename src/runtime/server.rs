@@ -27,28 +27,28 @@ pub const DEFAULT_PORT: u16 = 9000;
 /// Time a client has to send a request head. hyper also applies it to idle keep-alive
 /// connections, so it is long enough that FC's pooled connections are rarely closed under it,
 /// and short enough that a stuck client does not hold a connection for good.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Default of `APIGW_SHUTDOWN_GRACE_MS`: time in-flight requests get to finish after SIGTERM
 /// before their probes are stopped. Longer than the probe's default sample timeout (5 s), so
 /// that a sample under way usually finishes.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// After the grace, time the requests still running get to write their reports (their probes
 /// end at once) before the process exits anyway.
-pub const STOPPED_WRITE_TIME: Duration = Duration::from_secs(1);
+pub(crate) const STOPPED_WRITE_TIME: Duration = Duration::from_secs(1);
 
 /// Default of `APIGW_REQUEST_READ_TIMEOUT_MS`: a whole request (head and body) must arrive
 /// within 30 s of its first byte. FC forwards a request it already holds, in milliseconds;
 /// 30 s still lets a caller of the HTTP trigger send a 128 KB event at 35 kbit/s, and frees a
 /// connection held by a stalled or trickling client within half a minute.
-pub const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default of `APIGW_BODY_READ_TIMEOUT_MS`: the longest pause between two pieces of a request
 /// body. A pause, not a total: the total is the request's deadline above, and a pause limit
 /// ends a client that went quiet sooner. 10 s outlasts several TCP retransmissions on a lossy
 /// but live path.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default of `APIGW_MAX_CONNECTIONS`: connections served at once. FC sends one instance at
 /// most `instanceConcurrency` requests at a time (10 in s.yaml), each on a connection of its
@@ -56,12 +56,12 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// that room several times over (raise it with an `instanceConcurrency` above about 50; FC
 /// allows 200), and bounds what clients that hold connections open can take from a 128 MB
 /// instance.
-pub const MAX_CONNECTIONS: usize = 64;
+pub(crate) const MAX_CONNECTIONS: usize = 64;
 
 /// How long a connection beyond the limit may take to send its request head and body before
 /// it is answered (`503`, or `200` for `/healthz`) and closed: such connections are only
 /// answered, so they must turn over quickly.
-pub const BUSY_READ_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const BUSY_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Most body bytes read (and dropped) from a request refused as busy before answering it, so
 /// that the answer is not lost to a reset; FC's limit for asynchronous events.
@@ -77,7 +77,7 @@ const MAX_SETTING_CONNECTIONS: u64 = 60_000;
 
 /// How the server treats its clients: `APIGW_*` variables, defaults in the constants above.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// `APIGW_REQUEST_READ_TIMEOUT_MS`, default [`REQUEST_READ_TIMEOUT`].
     pub request_read_timeout: Duration,
     /// `APIGW_BODY_READ_TIMEOUT_MS`, default [`BODY_READ_TIMEOUT`].
@@ -104,7 +104,7 @@ impl Limits {
     /// Reads the settings through `get`; a bad value keeps the default and is returned as a
     /// problem (the caller adds it to the settings' problems: every invocation then answers
     /// `config.invalid` naming it).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
         let mut problems = Vec::new();
         let mut millis = |name: &str, default: Duration| -> Duration {
             let Some(value) = get(name).filter(|v| !v.trim().is_empty()) else {
@@ -160,7 +160,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The address FC expects: `0.0.0.0:$FC_CUSTOM_LISTEN_PORT`, else `$FC_SERVER_PORT`, else
 /// 9000. Returns a note for each variable that was set but is not a port.
-pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<String>) {
+pub(crate) fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<String>) {
     let mut notes = Vec::new();
     for name in ["FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"] {
         let Some(value) = get(name).filter(|v| !v.trim().is_empty()) else {
@@ -186,7 +186,7 @@ pub fn listen_addr(get: impl Fn(&str) -> Option<String>) -> (SocketAddr, Vec<Str
 /// end: a connection beyond the limit is answered at once by `busy` (`503`, `/healthz`
 /// `200` so that FC's health check does not take a busy instance for a dead one), as many again
 /// at most; any more are closed unanswered.
-pub async fn run<H: Handler + ?Sized>(
+pub(crate) async fn run<H: Handler + ?Sized>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: Limits,
@@ -366,7 +366,7 @@ async fn busy(mut req: FcRequest, max_connections: usize) -> Reply {
     );
     reply.retry_after = Some(BUSY_RETRY_AFTER_S);
     if req.route.is_event_invocation() {
-        reply.as_event_invocation()
+        reply.into_event_invocation()
     } else {
         reply
     }

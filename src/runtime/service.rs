@@ -20,10 +20,10 @@ use super::reply::Reply;
 use super::routes::Route;
 
 /// A boxed reply future.
-pub type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;
+pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;
 
 /// What the layers wrap: one request in, one reply out.
-pub trait Handler: Send + Sync + 'static {
+pub(crate) trait Handler: Send + Sync + 'static {
     fn call(&self, req: FcRequest) -> ReplyFuture;
 }
 
@@ -38,7 +38,7 @@ where
 }
 
 /// Serves one request through the layers; its body must arrive within `read`.
-pub async fn call<H: Handler + ?Sized>(
+pub(crate) async fn call<H: Handler + ?Sized>(
     handler: Arc<H>,
     req: Request<Incoming>,
     read: ReadLimits,

@@ -31,7 +31,7 @@ const KEPT_LINE_BYTES: usize = 64;
 
 /// When the current request began, shared by the socket and the service of one connection.
 #[derive(Debug, Default)]
-pub struct ReadClock {
+pub(crate) struct ReadClock {
     state: Mutex<State>,
     close: Notify,
 }
@@ -47,13 +47,13 @@ struct State {
 }
 
 impl ReadClock {
-    pub fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
 
     /// The service got a request: returns when its first byte arrived (now, when it was read
     /// together with an earlier request). The request ends when the guard is dropped.
-    pub fn begin(self: &Arc<Self>) -> (Instant, RequestGuard) {
+    pub(crate) fn begin(self: &Arc<Self>) -> (Instant, RequestGuard) {
         let started = self.with(|s| {
             s.in_request = true;
             s.line.clear();
@@ -66,12 +66,12 @@ impl ReadClock {
     }
 
     /// Closes the connection once the reply in flight is written.
-    pub fn request_close(&self) {
+    pub(crate) fn request_close(&self) {
         self.close.notify_one();
     }
 
     /// Completes when [`Self::request_close`] was called.
-    pub async fn close_requested(&self) {
+    pub(crate) async fn close_requested(&self) {
         self.close.notified().await;
     }
 
@@ -130,7 +130,7 @@ impl ReadClock {
 /// Ends the request on the [`ReadClock`] when dropped (also when hyper drops the service
 /// future because the caller went away).
 #[derive(Debug)]
-pub struct RequestGuard(Arc<ReadClock>);
+pub(crate) struct RequestGuard(Arc<ReadClock>);
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
@@ -139,7 +139,7 @@ impl Drop for RequestGuard {
 }
 
 /// The connection's socket, as hyper sees it.
-pub struct GuardedSocket {
+pub(crate) struct GuardedSocket {
     io: TcpStream,
     clock: Arc<ReadClock>,
     timeout: Duration,
@@ -150,7 +150,7 @@ pub struct GuardedSocket {
 
 impl GuardedSocket {
     /// `timeout`: `APIGW_REQUEST_READ_TIMEOUT_MS`.
-    pub fn new(io: TcpStream, clock: Arc<ReadClock>, timeout: Duration) -> Self {
+    pub(crate) fn new(io: TcpStream, clock: Arc<ReadClock>, timeout: Duration) -> Self {
         Self {
             io,
             clock,
@@ -212,7 +212,7 @@ fn head_timeout_answer(route: Route, timeout: Duration) -> Bytes {
     );
     let reply = body::timeout_reply(&message, &request_id);
     let reply = if route.is_event_invocation() {
-        reply.as_event_invocation()
+        reply.into_event_invocation()
     } else {
         reply
     };

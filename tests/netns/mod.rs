@@ -6,6 +6,8 @@
 //! peer swallows everything routed to it. An nftables counter records any packet towards the
 //! addresses that must never be dialled.
 
+// Shared by several test crates, each using a part: `pub` here is for them, not an API.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 use std::future::Future;

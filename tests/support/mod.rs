@@ -4,6 +4,8 @@
 //!
 //! Everything listens on and talks to 127.0.0.1 only.
 
+// Shared by several test crates, each using a part: `pub` here is for them, not an API.
+#![allow(unreachable_pub)]
 #![allow(dead_code)] // Each test file uses a different part.
 
 use std::net::SocketAddr;

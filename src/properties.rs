@@ -1,7 +1,8 @@
 //! Property tests over what a caller controls: event parsing (`Event::parse`), `/probe` query
 //! parsing (`runtime::query::selection`) and URL policy (`TargetSpec::build`,
 //! `policy::check_target`, `policy::check_address`), plus the regression cases of issue 9 from
-//! `tests/fixtures/regressions/`.
+//! `tests/fixtures/regressions/`. A unit-test module, so that it reaches the crate's internal
+//! parsing and policy functions, which are not public API.
 //!
 //! Why proptest and not `cargo fuzz`: cargo-fuzz needs nightly flags (`-Zsanitizer`). On this
 //! machine's stable 1.95 it does build with `RUSTC_BOOTSTRAP=1`, but installing it and building
@@ -16,12 +17,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use apigw_vpc_probe::config::Settings;
-use apigw_vpc_probe::error::{ErrorClass, ProbeError};
-use apigw_vpc_probe::event::{self, Configured, Event, Selection};
-use apigw_vpc_probe::policy::{self, AddressKind, AllowList};
-use apigw_vpc_probe::runtime::query;
-use apigw_vpc_probe::target::{Origin, TargetDefaults, TargetSpec};
+use crate::config::Settings;
+use crate::error::{ErrorClass, ProbeError};
+use crate::event::{self, Configured, Event, Selection};
+use crate::policy::{self, AddressKind, AllowList};
+use crate::runtime::query;
+use crate::target::{Origin, TargetDefaults, TargetSpec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -330,7 +331,7 @@ fn url_policy_never_lets_a_request_target_reach_what_it_must_not() {
                         prop_assert!(allow.allows(&target.host), "{url} passed");
                         check_passed(target.address_override, &allow)?;
                         if let Some(h) = &host_header {
-                            let (name, _) = apigw_vpc_probe::target::parse_host_header(h)
+                            let (name, _) = crate::target::parse_host_header(h)
                                 .map_err(|e| TestCaseError::fail(format!("{h:?}: {e}")))?;
                             prop_assert!(allow.allows(name), "Host {h:?} passed");
                             prop_assert!(
@@ -610,8 +611,8 @@ fn regressions_appcode_names() {
 
 #[tokio::test]
 async fn regressions_resolve() {
-    use apigw_vpc_probe::probe::{Invocation, Prober};
-    use apigw_vpc_probe::report::Trigger;
+    use crate::probe::{Invocation, Prober};
+    use crate::report::Trigger;
     let prober = Prober::new(std::sync::Arc::new(Settings::default()));
     for case in regressions("resolve.json")["cases"].as_array().unwrap() {
         let url = str_of(case, "url");
@@ -632,7 +633,7 @@ async fn regressions_resolve() {
             // Applied: the address came from the entry, not from DNS.
             assert_eq!(
                 report.targets[0].dns.as_ref().map(|d| d.source),
-                Some(apigw_vpc_probe::report::DnsSource::Override),
+                Some(crate::report::DnsSource::Override),
                 "{case}"
             );
         });

@@ -18,13 +18,13 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 /// The level used when `RUST_LOG` is unset or empty.
-pub const DEFAULT_FILTER: &str = "info";
+pub(crate) const DEFAULT_FILTER: &str = "info";
 
 /// Installs the JSON subscriber and the panic hook. Call once, at start-up, before serving.
 ///
 /// A second call (tests that start two servers in one process) leaves the first subscriber in
 /// place.
-pub fn init() {
+pub(crate) fn init() {
     let (filter, bad_filter) = match std::env::var("RUST_LOG") {
         Ok(v) if !v.trim().is_empty() => match EnvFilter::try_new(&v) {
             Ok(f) => (f, None),
@@ -57,7 +57,7 @@ pub fn init() {
 ///
 /// Written in one locked `write_all` so that it never interleaves with a JSON line of another
 /// request, and flushed at once so that it sits between that request's lines in SLS.
-pub fn fc_marker(line: std::fmt::Arguments<'_>) {
+pub(crate) fn fc_marker(line: std::fmt::Arguments<'_>) {
     let mut text = crate::redact::current()
         .redact(&line.to_string())
         .into_owned();
