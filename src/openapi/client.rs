@@ -114,6 +114,16 @@ impl Transport {
     }
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("tls", &self.tls.as_ref().map(|_| "ready"))
+            .field("resolver", &self.resolver.as_ref().map(|_| "ready"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 /// The OpenAPI client: signs with one set of credentials, sends to the [`Endpoints`].
 #[derive(Clone)]
 pub struct Client {

@@ -99,6 +99,18 @@ pub struct SignInput<'a> {
     pub content_sha256: &'a str,
 }
 
+impl std::fmt::Debug for SignInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header names only: the values include the STS token.
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SignInput")
+            .field("method", &self.method)
+            .field("canonical_uri", &self.canonical_uri)
+            .field("headers", &names)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The result of signing: the `Authorization` value and the list it signed.
 pub struct Signed {
     /// `ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`. Sent, never logged.
