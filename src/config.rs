@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::apigw::Stage;
 use crate::error::ProbeError;
+use crate::openapi::OpenApiSettings;
 use crate::policy::{self, AllowList, SigningHosts};
 use crate::redact;
 use crate::secret::Secret;
@@ -77,6 +78,12 @@ pub struct Settings {
     /// `APIGW_APPCODE`: the app's credentials for API Gateway. Default: none, and then targets
     /// are called without authentication unless they ask for it.
     pub credentials: AppCredentials,
+    /// The OpenAPI client's settings (the configuration cross-check): endpoint overrides
+    /// `APIGW_OPENAPI_ENDPOINT_APIGATEWAY`, `_FC`, `_VPC`, `_CBN`, `_CMS` (default: none, the
+    /// VPC endpoints first), `APIGW_OPENAPI_NETWORK` (default `auto`), `APIGW_OPENAPI_ALLOW_HTTP`
+    /// (default off) and `APIGW_OPENAPI_TIMEOUT_MS` (default 3000); see
+    /// [`crate::openapi::OpenApiSettings`].
+    pub openapi: OpenApiSettings,
     /// Problems found in the variables above; non-empty means every invocation fails with
     /// `config.invalid`.
     pub problems: Vec<String>,
@@ -197,6 +204,8 @@ impl Settings {
             );
         }
 
+        let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
+
         let targets = match configured_targets(&get) {
             Ok(t) => t,
             Err(e) => {
@@ -253,6 +262,7 @@ impl Settings {
             body_budget,
             max_report_bytes,
             credentials,
+            openapi,
             problems,
         }
     }

@@ -22,6 +22,7 @@ mod connect;
 pub mod error;
 pub mod event;
 mod named;
+pub mod openapi;
 pub mod policy;
 pub mod probe;
 #[cfg(test)]

@@ -4,11 +4,11 @@
 //! FC strips `x-fc-*` headers sent by outside callers, so these are FC's own values; they are
 //! still only used for reporting and budgets, never for authorization.
 
-use std::fmt;
 use std::time::Duration;
 
 use hyper::header::HeaderMap;
 
+pub(crate) use crate::openapi::credentials::Credentials;
 use crate::report::FunctionInfo;
 
 /// Longest request id taken from `x-fc-request-id`; FC's are about 40 characters.
@@ -44,65 +44,8 @@ impl InstanceEnv {
             region: get("FC_REGION"),
             memory_mb: get("FC_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok()),
             version: get("FC_FUNCTION_VERSION").or_else(|| get("FC_VER_ID")),
-            credentials: Credentials::new(
-                get("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-                get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-                get("ALIBABA_CLOUD_SECURITY_TOKEN"),
-            ),
+            credentials: Credentials::from_lookup(get),
         }
-    }
-}
-
-/// The function role's temporary credentials. They are secrets: `Debug` redacts the secret and
-/// the token, the type is not `Serialize`, and nothing logs it.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Credentials {
-    access_key_id: String,
-    access_key_secret: String,
-    security_token: Option<String>,
-}
-
-impl Credentials {
-    /// Credentials when both the id and the secret are present.
-    pub(crate) fn new(
-        access_key_id: Option<String>,
-        access_key_secret: Option<String>,
-        security_token: Option<String>,
-    ) -> Option<Self> {
-        Some(Self {
-            access_key_id: access_key_id?,
-            access_key_secret: access_key_secret?,
-            security_token,
-        })
-    }
-
-    /// The AccessKey id, for signing (the control-plane cross-check, issue 11).
-    #[allow(dead_code)]
-    pub(crate) fn access_key_id(&self) -> &str {
-        &self.access_key_id
-    }
-
-    /// The secret, for signing only.
-    pub(crate) fn access_key_secret(&self) -> &str {
-        &self.access_key_secret
-    }
-
-    /// The STS token, for signing only.
-    pub(crate) fn security_token(&self) -> Option<&str> {
-        self.security_token.as_deref()
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("access_key_secret", &"<redacted>")
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
     }
 }
 
@@ -158,20 +101,7 @@ impl RequestContext {
 /// The function role's credentials for one request: FC's `x-fc-access-key-*` /
 /// `x-fc-security-token` headers, else the environment's.
 pub(crate) fn request_credentials(headers: &HeaderMap, env: &InstanceEnv) -> Option<Credentials> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    Credentials::new(
-        get("x-fc-access-key-id"),
-        get("x-fc-access-key-secret"),
-        get("x-fc-security-token"),
-    )
-    .or_else(|| env.credentials.clone())
+    Credentials::from_fc_headers(headers).or_else(|| env.credentials.clone())
 }
 
 /// `x-fc-function-timeout`: whole seconds; a fraction is rounded down (the budget errs short).
