@@ -387,13 +387,16 @@ fn capture(
                     Echo::Stderr => eprintln!("{prefix}{line}"),
                 }
             }
-            if let Some(addr) = ready.as_ref().and_then(|_| listening_addr(&line)) {
+            let addr = ready.as_ref().and_then(|_| listening_addr(&line));
+            // Kept before readiness is signalled: once `start` returns, `stdout()` holds the
+            // listening line.
+            if let Ok(mut kept) = sink.0.lock() {
+                kept.push(line);
+            }
+            if let Some(addr) = addr {
                 if let Some(tx) = ready.take() {
                     let _ = tx.send(addr);
                 }
-            }
-            if let Ok(mut kept) = sink.0.lock() {
-                kept.push(line);
             }
         }
     });
