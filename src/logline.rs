@@ -17,9 +17,9 @@
 //!
 //! How the size is kept: every value is redacted first (so a cut can never keep half a secret);
 //! free-text values longer than their own cap (`cap`) are cut and end in [`CUT_MARK`]; if the
-//! whole line would still pass [`LINE_LIMIT`], `error` is shortened (down to nothing, and then
-//! left out), then `gateway_request_id`, `target_name`, `request_id`, `config_check`, `class`
-//! and `gateway_code`, each down to [`FLOOR`] bytes. Numbers, booleans and the fixed words
+//! whole line would still pass [`LINE_LIMIT`], `error` is shortened to what is left (left out
+//! when that is under [`FLOOR`] bytes), then `gateway_request_id`, `target_name`, `request_id`,
+//! `config_check`, `class` and `gateway_code` are cut, each to no less than [`FLOOR`] bytes. Numbers, booleans and the fixed words
 //! (`trigger`, `failed_phase`, `scope`) are never cut.
 
 use serde::Serialize;
