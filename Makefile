@@ -66,7 +66,8 @@ PY_SDK_DIR := target/py-sdk
 PY_SDK := $(PY_SDK_DIR)/bin/python
 PY_SDK_PACKAGES := alibabacloud_openapi_util==0.2.4 alibabacloud_tea_openapi==0.4.6 \
 	alibabacloud_cloudapi20160714==4.9.0 alibabacloud_vpc20160428==7.2.2 \
-	alibabacloud_cbn20170912==1.4.0 alibabacloud_fc20230330==4.8.3 alibabacloud_cms20190101==4.0.10
+	alibabacloud_cbn20170912==1.4.0 alibabacloud_fc20230330==4.8.3 alibabacloud_cms20190101==4.0.10 \
+	alibabacloud_sls20201230==5.15.1
 
 .PHONY: all build package deploy demo test lint fmt deps build-deps s-cli py-sdk lab lab-test bench bench-render bench-smoke bench-deps bench-release bench-build
 
@@ -124,7 +125,7 @@ s-cli:
 
 ## py-sdk: the official Python SDKs in $(PY_SDK_DIR) (a venv), for the tests' reference checks.
 py-sdk:
-	@if ! $(PY_SDK) -c 'import alibabacloud_openapi_util, alibabacloud_tea_openapi, alibabacloud_cms20190101' 2>/dev/null \
+	@if ! $(PY_SDK) -c 'import alibabacloud_openapi_util, alibabacloud_tea_openapi, alibabacloud_cms20190101, alibabacloud_sls20201230' 2>/dev/null \
 	   || [ "$$(cat $(PY_SDK_DIR)/.packages 2>/dev/null)" != "$(PY_SDK_PACKAGES)" ]; then \
 	  echo "python3 -m venv $(PY_SDK_DIR) && pip install $(PY_SDK_PACKAGES)"; \
 	  python3 -m venv $(PY_SDK_DIR) && $(PY_SDK) -m pip install --quiet --disable-pip-version-check $(PY_SDK_PACKAGES) \

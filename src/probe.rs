@@ -16,10 +16,11 @@ use crate::config::Settings;
 use crate::connect;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
+use crate::logline::TargetLine;
 use crate::policy;
 use crate::report::{
-    self, BodyBudget, DnsReport, DnsSource, FunctionInfo, GatewayInfo, Latency, Report, Sample,
-    TargetReport, TimerInfo, Trigger,
+    self, BodyBudget, DnsReport, DnsSource, FailedPhase, FunctionInfo, GatewayInfo, Latency,
+    Report, Sample, TargetReport, TimerInfo, Trigger,
 };
 use crate::resolve::Resolver;
 use crate::scope::Scope;
@@ -178,19 +179,6 @@ impl Prober {
         let targets = futures_util::future::join_all(probes).await;
 
         let duration_ms = report::ms(started.elapsed());
-        // Logged after the clock stopped: writing the lines is not part of what is measured.
-        for t in &targets {
-            tracing::info!(
-                target_name = %t.name,
-                ok = t.ok,
-                class = t.error.as_ref().map(|e| e.class.name()).as_deref().unwrap_or(""),
-                // What went wrong, for the log reader (redacted on its way out like every line).
-                error = t.error.as_ref().map_or("", |e| e.message.as_str()),
-                samples = t.samples.len(),
-                p50_ms = t.latency_ms.map_or(0.0, |l| l.p50),
-                "target probed"
-            );
-        }
         let mut function = inv.function;
         if let Some(f) = &mut function {
             f.budget_ms = report::ms(budget);
@@ -207,6 +195,22 @@ impl Prober {
             targets,
             truncated: None,
         };
+        // Logged after the clock stopped (writing the lines is not part of what is measured)
+        // and before the report is cut to size: one flat line per target for SLS.
+        let redactor = crate::redact::current();
+        for t in &report.targets {
+            // The configuration cross-check's verdict goes here once the report carries one
+            // (`t.config_check.as_ref().map(|c| c.verdict.as_str())`).
+            let config_check = None;
+            TargetLine::new(
+                report.trigger,
+                &report.request_id,
+                t,
+                config_check,
+                &redactor,
+            )
+            .emit();
+        }
         report.fit(self.settings.max_report_bytes);
         Ok(report)
     }
@@ -310,14 +314,14 @@ impl Prober {
         let (request, string_to_sign, lookup, tls) = match prepared.await {
             Ok(p) => p,
             Err(e) => {
-                return (
-                    Clock::start(budget, target.timeout, &self.stopping).fail(
-                        sample,
-                        Phase::Dns,
-                        e,
-                    ),
-                    None,
-                )
+                let mut failed = Clock::start(budget, target.timeout, &self.stopping).fail(
+                    sample,
+                    Phase::Dns,
+                    e,
+                );
+                // Nothing went on the network: the time is the dns phase's, the failure not.
+                failed.failed_phase = Some(FailedPhase::Setup);
+                return (failed, None);
             }
         };
         let mut clock = Clock::start(budget, target.timeout, &self.stopping);
@@ -482,7 +486,10 @@ impl Prober {
         }
         match judge(target, &progress, &sample, string_to_sign.as_deref(), ctx) {
             Ok(()) => sample.ok = true,
-            Err(e) => sample.error = Some(e),
+            Err(e) => {
+                sample.failed_phase = Some(FailedPhase::Answer);
+                sample.error = Some(e);
+            }
         }
         (sample, Some(dns))
     }

@@ -210,8 +210,53 @@ pub struct Sample {
     /// The client's string to sign, when the target asks for it (it holds no secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub string_to_sign: Option<String>,
+    /// Where the sample failed: a phase, `answer` or `setup` (see [`FailedPhase`]). Absent
+    /// when it passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_phase: Option<FailedPhase>,
     /// Why the sample failed, if it did.
     pub error: Option<ProbeError>,
+}
+
+/// Where a sample failed (`failed_phase` in the report and in the log line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailedPhase {
+    /// Resolving the name.
+    Dns,
+    /// The TCP handshake (also a refused address: it is checked before dialling).
+    Connect,
+    /// The TLS handshake.
+    Tls,
+    /// Writing the request.
+    Send,
+    /// Waiting for the first byte of the final response.
+    Ttfb,
+    /// Reading the response body.
+    Transfer,
+    /// The exchange completed and the answer failed the check: an unexpected status, an API
+    /// Gateway error code (`http.status`, `gateway.<CODE>`, `target.loop`).
+    Answer,
+    /// Before any network work: the request could not be built, no resolver or TLS
+    /// configuration, or the target was refused while the invocation was planned.
+    Setup,
+}
+
+impl FailedPhase {
+    /// The name used in the report and the log line: `dns`, `connect`, `tls`, `send`, `ttfb`,
+    /// `transfer`, `answer` or `setup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Send => "send",
+            Self::Ttfb => "ttfb",
+            Self::Transfer => "transfer",
+            Self::Answer => "answer",
+            Self::Setup => "setup",
+        }
+    }
 }
 
 /// API Gateway's response headers.
@@ -722,6 +767,7 @@ mod tests {
             body: Some("{\"a\":\"\\u0000\"}".into()),
             body_truncated: true,
             string_to_sign: Some("GET\n\n\n\n\nx-ca-key:1\n/web/cloudapi".into()),
+            failed_phase: None,
             error: None,
         };
         let refused = Sample {
@@ -732,6 +778,7 @@ mod tests {
                 error_code: Some("A403IS".into()),
                 error_message: Some("Invalid Signature".into()),
             }),
+            failed_phase: Some(FailedPhase::Answer),
             error: Some(ProbeError {
                 class: ErrorClass::Gateway("A403IS".into()),
                 message: "m".into(),
@@ -897,6 +944,9 @@ mod tests {
             ["request_id", "error_code", "error_message"]
         );
         assert_eq!(t["samples"][1]["error"]["class"], "gateway.A403IS");
+        assert_eq!(t["samples"][1]["failed_phase"], "answer");
+        let failed = keys(&t["samples"][1]);
+        assert_eq!(failed[failed.len() - 2..], ["failed_phase", "error"]);
         assert_eq!(keys(&t["latency_ms"]), ["min", "p50", "p90", "p99", "max"]);
         assert_eq!(keys(&t["error"]), ["class", "message", "hint"]);
         assert_eq!(

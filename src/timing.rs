@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use crate::call::Progress;
 use crate::error::{ErrorClass, HintContext, ProbeError};
-use crate::report::{self, Phases, Sample};
+use crate::report::{self, FailedPhase, Phases, Sample};
 
 /// The hint of samples cut short because the function is stopping.
 const STOPPING_HINT: &str = "FC stopped the instance (scaling in, a new version or \
@@ -66,6 +66,18 @@ impl Phase {
 
     pub(crate) fn name(self) -> &'static str {
         ["dns", "connect", "tls", "send", "ttfb", "transfer"][self as usize]
+    }
+
+    /// This phase as the report's `failed_phase`.
+    pub(crate) fn failed(self) -> FailedPhase {
+        match self {
+            Phase::Dns => FailedPhase::Dns,
+            Phase::Connect => FailedPhase::Connect,
+            Phase::Tls => FailedPhase::Tls,
+            Phase::Send => FailedPhase::Send,
+            Phase::Ttfb => FailedPhase::Ttfb,
+            Phase::Transfer => FailedPhase::Transfer,
+        }
     }
 
     /// The class of a timeout in this phase.
@@ -228,6 +240,7 @@ impl Clock {
         self.end = Some(now);
         sample.phases_ms = self.phases();
         sample.ok = false;
+        sample.failed_phase = Some(phase.failed());
         sample.error = Some(error);
         sample
     }
@@ -315,6 +328,7 @@ mod tests {
         let failed = clock.fail(sample, Phase::Connect, ProbeError::config("x"));
         let p = failed.phases_ms;
         assert!(!failed.ok);
+        assert_eq!(failed.failed_phase, Some(FailedPhase::Connect));
         assert!(p.connect >= 2.0 && p.total >= p.connect, "{p:?}");
         let sum = p.dns + p.connect + p.tls + p.send + p.ttfb + p.transfer;
         assert!((sum - p.total).abs() < 1e-9, "{p:?}");
