@@ -51,6 +51,9 @@ pub struct Invocation {
     pub timer: Option<TimerInfo>,
     /// `--resolve host:port:addr` entries (CLI only).
     pub resolve: Vec<(String, u16, IpAddr)>,
+    /// The configuration cross-check's credentials and function identity (the runtime: FC's
+    /// headers; the `check` command: a CLI profile). `None`: no cross-check.
+    pub cross_check: Option<crate::crosscheck::CrossCheck>,
 }
 
 impl Invocation {
@@ -69,6 +72,7 @@ impl Invocation {
             function: None,
             timer: None,
             resolve: Vec::new(),
+            cross_check: None,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct Prober {
     configured: event::Configured,
     resolver: OnceCell<Result<Arc<Resolver>, ProbeError>>,
     tls: OnceCell<Result<Arc<rustls::ClientConfig>, ProbeError>>,
+    /// The OpenAPI client's transport for the cross-check, built on first use.
+    openapi: std::sync::OnceLock<crate::openapi::Transport>,
     stopping: Stopping,
 }
 
@@ -118,6 +124,7 @@ impl Prober {
             settings,
             resolver: OnceCell::new(),
             tls: OnceCell::new(),
+            openapi: std::sync::OnceLock::new(),
             stopping: Stopping::never(),
         }
     }
@@ -161,6 +168,7 @@ impl Prober {
             let region = region.clone();
             let resolve = &inv.resolve;
             let bodies = &bodies;
+            let cross = inv.cross_check.as_ref();
             async move {
                 match planned {
                     Ok(mut target) => {
@@ -168,8 +176,26 @@ impl Prober {
                         if let Some((_, _, ip)) = overridden {
                             target.address_override = Some(*ip);
                         }
-                        self.probe_target(target, deadline, region.as_deref(), bodies)
-                            .await
+                        let subject = cross.map(|_| crate::crosscheck::Subject::of(&target));
+                        let mut report = self
+                            .probe_target(target, deadline, region.as_deref(), bodies)
+                            .await;
+                        // After the probe, in what is left of the deadline (crosscheck docs).
+                        if let (Some(cross), Some(subject)) = (cross, subject) {
+                            let transport = self
+                                .openapi
+                                .get_or_init(|| crate::openapi::Transport::new(&self.settings));
+                            crate::crosscheck::run(
+                                &self.settings,
+                                transport,
+                                cross,
+                                &subject,
+                                &mut report,
+                                deadline,
+                            )
+                            .await;
+                        }
+                        report
                     }
                     Err(failed) => *failed,
                 }
@@ -231,6 +257,7 @@ impl Prober {
             latency_ms: None,
             warnings: Vec::new(),
             error: None,
+            config_check: None,
         };
         for index in 0..target.samples {
             let keep_body = target.return_body.keeps(index) && !bodies.is_spent();
