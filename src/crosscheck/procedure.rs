@@ -661,7 +661,9 @@ impl Run<'_> {
             if domains.contains(&host) {
                 self.pass(Step::Host, format!("{host} is a domain of the group"));
             } else {
-                self.saw(&answer, "VpcDomain", vpc_domain.clone().unwrap_or_default());
+                if !self.needs(Step::VpcDomain) {
+                    self.saw(&answer, "VpcDomain", vpc_domain.clone().unwrap_or_default());
+                }
                 let public = g
                     .sub_domain
                     .as_deref()
@@ -927,10 +929,11 @@ impl Run<'_> {
             self.skip(Step::Whitelist, "needs the group (S3.group)");
             return;
         }
-        let mine: Vec<String> = [self.function_vpc.clone(), self.bound_vpc.clone()]
+        let mut mine: Vec<String> = [self.function_vpc.clone(), self.bound_vpc.clone()]
             .into_iter()
             .flatten()
             .collect();
+        mine.dedup();
         if mine.is_empty() {
             self.skip(
                 Step::Whitelist,
