@@ -941,6 +941,7 @@ async fn every_verdict_through_serve() {
     let setup = Setup::start().await;
     // One function per app configuration (the AppKey is the function's setting).
     let mut servers: BTreeMap<Option<&str>, Server> = BTreeMap::new();
+    let mut called = std::collections::BTreeSet::new();
     for (n, case) in cases().iter().enumerate() {
         setup.stage(case.change);
         if case.verdict == "control_plane.error" {
@@ -991,6 +992,16 @@ async fn every_verdict_through_serve() {
             ),
             _ => {}
         }
+        for r in setup.standin.control_plane.requests() {
+            let product = match r.version.as_str() {
+                "2016-07-14" => "apigateway",
+                "2016-04-28" => "vpc",
+                "2017-09-12" => "cen",
+                "2023-03-30" => "fc",
+                other => panic!("a call of version {other}"),
+            };
+            called.insert(format!("{product}:{}", r.action));
+        }
         // The requests were signed with the role's STS key from the headers.
         assert!(
             setup
@@ -1003,6 +1014,29 @@ async fn every_verdict_through_serve() {
             case.name
         );
     }
+    // deploy/ram-policy.json grants exactly the actions the cross-check called.
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/ram-policy.json"
+        ))
+        .expect("deploy/ram-policy.json"),
+    )
+    .expect("the policy is JSON");
+    let mut granted = std::collections::BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        match &statement["Action"] {
+            serde_json::Value::String(a) => granted.insert(a.clone()),
+            v => {
+                for a in v.as_array().unwrap() {
+                    granted.insert(a.as_str().unwrap().to_owned());
+                }
+                true
+            }
+        };
+    }
+    assert_eq!(granted, called, "the policy's actions and the calls made");
     for server in servers.values() {
         let log = server.stdout().join("\n");
         assert_no_credentials("the function's log", &log);
