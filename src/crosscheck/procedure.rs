@@ -55,6 +55,22 @@ struct Finding {
     hint: String,
 }
 
+/// The endpoint and request id of an answer.
+#[derive(Clone)]
+struct Meta {
+    endpoint: String,
+    request_id: Option<String>,
+}
+
+impl<T> From<&Answer<T>> for Meta {
+    fn from(a: &Answer<T>) -> Self {
+        Self {
+            endpoint: a.endpoint.clone(),
+            request_id: a.request_id.clone(),
+        }
+    }
+}
+
 /// The outcome of one call.
 enum Asked<T> {
     Answer(Answer<T>),
@@ -85,6 +101,10 @@ struct Run<'a> {
     bound_vpc: Option<String>,
     cens: Vec<String>,
     deployed: Option<Vec<DeployedApiItem>>,
+    /// Where the group, the published APIs and the route entries were read (for evidence).
+    group_meta: Option<Meta>,
+    deployed_meta: Option<Meta>,
+    routes_meta: Option<Meta>,
     api: Option<DeployedApiItem>,
     app: Option<(i64, String)>,
 }
@@ -119,6 +139,9 @@ pub(crate) async fn check(inp: Inputs<'_>) -> ConfigCheck {
         bound_vpc: None,
         cens: Vec::new(),
         deployed: None,
+        group_meta: None,
+        deployed_meta: None,
+        routes_meta: None,
         api: None,
         app: None,
         inp,
@@ -152,7 +175,7 @@ impl Run<'_> {
     }
 
     fn fail(&mut self, step: Step, finding: Finding) {
-        self.set(step, CheckStatus::Fail, None);
+        self.set(step, CheckStatus::Fail, Some(finding.verdict.name().into()));
         if self.finding.is_none() {
             self.finding = Some(finding);
         }
@@ -179,6 +202,42 @@ impl Run<'_> {
             field: field.into(),
             value: value.into(),
         });
+    }
+
+    /// Evidence from an answer read earlier.
+    fn saw_at(
+        &mut self,
+        meta: Option<Meta>,
+        call: &str,
+        field: impl Into<String>,
+        value: impl Into<String>,
+    ) {
+        let (endpoint, request_id) =
+            meta.map_or((None, None), |m| (Some(m.endpoint), m.request_id));
+        self.evidence.push(Evidence {
+            call: call.into(),
+            endpoint,
+            request_id,
+            field: field.into(),
+            value: value.into(),
+        });
+    }
+
+    /// Evidence from the published APIs.
+    fn deployed_evidence(&mut self, item: &DeployedApiItem, index: usize) {
+        let value = format!(
+            "{} ({} {}, ApiId {})",
+            item.stage_name.clone().unwrap_or_default(),
+            item.api_method.clone().unwrap_or_default(),
+            item.api_path.clone().unwrap_or_default(),
+            item.api_id.clone().unwrap_or_default()
+        );
+        self.saw_at(
+            self.deployed_meta.clone(),
+            "apigateway:DescribeDeployedApis",
+            format!("DeployedApis.DeployedApiItem[{index}].StageName"),
+            value,
+        );
     }
 
     /// Evidence from the probe itself.
@@ -570,6 +629,7 @@ impl Run<'_> {
             }
         };
         let g = answer.value.clone();
+        self.group_meta = Some(Meta::from(&answer));
         let name = g.group_name.clone().unwrap_or_default();
         let label = if name.is_empty() {
             gid.clone()
@@ -1328,13 +1388,12 @@ impl Run<'_> {
                             .unwrap_or_default();
                         let hop_id = hop.and_then(|h| h.next_hop_id.clone()).unwrap_or_default();
                         let cidr = e.destination_cidr_block.clone().unwrap_or_default();
-                        self.evidence.push(Evidence {
-                            call: "vpc:DescribeRouteEntryList".into(),
-                            endpoint: None,
-                            request_id: None,
-                            field: format!("RouteEntrys.RouteEntry[{cidr}].Type"),
-                            value: format!("{ty} → {hop_type} {hop_id}"),
-                        });
+                        self.saw_at(
+                            self.routes_meta.clone(),
+                            "vpc:DescribeRouteEntryList",
+                            format!("RouteEntrys.RouteEntry[{cidr}].Type"),
+                            format!("{ty} → {hop_type} {hop_id}"),
+                        );
                         let towards_cen =
                             ty == "CEN" || matches!(hop_type.as_str(), "Attachment" | "CenBasic");
                         if ty == "Custom" && !towards_cen {
@@ -1360,13 +1419,12 @@ impl Run<'_> {
                             ),
                             None => "no route covers it".into(),
                         };
-                        self.evidence.push(Evidence {
-                            call: "vpc:DescribeRouteEntryList".into(),
-                            endpoint: None,
-                            request_id: None,
-                            field: format!("RouteEntrys.RouteEntry (longest match for {ip})"),
-                            value: actual.clone(),
-                        });
+                        self.saw_at(
+                            self.routes_meta.clone(),
+                            "vpc:DescribeRouteEntryList",
+                            format!("RouteEntrys.RouteEntry (longest match for {ip})"),
+                            actual.clone(),
+                        );
                         self.fail(
                             Step::RouteTable,
                             Finding {
@@ -1413,6 +1471,7 @@ impl Run<'_> {
                 .await
             {
                 Asked::Answer(a) => {
+                    self.routes_meta = Some(Meta::from(&a));
                     entries.extend(a.value.route_entrys.route_entry);
                     token = a.value.next_token.filter(|t| !t.is_empty());
                     if token.is_none() {
@@ -1459,7 +1518,10 @@ impl Run<'_> {
                 let needs_stage =
                     |e: &OpenApiError| e.code.as_deref().is_some_and(|c| c.contains("StageName"));
                 let answer = match client_call(call).await {
-                    Ok(a) => a,
+                    Ok(a) => {
+                        self.deployed_meta.get_or_insert_with(|| Meta::from(&a));
+                        a
+                    }
                     Err(e) if stage.is_none() && needs_stage(&e) => {
                         stages.extend([Some("RELEASE"), Some("TEST"), Some("PRE")]);
                         break;
@@ -1511,7 +1573,7 @@ impl Run<'_> {
         let index = |item: &DeployedApiItem| items.iter().position(|i| i == item).unwrap_or(0);
         match found {
             Found::InStage(item) => {
-                self.evidence.push(deployed_evidence(&item, index(&item)));
+                self.deployed_evidence(&item, index(&item));
                 self.pass(
                     Step::Published,
                     format!(
@@ -1525,7 +1587,7 @@ impl Run<'_> {
                 let stages: Vec<String> =
                     found.iter().filter_map(|i| i.stage_name.clone()).collect();
                 for item in &found {
-                    self.evidence.push(deployed_evidence(item, index(item)));
+                    self.deployed_evidence(item, index(item));
                 }
                 let sent = match s.stage {
                     Some(st) => st.name().to_owned(),
@@ -1552,7 +1614,7 @@ impl Run<'_> {
                     .into_iter()
                     .collect();
                 for item in &found {
-                    self.evidence.push(deployed_evidence(item, index(item)));
+                    self.deployed_evidence(item, index(item));
                 }
                 self.fail(
                     Step::Published,
@@ -1573,7 +1635,13 @@ impl Run<'_> {
                 );
             }
             Found::BasepathMissing(item, base) => {
-                self.evidence.push(deployed_evidence(&item, index(&item)));
+                self.deployed_evidence(&item, index(&item));
+                self.saw_at(
+                    self.group_meta.clone(),
+                    "apigateway:DescribeApiGroup",
+                    "BasePath",
+                    base.clone(),
+                );
                 let full = format!("{}{}", base.trim_end_matches('/'), s.path);
                 self.fail(
                     Step::Published,
@@ -1591,16 +1659,15 @@ impl Run<'_> {
                 );
             }
             Found::Nowhere => {
-                self.evidence.push(Evidence {
-                    call: "apigateway:DescribeDeployedApis".into(),
-                    endpoint: None,
-                    request_id: None,
-                    field: format!(
+                self.saw_at(
+                    self.deployed_meta.clone(),
+                    "apigateway:DescribeDeployedApis",
+                    format!(
                         "DeployedApis.DeployedApiItem[ApiPath={}, ApiMethod={}]",
                         s.path, s.method
                     ),
-                    value: "(none in any stage)".into(),
-                });
+                    "(none in any stage)",
+                );
                 self.fail(
                     Step::Published,
                     Finding {
@@ -1985,22 +2052,6 @@ fn app_unknown(key: &str, region: &str) -> Finding {
         expected: Some(format!("the AppKey of an app of this account in {region}")),
         actual: Some(format!("{key}: no such app")),
         hint: format!("Set APIGW_APP_KEY to the AppKey of an app in API Gateway console → Apps (region {region}), and APIGW_APP_SECRET to its AppSecret. An app of another account is not visible to the function's role."),
-    }
-}
-
-fn deployed_evidence(item: &DeployedApiItem, index: usize) -> Evidence {
-    Evidence {
-        call: "apigateway:DescribeDeployedApis".into(),
-        endpoint: None,
-        request_id: None,
-        field: format!("DeployedApis.DeployedApiItem[{index}].StageName"),
-        value: format!(
-            "{} ({} {}, ApiId {})",
-            item.stage_name.clone().unwrap_or_default(),
-            item.api_method.clone().unwrap_or_default(),
-            item.api_path.clone().unwrap_or_default(),
-            item.api_id.clone().unwrap_or_default()
-        ),
     }
 }
 
