@@ -13,7 +13,7 @@
 //! Targets that failed before the network (`config.invalid`, `target.forbidden`), that reached
 //! the function itself (`target.loop`) or ran out of time (`budget.exceeded`) are not checked.
 //!
-//! **Which steps**: only those the failure class needs (§10.2's table; [`plan`]): a DNS
+//! **Which steps**: only those the failure class needs (§10.2's table; `plan.rs`): a DNS
 //! failure the function (S1), the group and its VPC domain (S3) and a shared instance across
 //! regions (S4); a TCP failure the function, its vSwitches (S2), the group, the instance's
 //! inbound VPC (S4), the group's VPC whitelist (S5) and, across regions, CEN (S6); a gateway
@@ -34,7 +34,7 @@
 //! `FC_REGION`, `FC_ACCOUNT_ID`, `FC_FUNCTION_NAME`); its VPC from `GetFunction`, never from
 //! the function's own configuration.
 
-pub(crate) mod plan;
+mod plan;
 mod procedure;
 mod summary;
 mod verdict;
