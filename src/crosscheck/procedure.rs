@@ -785,18 +785,19 @@ impl Run<'_> {
             .map(|d| d.servers.join(", "))
             .filter(|s| !s.is_empty());
         self.probe_saw(servers.clone(), "dns", format!("NXDOMAIN for {host}"));
-        self.fail(
-            Step::VpcDomain,
-            vpc_domain_finding(
-                &label,
-                &gid,
-                &host,
-                &format!(
-                    "not resolvable: the VPC DNS ({}) answers NXDOMAIN although VpcDomain names it",
-                    servers.as_deref().unwrap_or("the function's resolver")
-                ),
+        let mut finding = vpc_domain_finding(
+            &label,
+            &gid,
+            &host,
+            &format!(
+                "not resolvable: the VPC DNS ({}) answers NXDOMAIN although VpcDomain names it",
+                servers.as_deref().unwrap_or("the function's resolver")
             ),
         );
+        // Read from the DNS answer [inferred, control-plane.md §12.1]: the servers asked must be
+        // the VPC's for that reading to hold.
+        finding.hint.push_str(" If the servers asked are not the VPC's (100.100.2.136/138), fix the function's customDNS instead.");
+        self.fail(Step::VpcDomain, finding);
     }
 
     /// S4: the instance's type and region, status, and bound inbound VPC.
