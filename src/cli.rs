@@ -1,5 +1,7 @@
 //! `apigw-vpc-probe probe`: the same probe from any shell (an ECS in the VPC, a laptop), built
-//! on the library's public surface like any other program using it.
+//! on the library's public surface like any other program using it; `apigw-vpc-probe check`:
+//! the probe and the configuration cross-check, with the credentials of an Alibaba Cloud CLI
+//! profile or the environment.
 //! Exit code 0 when every target is ok, 1 when a target failed, 2 for usage or configuration
 //! errors.
 
@@ -9,8 +11,10 @@ use std::sync::Arc;
 
 use apigw_vpc_probe::apigw::{SignatureMethod, Stage};
 use apigw_vpc_probe::config::Settings;
+use apigw_vpc_probe::crosscheck::{CrossCheck, FunctionIdentity, Mode};
 use apigw_vpc_probe::error::{ErrorClass, ProbeError};
 use apigw_vpc_probe::event::Selection;
+use apigw_vpc_probe::openapi::{CliProfile, Credentials, Network};
 use apigw_vpc_probe::probe::{Invocation, Prober};
 use apigw_vpc_probe::redact::{self, Redactor};
 use apigw_vpc_probe::report::{Report, Trigger};
@@ -87,14 +91,110 @@ pub(crate) struct ProbeArgs {
     pub show_string_to_sign: bool,
 }
 
+/// Probe an API and cross-check the configuration it depends on.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Credentials: --profile NAME from the Alibaba Cloud CLI's ~/.aliyun/config.json \
+    (modes AK and StsToken), else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET / \
+    ALIBABA_CLOUD_SECURITY_TOKEN, else the file's current profile. The role needs the read-only \
+    policy deploy/ram-policy.json. OpenAPI endpoints: the public ones unless \
+    APIGW_OPENAPI_NETWORK or APIGW_OPENAPI_ENDPOINT_* say otherwise.\n\nExit status: 0 ok, \
+    1 a target failed, 2 usage or configuration error."
+)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Profile of the Alibaba Cloud CLI's configuration (~/.aliyun/config.json) to sign with.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The function's region, compared with the gateway's (default: the profile's region_id,
+    /// else FC_REGION).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The function whose VPC the gateway must admit (default FC_FUNCTION_NAME); without it the
+    /// checks of the function's VPC are unknown.
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+    /// The function's qualifier (LATEST, a version or an alias).
+    #[arg(long, value_name = "QUALIFIER")]
+    pub qualifier: Option<String>,
+}
+
 /// Runs the `probe` subcommand; returns the exit code.
 pub(crate) async fn probe(args: ProbeArgs) -> i32 {
-    let settings = Settings::from_env();
+    execute(args, None).await
+}
+
+/// Runs the `check` subcommand: the probe and the cross-check of every target; returns the exit
+/// code.
+pub(crate) async fn check(args: CheckArgs) -> i32 {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let (credentials, profile_region) = match check_credentials(args.profile.as_deref(), &env) {
+        Ok(found) => found,
+        Err(message) => {
+            // The message names the file and the profile, never a value from it.
+            eprintln!("error config.invalid: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let function = FunctionIdentity {
+        region: args
+            .region
+            .or(profile_region)
+            .or_else(|| env("FC_REGION"))
+            .or_else(|| env("ALIBABA_CLOUD_REGION_ID")),
+        account_id: env("FC_ACCOUNT_ID"),
+        name: args.function.or_else(|| env("FC_FUNCTION_NAME")),
+        qualifier: args.qualifier,
+    };
+    let cross = CrossCheck {
+        credentials,
+        function,
+        mode: Some(Mode::Always),
+    };
+    execute(args.probe, Some(cross)).await
+}
+
+/// The credentials of `check`: the named profile, else the environment, else the CLI file's
+/// current profile (when there is a file), else none; with the profile's region.
+fn check_credentials(
+    profile: Option<&str>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(Option<Credentials>, Option<String>), String> {
+    let path = CliProfile::default_path();
+    let load = |name: Option<&str>| -> Result<(Option<Credentials>, Option<String>), String> {
+        let path = path
+            .as_deref()
+            .ok_or("HOME is not set, so ~/.aliyun/config.json cannot be found")?;
+        let p = CliProfile::load(path, name).map_err(|e| e.message)?;
+        Ok((Some(p.credentials), p.region))
+    };
+    if profile.is_some() {
+        return load(profile);
+    }
+    if let Some(c) = Credentials::from_lookup(env) {
+        return Ok((Some(c), None));
+    }
+    match &path {
+        Some(p) if p.is_file() => load(None),
+        _ => Ok((None, None)),
+    }
+}
+
+async fn execute(args: ProbeArgs, cross: Option<CrossCheck>) -> i32 {
+    let mut settings = Settings::from_env();
+    if cross.is_some() && std::env::var_os("APIGW_OPENAPI_NETWORK").is_none() {
+        // A shell is rarely inside the function's VPC, where the VPC endpoints answer.
+        settings.openapi.network = Network::Public;
+    }
     // What is printed passes through one redactor: the configured secrets and the signatures
     // made during the run.
     // The shell's own AccessKey, if it has one, is no more for printing than the function's.
     let redactor = Redactor::from_environment(&settings);
-    match redact::scope(redactor.clone(), run(args, settings)).await {
+    if let Some(c) = cross.as_ref().and_then(|c| c.credentials.as_ref()) {
+        c.register(&redactor);
+    }
+    match redact::scope(redactor.clone(), run(args, settings, cross)).await {
         Ok((report, json)) => {
             if json {
                 match serde_json::to_value(&report) {
@@ -132,7 +232,11 @@ pub(crate) fn exit_code(report: &Report) -> i32 {
     }
 }
 
-async fn run(args: ProbeArgs, mut settings: Settings) -> Result<(Report, bool), ProbeError> {
+async fn run(
+    args: ProbeArgs,
+    mut settings: Settings,
+    cross: Option<CrossCheck>,
+) -> Result<(Report, bool), ProbeError> {
     if let Some(key) = &args.app_key {
         settings.credentials.app_key = Some(key.clone());
         if settings.credentials.app_secret.is_none() {
@@ -154,6 +258,7 @@ async fn run(args: ProbeArgs, mut settings: Settings) -> Result<(Report, bool), 
     };
     let mut inv = Invocation::new(Trigger::Cli, cli_request_id(), selection);
     inv.resolve = resolve;
+    inv.cross_check = cross;
     let report = Prober::new(settings).run(inv).await?;
     Ok((report, args.json))
 }

@@ -84,6 +84,10 @@ pub struct Settings {
     /// (default off) and `APIGW_OPENAPI_TIMEOUT_MS` (default 3000); see
     /// [`crate::openapi::OpenApiSettings`].
     pub openapi: OpenApiSettings,
+    /// The configuration cross-check's settings: `APIGW_CONFIG_CHECK` (default: `on-failure`
+    /// when the invocation has role credentials, else `off`) and `APIGW_CONFIG_CHECK_BUDGET_MS`
+    /// (default 5000); see [`crate::crosscheck::CheckSettings`].
+    pub config_check: crate::crosscheck::CheckSettings,
     /// Problems found in the variables above; non-empty means every invocation fails with
     /// `config.invalid`.
     pub problems: Vec<String>,
@@ -205,6 +209,7 @@ impl Settings {
         }
 
         let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
+        let config_check = crate::crosscheck::CheckSettings::from_lookup(&get, &mut problems);
 
         let targets = match configured_targets(&get) {
             Ok(t) => t,
@@ -263,6 +268,7 @@ impl Settings {
             max_report_bytes,
             credentials,
             openapi,
+            config_check,
             problems,
         }
     }

@@ -19,6 +19,7 @@ pub mod apigw;
 mod call;
 pub mod config;
 mod connect;
+pub mod crosscheck;
 pub mod error;
 pub mod event;
 mod logline;
@@ -38,6 +39,7 @@ pub mod target;
 mod timing;
 
 pub use config::Settings;
+pub use crosscheck::{CrossCheck, FunctionIdentity};
 pub use error::{ErrorClass, ProbeError};
 pub use event::Selection;
 pub use named::UnknownValue;

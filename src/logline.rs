@@ -355,6 +355,7 @@ mod tests {
             name: long.clone(),
             url: long.clone(),
             auth: None,
+            config_check: None,
             ok: false,
             dns: Some(DnsReport {
                 host: long.clone(),

@@ -1,4 +1,4 @@
-//! `apigw-vpc-probe`: the FC custom runtime (`serve`) and the command line (`probe`). The local
+//! `apigw-vpc-probe`: the FC custom runtime (`serve`) and the command line (`probe`, `check`). The local
 //! stand-in and the demo are another crate's binary (`apigw-standin`), so they never ship.
 
 use clap::{Parser, Subcommand};
@@ -25,6 +25,9 @@ enum Command {
     Serve(runtime::ServeArgs),
     /// Call an API and report phases and errors.
     Probe(Box<cli::ProbeArgs>),
+    /// Call an API, then cross-check the configuration it depends on through Alibaba Cloud's
+    /// OpenAPI, and report both.
+    Check(Box<cli::CheckArgs>),
 }
 
 fn main() {
@@ -44,6 +47,7 @@ fn main() {
         match args.command {
             Command::Serve(a) => runtime::serve(a).await,
             Command::Probe(a) => cli::probe(*a).await,
+            Command::Check(a) => cli::check(*a).await,
         }
     });
     std::process::exit(code);

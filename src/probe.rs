@@ -52,6 +52,9 @@ pub struct Invocation {
     pub timer: Option<TimerInfo>,
     /// `--resolve host:port:addr` entries (CLI only).
     pub resolve: Vec<(String, u16, IpAddr)>,
+    /// The configuration cross-check's credentials and function identity (the runtime: FC's
+    /// headers; the `check` command: a CLI profile). `None`: no cross-check.
+    pub cross_check: Option<crate::crosscheck::CrossCheck>,
 }
 
 impl Invocation {
@@ -70,6 +73,7 @@ impl Invocation {
             function: None,
             timer: None,
             resolve: Vec::new(),
+            cross_check: None,
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Prober {
     configured: event::Configured,
     resolver: OnceCell<Result<Arc<Resolver>, ProbeError>>,
     tls: OnceCell<Result<Arc<rustls::ClientConfig>, ProbeError>>,
+    /// The OpenAPI client's transport for the cross-check, built on first use.
+    openapi: std::sync::OnceLock<crate::openapi::Transport>,
     stopping: Stopping,
 }
 
@@ -119,6 +125,7 @@ impl Prober {
             settings,
             resolver: OnceCell::new(),
             tls: OnceCell::new(),
+            openapi: std::sync::OnceLock::new(),
             stopping: Stopping::never(),
         }
     }
@@ -162,6 +169,7 @@ impl Prober {
             let region = region.clone();
             let resolve = &inv.resolve;
             let bodies = &bodies;
+            let cross = inv.cross_check.as_ref();
             async move {
                 match planned {
                     Ok(mut target) => {
@@ -169,8 +177,26 @@ impl Prober {
                         if let Some((_, _, ip)) = overridden {
                             target.address_override = Some(*ip);
                         }
-                        self.probe_target(target, deadline, region.as_deref(), bodies)
-                            .await
+                        let subject = cross.map(|_| crate::crosscheck::Subject::of(&target));
+                        let mut report = self
+                            .probe_target(target, deadline, region.as_deref(), bodies)
+                            .await;
+                        // After the probe, in what is left of the deadline (crosscheck docs).
+                        if let (Some(cross), Some(subject)) = (cross, subject) {
+                            let transport = self
+                                .openapi
+                                .get_or_init(|| crate::openapi::Transport::new(&self.settings));
+                            crate::crosscheck::run(
+                                &self.settings,
+                                transport,
+                                cross,
+                                &subject,
+                                &mut report,
+                                deadline,
+                            )
+                            .await;
+                        }
+                        report
                     }
                     Err(failed) => *failed,
                 }
@@ -199,9 +225,7 @@ impl Prober {
         // and before the report is cut to size: one flat line per target for SLS.
         let redactor = crate::redact::current();
         for t in &report.targets {
-            // The configuration cross-check's verdict goes here once the report carries one
-            // (`t.config_check.as_ref().map(|c| c.verdict.as_str())`).
-            let config_check = None;
+            let config_check = t.config_check.as_ref().map(|c| c.verdict.name());
             TargetLine::new(
                 report.trigger,
                 &report.request_id,
@@ -235,6 +259,7 @@ impl Prober {
             latency_ms: None,
             warnings: Vec::new(),
             error: None,
+            config_check: None,
         };
         for index in 0..target.samples {
             let keep_body = target.return_body.keeps(index) && !bodies.is_spent();

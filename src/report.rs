@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::crosscheck::Verdict;
 use crate::error::{ErrorClass, ProbeError};
 use crate::scope::Scope;
 
@@ -136,8 +137,120 @@ pub struct TargetReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// What is worth knowing without being a failure (e.g. a VPC domain resolving to a public address).
     pub warnings: Vec<String>,
-    /// The first failure of the target, if any.
+    /// The first failure of the target, if any. When the configuration cross-check verified
+    /// the cause (`config_check`), its hint names that setting instead of the class's guess.
     pub error: Option<ProbeError>,
+    /// The configuration cross-check (`APIGW_CONFIG_CHECK`): what the control plane says about
+    /// the settings this failure depends on. Absent when the check is off, for targets that
+    /// passed (unless `always`), and for failures no setting explains (`config.invalid`,
+    /// `target.forbidden`, `target.loop`, `budget.exceeded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_check: Option<ConfigCheck>,
+}
+
+/// The configuration cross-check of one target (`crate::crosscheck`): the function's role asks
+/// Alibaba Cloud's OpenAPI for the settings the failure class depends on, and names the one
+/// that is wrong with both values. Every key is always written (`null` / `[]` when empty).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigCheck {
+    /// The stable verdict name, e.g. `instance.inbound_vpc_mismatch`, `consistent` (every
+    /// checked setting agrees), `permission.denied` (a check could not run): README
+    /// "Configuration cross-check" lists them.
+    pub verdict: Verdict,
+    /// The setting the verdict names, in console and API terms, e.g. `API Gateway instance
+    /// apigateway-sh-… → VPC access (bound inbound VPC, UserVpcId)`; `null` when it names none.
+    #[serde(default)]
+    pub setting: Option<String>,
+    /// The value the setting must have for the call to work.
+    #[serde(default)]
+    pub expected: Option<String>,
+    /// The value the control plane (or the probe) reported.
+    #[serde(default)]
+    pub actual: Option<String>,
+    /// What to change: the console path and the API that changes it; for `consistent`, where
+    /// to look next; for the unknowns, what to grant or fix so that the check can run.
+    pub hint: String,
+    /// The answers that show the verdict (no secrets: ids, names and values only).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// Every check of the procedure, in order: `pass`, `fail`, `skipped` (not needed for this
+    /// failure, or after the first failing check) or `unknown` (see `unknown`).
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// The checks that could not run, with why.
+    #[serde(default)]
+    pub unknown: Vec<Unknown>,
+    /// How long the cross-check took, in milliseconds (within its own budget,
+    /// `APIGW_CONFIG_CHECK_BUDGET_MS`, and the invocation's deadline).
+    pub duration_ms: f64,
+}
+
+/// One answer behind a verdict: where a value was read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The call, as its RAM action (`apigateway:DescribeInstances`, `fc:GetFunction`), or
+    /// `probe` for what the probe itself saw (the DNS answer, the header it sent).
+    pub call: String,
+    /// The endpoint that answered (`https://host[:port]`); for `probe`, the DNS servers or the
+    /// address called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The answer's request id (quote it in a ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The field, as a path in the answer: `Instances.InstanceAttribute[0].UserVpcId`,
+    /// `vpcConfig.vpcId`.
+    pub field: String,
+    /// Its value, as text (`(absent)` for a field the answer left out).
+    pub value: String,
+}
+
+/// One check of the procedure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// The check's id: the spec's step and what it checks, e.g. `S4.inbound_vpc`.
+    pub id: String,
+    /// `pass`, `fail`, `skipped` or `unknown`.
+    pub status: CheckStatus,
+    /// Why it was skipped, or a short note on what it found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// The setting agrees with what the probe needs.
+    Pass,
+    /// The setting is wrong: the verdict names it.
+    Fail,
+    /// Not run: not needed for this failure class, or an earlier check failed.
+    Skipped,
+    /// The call it needs could not be made or answered (listed in `unknown`).
+    Unknown,
+}
+
+/// A check that could not run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unknown {
+    /// The check's id (as in `checks`).
+    pub step: String,
+    /// Why, as a stable name: the OpenAPI error's kind (`permission_denied`, `unreachable`,
+    /// `deadline_exceeded`, `throttled`, `service_unavailable`, `not_found`, `other`), or
+    /// `function_unknown` (no function name or region to ask about).
+    pub reason: String,
+    /// What happened (the server's message is cut before any echoed string to sign).
+    pub message: String,
+    /// For `permission_denied`: the RAM action to grant the function's role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The server's error code, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The server's request id, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// How the host was resolved.
@@ -455,6 +568,7 @@ impl TargetReport {
             latency_ms: None,
             warnings: Vec::new(),
             error: Some(error),
+            config_check: None,
         }
     }
 }
@@ -627,6 +741,9 @@ impl Report {
             if let Some(e) = &t.error {
                 let _ = writeln!(out, "     error {}: {}", e.class, e.message);
                 let _ = writeln!(out, "     hint: {}", e.hint);
+            }
+            if let Some(check) = &t.config_check {
+                out.push_str(&check.summary());
             }
         }
         out
@@ -825,6 +942,7 @@ mod tests {
                     latency_ms: Latency::of(&[5.375, 2.0]),
                     warnings: vec!["w".into()],
                     error: Some(ProbeError::config("x")),
+                    config_check: None,
                 },
                 TargetReport {
                     dns: Some(DnsReport {

@@ -382,9 +382,9 @@ impl TargetSpec {
             }
             (Some(url), None) => url.clone(),
             (None, Some(group)) => {
-                if group.len() != 32 || !group.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if !crate::apigw::is_group_id(group) {
                     return Err(ProbeError::config(format!(
-                        "group {group:?} is not an API group id (32 hexadecimal characters)"
+                        "group {group:?} is not an API group id (31 or 32 hexadecimal characters)"
                     )));
                 }
                 let region = self
@@ -701,6 +701,18 @@ mod tests {
         assert_eq!(t.port, 80);
         assert!(!t.https);
         assert_eq!(t.samples, 1);
+        // Group ids of 31 characters exist too (control-plane.md §10.1); 30 is none.
+        for (group, ok) in [(&GROUP[..31], true), (&GROUP[..30], false)] {
+            let spec = TargetSpec {
+                group: Some(group.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                spec.build(&defaults(), Origin::Config).is_ok(),
+                ok,
+                "{group}"
+            );
+        }
     }
 
     #[test]

@@ -37,9 +37,23 @@ fn demo_runs_the_three_invocations_and_the_wrong_secret_diagnosis() {
         "Server-Timing: dns;dur=",
         "error gateway.A403IS",
         "the strings to sign are identical",
+        // The failure's configuration cross-check names the setting with both values.
+        "config check group.vpc_domain_disabled",
+        "setting  API group vpc_domain_off (9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b) → VPC second-level domain",
+        "expected enabled: 9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b-cn-shanghai-vpc.alicloudapi.com",
+        "actual   not enabled (VpcDomain empty)",
+        "hint: Verified by the configuration cross-check (group.vpc_domain_disabled)",
+        "\"verdict\": \"group.vpc_domain_disabled\"",
+        "\"call\": \"apigateway:DescribeApiGroup\"",
         "== done",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
-    assert!(!text.contains(apigw_standin::DEMO_APP_SECRET));
+    for secret in [
+        apigw_standin::DEMO_APP_SECRET,
+        apigw_standin::DEMO_STS_ACCESS_KEY_SECRET,
+        apigw_standin::DEMO_STS_SECURITY_TOKEN,
+    ] {
+        assert!(!text.contains(secret), "the demo printed {secret:?}");
+    }
 }

@@ -1,5 +1,6 @@
 //! The README is part of the contract: it must name every error class and every setting.
 
+use apigw_vpc_probe::crosscheck::Verdict;
 use apigw_vpc_probe::error::ErrorClass;
 
 fn readme() -> String {
@@ -18,14 +19,30 @@ fn readme_lists_every_error_class() {
 }
 
 #[test]
+fn readme_lists_every_verdict() {
+    let readme = readme();
+    let table = readme
+        .split("<!-- verdicts:")
+        .nth(1)
+        .expect("README has the verdict table");
+    for verdict in Verdict::ALL {
+        assert!(
+            table.contains(&format!("| `{}` |", verdict.name())),
+            "README's verdict table lacks {verdict}"
+        );
+    }
+}
+
+#[test]
 fn readme_documents_every_setting() {
     let readme = readme();
     // The server's own limits are read in runtime/server.rs, the OpenAPI client's in
-    // openapi/endpoint.rs.
+    // openapi/endpoint.rs, the cross-check's in crosscheck/mod.rs.
     let source = [
         "/src/config.rs",
         "/src/runtime/server.rs",
         "/src/openapi/endpoint.rs",
+        "/src/crosscheck/mod.rs",
     ]
     .map(|f| std::fs::read_to_string(format!("{}{f}", env!("CARGO_MANIFEST_DIR"))).expect(f))
     .concat();

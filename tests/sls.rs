@@ -22,11 +22,6 @@ const MESSAGE: &str = "target probed";
 /// The longest line, newline included (src/logline.rs `LINE_LIMIT`).
 const LINE_LIMIT: usize = 1000;
 
-/// Fields the README documents and the templates index that no line can show yet: the report
-/// has no `config_check` until the configuration cross-check lands (its hook is tested in
-/// src/logline.rs). Remove a name from here once the binary prints it.
-const NOT_YET_PRINTED: &[&str] = &["config_check"];
-
 /// FC's own columns of the logstore that the templates may use beside `message`.
 const FC_COLUMNS: &[&str] = &["functionName", "qualifier", "versionId", "instanceID"];
 
@@ -96,6 +91,9 @@ async fn probe_four_targets() -> (StandIn, Server, Vec<Vec<(String, Map<String, 
         ("APIGW_APP_KEY", standin::DEMO_APP_KEY),
         ("APIGW_APP_SECRET", standin::DEMO_APP_SECRET),
         ("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1"),
+        // The cross-check asked for without credentials: each failed target's verdict is
+        // credentials.missing, which the line carries.
+        ("APIGW_CONFIG_CHECK", "on-failure"),
     ]);
     let mut runs = Vec::new();
     for id in ["sls-run-1", "sls-run-2"] {
@@ -131,6 +129,15 @@ async fn one_flat_line_per_target_per_invocation() {
         }
 
         let healthy = by_name(run, "healthy");
+        assert!(
+            healthy.get("config_check").is_none(),
+            "a passing target: no cross-check"
+        );
+        assert_eq!(
+            by_name(run, "nxdomain")["config_check"],
+            "credentials.missing",
+            "the failed target's cross-check verdict"
+        );
         assert_eq!(healthy["ok"], true);
         assert_eq!(healthy["samples"], 3);
         assert_eq!(healthy["status"], 200);
@@ -304,15 +311,7 @@ fn readme_fields() -> BTreeSet<String> {
 async fn the_readme_documents_exactly_the_fields_the_line_prints() {
     let printed = printed_keys().await;
     let documented = readme_fields();
-    let mut expected = printed.clone();
-    expected.extend(NOT_YET_PRINTED.iter().map(|s| (*s).to_owned()));
-    assert_eq!(documented, expected, "README table vs printed lines");
-    for name in NOT_YET_PRINTED {
-        assert!(
-            !printed.contains(*name),
-            "{name} is printed now: drop it from NOT_YET_PRINTED"
-        );
-    }
+    assert_eq!(documented, printed, "README table vs printed lines");
 }
 
 /// The templates in deploy/sls/, parsed.
@@ -359,7 +358,7 @@ fn the_query_parser_finds_search_and_sql_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_the_templates_index_or_query_is_one_the_line_prints() {
     let printed = printed_keys().await;
-    let known = |f: &str| printed.contains(f) || NOT_YET_PRINTED.contains(&f);
+    let known = |f: &str| printed.contains(f);
     let mut queried = BTreeSet::new();
     let mut indexed = BTreeSet::new();
     for (file, t) in templates() {

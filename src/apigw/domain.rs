@@ -19,7 +19,8 @@ named_enum! {
 /// The parts of an API Gateway group domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApigwDomain {
-    /// The group id (32 hexadecimal characters).
+    /// The group id: lowercase hexadecimal, 32 characters or, in some documented groups, 31
+    /// (control-plane.md §10.1: `27d50c0f2e54b359919923d908bb015` \[doc\]).
     pub group: String,
     /// The region id, e.g. `cn-shanghai`.
     pub region: String,
@@ -33,14 +34,14 @@ pub fn apigw_domain(host: &str) -> Option<ApigwDomain> {
         .trim_end_matches('.')
         .strip_suffix(".alicloudapi.com")?
         .to_ascii_lowercase();
-    if label.contains('.') || label.len() < 34 {
+    if label.contains('.') {
         return None;
     }
-    let (group, rest) = label.split_at(32);
-    if !group.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The group id has no dash; the region has (cn-shanghai, ap-southeast-1).
+    let (group, rest) = label.split_once('-')?;
+    if !is_group_id(group) {
         return None;
     }
-    let rest = rest.strip_prefix('-')?;
     let (region, vpc) = match rest.strip_suffix("-vpc") {
         Some(region) => (region, true),
         None => (rest.strip_suffix("-intranet").unwrap_or(rest), false),
@@ -53,6 +54,12 @@ pub fn apigw_domain(host: &str) -> Option<ApigwDomain> {
         region: region.to_owned(),
         vpc,
     })
+}
+
+/// True for an API group id: 31 or 32 hexadecimal characters (both lengths are documented,
+/// control-plane.md §10.1 \[doc\]).
+pub fn is_group_id(id: &str) -> bool {
+    matches!(id.len(), 31 | 32) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The URL of a group's API on its VPC second-level domain.
@@ -94,6 +101,26 @@ mod tests {
         assert_eq!(d.region, "ap-southeast-1");
         assert!(!d.vpc);
         assert!(apigw_domain("example.alicloudapi.com").is_none());
+        // A 31-character group id, as in the documented `SubDomain` example (control-plane.md
+        // §3.1, §10.1).
+        let d = apigw_domain("27d50c0f2e54b359919923d908bb015-cn-hangzhou-vpc.alicloudapi.com")
+            .unwrap();
+        assert_eq!(
+            (d.group.as_str(), d.region.as_str(), d.vpc),
+            ("27d50c0f2e54b359919923d908bb015", "cn-hangzhou", true)
+        );
+        let d =
+            apigw_domain("27d50c0f2e54b359919923d908bb015-cn-hangzhou.alicloudapi.com").unwrap();
+        assert!(!d.vpc);
+        // 30 or 33 characters, or not hexadecimal: not a group.
+        assert!(
+            apigw_domain(&format!("{}-cn-hangzhou-vpc.alicloudapi.com", &GROUP[..30])).is_none()
+        );
+        assert!(apigw_domain(&format!("{GROUP}0-cn-hangzhou-vpc.alicloudapi.com")).is_none());
+        assert!(
+            apigw_domain("0123456789abcdef0123456789abcdeg-cn-hangzhou-vpc.alicloudapi.com")
+                .is_none()
+        );
         assert!(apigw_domain("example.com").is_none());
     }
 

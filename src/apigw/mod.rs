@@ -15,6 +15,6 @@ pub mod domain;
 pub(crate) mod request;
 pub mod sign;
 
-pub use domain::{apigw_domain, vpc_url, ApigwDomain, Stage};
+pub use domain::{apigw_domain, is_group_id, vpc_url, ApigwDomain, Stage};
 pub use request::{PROBE_HOP_HEADER, USER_AGENT};
 pub use sign::{sign, SignatureMethod, Signed};

@@ -25,7 +25,7 @@
 //! **Secrets.** The `Authorization` header and the token are written to the socket and nowhere
 //! else: not into errors, not into logs. Error messages are cut and masked (`error.rs`). A
 //! client built inside a redaction scope (a request's, the command line's run) adds the secret
-//! and the token to it.
+//! and the token to it, and each request's signature as it is made.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -533,6 +533,9 @@ impl Client {
             creds.access_key_id(),
             creds.access_key_secret(),
         );
+        // Like the app signatures (apigw/request.rs): should a server or proxy echo it, the
+        // output redaction masks it.
+        crate::redact::note(&signed.signature);
         let query = canonical_query(&call.query);
         let uri = if query.is_empty() {
             call.path.clone()

@@ -22,6 +22,8 @@ pub(crate) struct InstanceEnv {
     pub function_name: Option<String>,
     /// `FC_REGION`.
     pub region: Option<String>,
+    /// `FC_ACCOUNT_ID`.
+    pub account_id: Option<String>,
     /// `FC_FUNCTION_MEMORY_SIZE` (MB).
     pub memory_mb: Option<u32>,
     /// `FC_FUNCTION_VERSION` (debian11+), else `FC_VER_ID` (debian10).
@@ -42,6 +44,7 @@ impl InstanceEnv {
         Self {
             function_name: get("FC_FUNCTION_NAME"),
             region: get("FC_REGION"),
+            account_id: get("FC_ACCOUNT_ID"),
             memory_mb: get("FC_FUNCTION_MEMORY_SIZE").and_then(|v| v.trim().parse().ok()),
             version: get("FC_FUNCTION_VERSION").or_else(|| get("FC_VER_ID")),
             credentials: Credentials::from_lookup(get),
@@ -58,10 +61,11 @@ pub(crate) struct RequestContext {
     pub function: FunctionInfo,
     /// `x-fc-function-timeout` (seconds): the budget the prober has to fit in.
     pub function_timeout: Option<Duration>,
-    /// From `x-fc-access-key-*` / `x-fc-security-token`, else the environment (read by the
-    /// control-plane cross-check, issue 11).
-    #[allow(dead_code)]
+    /// From `x-fc-access-key-*` / `x-fc-security-token`, else the environment (for the
+    /// configuration cross-check).
     pub credentials: Option<Credentials>,
+    /// `x-fc-account-id`, else `FC_ACCOUNT_ID` (names FC's internal OpenAPI endpoint).
+    pub account_id: Option<String>,
 }
 
 impl RequestContext {
@@ -94,6 +98,7 @@ impl RequestContext {
             function,
             function_timeout: timeout_s.map(|s| Duration::from_secs(u64::from(s))),
             credentials,
+            account_id: get("x-fc-account-id").or_else(|| env.account_id.clone()),
         }
     }
 }
@@ -221,6 +226,7 @@ mod tests {
             function: FunctionInfo::default(),
             function_timeout: None,
             credentials: Some(creds),
+            account_id: None,
         };
         let text = format!("{ctx:?}");
         assert!(text.contains("LTAIid"), "{text}");

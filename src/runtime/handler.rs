@@ -226,8 +226,18 @@ async fn run(
     timer: Option<TimerInfo>,
 ) -> Result<Report, ProbeError> {
     let ctx = RequestContext::new(req.request_id.clone(), &req.headers, &app.instance);
-    // The function role's credentials stay in the context: API Gateway's app authentication
-    // uses the app's AppKey/AppSecret (settings), and credentials travel no further than needed.
+    // The function role's credentials go to the configuration cross-check only (API Gateway's
+    // app authentication uses the app's AppKey/AppSecret from the settings).
+    let cross_check = crate::crosscheck::CrossCheck {
+        credentials: ctx.credentials,
+        function: crate::crosscheck::FunctionIdentity {
+            region: ctx.function.region.clone(),
+            account_id: ctx.account_id,
+            name: ctx.function.name.clone(),
+            qualifier: ctx.function.qualifier.clone(),
+        },
+        mode: None,
+    };
     let inv = Invocation {
         trigger,
         request_id: ctx.request_id,
@@ -238,6 +248,7 @@ async fn run(
         function: Some(ctx.function),
         timer,
         resolve: Vec::new(),
+        cross_check: Some(cross_check),
     };
     app.prober.run(inv).await
 }

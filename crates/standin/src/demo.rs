@@ -4,7 +4,10 @@
 //! server, a backend serving `/web/cloudapi`), starts the function itself (its binary's `serve`,
 //! as FC's bootstrap would) and invokes it the three ways FC does: a console "Test" event, an
 //! HTTP trigger request, and a timer trigger event. One configured target is meant to fail, so
-//! that an error with its hint is on screen.
+//! that an error with its hint is on screen, and with it the configuration cross-check: the
+//! function is given FC's credential headers (the stand-in's demo STS key) and the stand-in's
+//! control plane as its OpenAPI endpoints, and names the setting that is wrong with both
+//! values.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -57,6 +60,10 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
         stand_in.backend_addr()
     );
     println!("   {disabled}: a group whose VPC second-level domain is not enabled");
+    println!(
+        "   control plane (OpenAPI)         {}  answers from the same world",
+        stand_in.control_plane_url()
+    );
 
     println!(
         "   app {} authorized for /web/signed (signature or AppCode)",
@@ -70,7 +77,15 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
     ])
     .to_string();
     let dns = stand_in.dns_addr();
-    let function = start_function(function_bin, dns, &targets, crate::DEMO_APP_SECRET).await?;
+    let control_plane = stand_in.control_plane_url();
+    let function = start_function(
+        function_bin,
+        dns,
+        &control_plane,
+        &targets,
+        crate::DEMO_APP_SECRET,
+    )
+    .await?;
     let base = format!("http://{}", function.addr());
 
     let client = reqwest::Client::new();
@@ -82,6 +97,14 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
             .header("x-fc-region", crate::DEMO_REGION)
             .header("x-fc-function-timeout", "30")
             .header("x-fc-function-memory", "128")
+            .header("x-fc-account-id", crate::DEMO_ACCOUNT_ID.to_string())
+            .header("x-fc-qualifier", "LATEST")
+            // The role's STS credentials, as FC sends them with every invocation (the
+            // stand-in's, not real ones): the function's configuration cross-check signs with
+            // them.
+            .header("x-fc-access-key-id", crate::DEMO_STS_ACCESS_KEY_ID)
+            .header("x-fc-access-key-secret", crate::DEMO_STS_ACCESS_KEY_SECRET)
+            .header("x-fc-security-token", crate::DEMO_STS_SECURITY_TOKEN)
             .header("x-fc-control-path", path)
             .header("content-type", "application/octet-stream")
     };
@@ -127,7 +150,14 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
     drop(function);
 
     section("4. the same function deployed with a wrong APIGW_APP_SECRET: POST /invoke {\"target\": \"signed\"}");
-    let wrong = start_function(function_bin, dns, &targets, "not-the-app-secret").await?;
+    let wrong = start_function(
+        function_bin,
+        dns,
+        &control_plane,
+        &targets,
+        "not-the-app-secret",
+    )
+    .await?;
     let wrong_base = format!("http://{}", wrong.addr());
     let resp = fc(&wrong_base, "/invoke", "demo-wrong-secret-4")
         .body(r#"{"target": "signed"}"#)
@@ -137,6 +167,7 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
     drop(wrong);
     drop(stand_in);
 
+    let verdict = console.2.clone();
     let expected = [
         ("console event", console, 404, false),
         ("HTTP trigger", http, 200, true),
@@ -144,14 +175,19 @@ async fn demo(function_bin: &Path) -> Result<(), String> {
         ("wrong secret", wrong_secret, 404, false),
     ];
     let mut problems = Vec::new();
-    for (what, (status, ok), want_status, want_ok) in expected {
+    for (what, (status, ok, _), want_status, want_ok) in expected {
         if status != want_status || ok != Some(want_ok) {
             problems.push(format!("{what}: status {status}, expected {want_status}"));
         }
     }
+    if verdict.as_deref() != Some("group.vpc_domain_disabled") {
+        problems.push(format!(
+            "the console event's failure was cross-checked as {verdict:?}, expected group.vpc_domain_disabled"
+        ));
+    }
     println!();
     if problems.is_empty() {
-        println!("== done: the console event failed as it should (a group without a VPC domain), the HTTP trigger and the signed timer probe succeeded, and the wrong AppSecret was diagnosed.");
+        println!("== done: the console event failed as it should (a group without a VPC domain, which the cross-check confirmed through the control plane), the HTTP trigger and the signed timer probe succeeded, and the wrong AppSecret was diagnosed.");
         Ok(())
     } else {
         Err(problems.join("; "))
@@ -163,10 +199,11 @@ fn section(title: &str) {
 }
 
 /// Prints the answer as FC would pass it on: status, `x-fc-status`, `Server-Timing`, a line per
-/// target, then the report itself. Returns the status and the report's `ok`.
+/// target (with its configuration cross-check), then the report itself. Returns the status, the
+/// report's `ok`, and the first failed target's cross-check verdict.
 async fn show(
     resp: Result<reqwest::Response, reqwest::Error>,
-) -> Result<(u16, Option<bool>), String> {
+) -> Result<(u16, Option<bool>, Option<String>), String> {
     let resp = resp.map_err(|e| format!("the function did not answer: {e}"))?;
     let status = resp.status().as_u16();
     let header = |name: &str| {
@@ -213,12 +250,28 @@ async fn show(
                 t["error"]["hint"].as_str().unwrap_or("")
             );
         }
+        let check = &t["config_check"];
+        if let Some(verdict) = check["verdict"].as_str() {
+            println!("        config check {verdict}");
+            for field in ["setting", "expected", "actual"] {
+                if let Some(v) = check[field].as_str() {
+                    println!("          {field:<9}{v}");
+                }
+            }
+        }
     }
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
-    Ok((status, report["ok"].as_bool()))
+    let verdict = report["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["ok"].as_bool() == Some(false))
+        .and_then(|t| t["config_check"]["verdict"].as_str())
+        .map(str::to_owned);
+    Ok((status, report["ok"].as_bool(), verdict))
 }
 
 /// `apigw-vpc-probe` in the directory of the running binary: cargo builds both there.
@@ -240,10 +293,16 @@ fn sibling_function() -> Result<PathBuf, String> {
 async fn start_function(
     exe: &Path,
     dns: SocketAddr,
+    control_plane: &str,
     targets: &str,
     app_secret: &str,
 ) -> Result<Process, String> {
-    let launch = Launch::function(exe)
+    let mut launch = Launch::function(exe);
+    // In FC these are the VPC endpoints of the function's region; here the stand-in's.
+    for product in ["APIGATEWAY", "FC", "VPC", "CBN"] {
+        launch = launch.env(format!("APIGW_OPENAPI_ENDPOINT_{product}"), control_plane);
+    }
+    let launch = launch
         .env("FC_REGION", crate::DEMO_REGION)
         .env("FC_FUNCTION_NAME", "apigw-vpc-probe")
         .env("APIGW_DNS_SERVERS", dns.to_string())
