@@ -21,6 +21,7 @@ pub mod config;
 mod connect;
 pub mod error;
 pub mod event;
+mod metrics;
 mod named;
 pub mod openapi;
 pub mod policy;
