@@ -5,9 +5,10 @@ CARGO ?= cargo
 BIN := target/debug/apigw-vpc-probe
 
 # Debian packages the tests use: nft and ip build the isolated network namespaces, curl plays a
-# caller; the network lab adds dnsmasq (the VPC's DNS) and jq (its assertions). Installed only
-# when missing, and only as root (a non-root run says what it skips).
-TEST_TOOLS := nft:nftables ip:iproute2 unshare:util-linux curl:curl dnsmasq:dnsmasq-base jq:jq
+# caller; the network lab adds dnsmasq (the VPC's DNS) and jq (its assertions); prometheus (and
+# its promtool) scrapes /probe in tests/metrics.rs. Installed only when missing, and only as
+# root (a non-root run says what it skips).
+TEST_TOOLS := nft:nftables ip:iproute2 unshare:util-linux curl:curl dnsmasq:dnsmasq-base jq:jq prometheus:prometheus
 
 # The function's binary: static, x86_64 musl, so it runs on any FC custom runtime (debian10 has
 # glibc 2.28, older than this machine's). ring compiles C, with musl-gcc for this target.
@@ -155,7 +156,8 @@ demo:
 ## package and s*.yaml tests in tests/deploy.rs, which need `make package` and `s`, the
 ## network lab's failure matrix, and the benchmark runner's smoke run).
 test: deps package s-cli py-sdk
-	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) PY_SDK=$(abspath $(PY_SDK)) $(CARGO) test --all-targets
+	DEPLOY_TESTS=required S_CLI=$(abspath $(S_CLI)) PY_SDK=$(abspath $(PY_SDK)) \
+	  PROMETHEUS_TESTS=$(if $(filter 0,$(shell id -u)),required,) $(CARGO) test --all-targets
 	$(CARGO) test --doc
 	@$(MAKE) --no-print-directory lab-test
 	@$(MAKE) --no-print-directory bench-smoke

@@ -207,6 +207,8 @@ pub(crate) struct Progress {
     /// Interim (1xx) responses that came before it.
     pub interim: u32,
     pub head: Option<(u16, HeaderMap)>,
+    /// The final response's protocol version.
+    pub version: Option<hyper::Version>,
     pub bytes: u64,
     pub body: Vec<u8>,
     pub done: Option<Instant>,
@@ -264,6 +266,7 @@ impl Exchange {
             .await
             .map_err(|e| hyper_error(&e, "before a response arrived", ctx))?;
         self.progress.head = Some((resp.status().as_u16(), resp.headers().clone()));
+        self.progress.version = Some(resp.version());
         self.response = Some(resp);
         Ok(())
     }

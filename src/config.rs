@@ -4,6 +4,7 @@
 //! A bad value does not stop the function from starting (FC would only say "FunctionNotStarted"):
 //! it is kept in [`Settings::problems`] and every invocation answers `config.invalid` naming it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -88,6 +89,13 @@ pub struct Settings {
     /// when the invocation has role credentials, else `off`) and `APIGW_CONFIG_CHECK_BUDGET_MS`
     /// (default 5000); see [`crate::crosscheck::CheckSettings`].
     pub config_check: crate::crosscheck::CheckSettings,
+    /// `APIGW_MODULES`: named sets of target options for `GET /probe?module=<name>&target=<url>`
+    /// (blackbox_exporter's modules: the URL comes from `target`, with the rules of a target
+    /// from a request): a JSON object of objects holding target fields other than `name`,
+    /// `url`, `group`, `region` and `path`, without an `Authorization` header. Default: one
+    /// module, `http_2xx` (`{}`: GET, one sample, any 2xx, the default authentication), which
+    /// stays unless `APIGW_MODULES` defines its own `http_2xx`.
+    pub modules: BTreeMap<String, TargetSpec>,
     /// Problems found in the variables above; non-empty means every invocation fails with
     /// `config.invalid`.
     pub problems: Vec<String>,
@@ -211,6 +219,7 @@ impl Settings {
         let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
         let config_check = crate::crosscheck::CheckSettings::from_lookup(&get, &mut problems);
 
+        let modules = modules(get("APIGW_MODULES").as_deref(), &mut problems);
         let targets = match configured_targets(&get) {
             Ok(t) => t,
             Err(e) => {
@@ -269,6 +278,7 @@ impl Settings {
             credentials,
             openapi,
             config_check,
+            modules,
             problems,
         }
     }
@@ -297,6 +307,57 @@ impl Settings {
             signing_hosts: SigningHosts::default(),
         }
     }
+}
+
+/// The module every function has unless `APIGW_MODULES` redefines it: blackbox_exporter's
+/// default module name, so that a scrape config without `params: {module: …}` works as well.
+pub const DEFAULT_MODULE: &str = "http_2xx";
+
+/// `APIGW_MODULES` read and checked (a module names how to probe, never what, and carries no
+/// credentials: its target comes from the request and may be any allowed host).
+fn modules(json: Option<&str>, problems: &mut Vec<String>) -> BTreeMap<String, TargetSpec> {
+    let mut modules = BTreeMap::from([(DEFAULT_MODULE.to_owned(), TargetSpec::default())]);
+    let Some(json) = json else {
+        return modules;
+    };
+    let given: BTreeMap<String, TargetSpec> = match serde_json::from_str(json) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(format!(
+                "APIGW_MODULES is not a JSON object of modules (target fields without url): {e}"
+            ));
+            return modules;
+        }
+    };
+    for (name, spec) in given {
+        let fixed = [
+            ("name", spec.name.is_some()),
+            ("url", spec.url.is_some()),
+            ("group", spec.group.is_some()),
+            ("region", spec.region.is_some()),
+            ("path", spec.path.is_some()),
+        ];
+        if let Some((field, _)) = fixed.iter().find(|(_, set)| *set) {
+            problems.push(format!(
+                "APIGW_MODULES: module {name:?} sets {field:?}: a module says how to probe, the \
+                 target comes from the request's `target`"
+            ));
+            continue;
+        }
+        if spec
+            .headers
+            .keys()
+            .any(|h| h.eq_ignore_ascii_case("authorization"))
+        {
+            problems.push(format!(
+                "APIGW_MODULES: module {name:?} sets Authorization: a module's target comes from \
+                 the request; use auth (app, appcode) with APIGW_APP_KEY/APIGW_APPCODE"
+            ));
+            continue;
+        }
+        modules.insert(name, spec);
+    }
+    modules
 }
 
 /// `ip` or `ip:port` (IPv6 as `[ip]:port`); port 53 by default.
@@ -470,6 +531,36 @@ mod tests {
             ("APIGW_APPCODE", "0123456789abcdef0123456789abcdef"),
         ]);
         assert!(s.problems.is_empty(), "{:?}", s.problems);
+    }
+
+    #[test]
+    fn modules_default_to_http_2xx_and_refuse_targets_and_credentials() {
+        let s = settings(&[]);
+        assert_eq!(s.modules.keys().collect::<Vec<_>>(), [DEFAULT_MODULE]);
+        let s = settings(&[(
+            "APIGW_MODULES",
+            r#"{"signed": {"auth": "app", "stage": "TEST", "samples": 3, "expect": {"status": [200]}}}"#,
+        )]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.modules.keys().collect::<Vec<_>>(), ["http_2xx", "signed"]);
+        assert_eq!(s.modules["signed"].samples, Some(3));
+        let s = settings(&[("APIGW_MODULES", r#"{"http_2xx": {"method": "HEAD"}}"#)]);
+        assert_eq!(
+            s.modules["http_2xx"].method,
+            Some(crate::target::HttpMethod::Head)
+        );
+        for bad in [
+            r#"{"m": {"url": "http://a.alicloudapi.com/"}}"#,
+            r#"{"m": {"headers": {"authorization": "APPCODE 0123456789"}}}"#,
+            r#"{"m": {"appcode": "x"}}"#,
+            r#"[{"samples": 2}]"#,
+        ] {
+            let s = settings(&[("APIGW_MODULES", bad)]);
+            assert_eq!(s.problems.len(), 1, "{bad}: {:?}", s.problems);
+            assert!(s.problems[0].contains("APIGW_MODULES"), "{:?}", s.problems);
+            assert!(!s.problems[0].contains("0123456789"), "{:?}", s.problems);
+            assert!(!s.modules.contains_key("m"));
+        }
     }
 
     #[test]

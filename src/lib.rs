@@ -23,6 +23,7 @@ pub mod crosscheck;
 pub mod error;
 pub mod event;
 mod logline;
+mod metrics;
 mod named;
 pub mod openapi;
 pub mod policy;

@@ -485,6 +485,11 @@ impl Prober {
         sample.interim_responses = progress.interim;
         if let Some((status, headers)) = &progress.head {
             sample.status = Some(*status);
+            sample.http_version = progress.version.map(|v| format!("{v:?}"));
+            sample.content_length = headers
+                .get(hyper::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
             let gateway = gateway_info(headers);
             if gateway != GatewayInfo::default() {
                 sample.gateway = Some(gateway);

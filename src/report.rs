@@ -308,6 +308,14 @@ pub struct Sample {
     /// do not end `ttfb`. Absent when there were none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub interim_responses: u32,
+    /// The final response's protocol as its status line gave it (`HTTP/1.1`, `HTTP/1.0`);
+    /// absent without a response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_version: Option<String>,
+    /// The final response's `Content-Length` header; absent when it had none (a chunked or
+    /// close-delimited body: `bytes` still counts it) or there was no response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_length: Option<u64>,
     /// The phases, in milliseconds with microsecond precision; they add up to `total`.
     pub phases_ms: Phases,
     /// What API Gateway said about the call (`X-Ca-*` response headers).
@@ -875,6 +883,8 @@ mod tests {
             status: Some(200),
             bytes: 70_000,
             interim_responses: 1,
+            http_version: Some("HTTP/1.1".into()),
+            content_length: Some(70_000),
             phases_ms: phases,
             gateway: Some(GatewayInfo {
                 request_id: Some("3A1F0D2C-0000-4000-8000-000000000001".into()),
@@ -1045,6 +1055,8 @@ mod tests {
                 "status",
                 "bytes",
                 "interim_responses",
+                "http_version",
+                "content_length",
                 "phases_ms",
                 "gateway",
                 "body",

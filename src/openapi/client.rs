@@ -222,8 +222,23 @@ impl Client {
         .await
     }
 
-    /// Sends `call`: endpoints in order, one retry where the module doc says.
+    /// Sends `call`: endpoints in order, one retry where the module doc says. Counted once in
+    /// `/metrics` (`apigw_probe_control_plane_calls_total`), whatever the callers.
     pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+        deadline: Instant,
+    ) -> Result<Answer<T>, OpenApiError> {
+        let product = call.product;
+        let result = self.call_uncounted(call, deadline).await;
+        crate::metrics::process::count_control_plane_call(
+            product,
+            result.as_ref().err().map(|e| e.kind),
+        );
+        result
+    }
+
+    async fn call_uncounted<T: DeserializeOwned>(
         &self,
         call: Call<'_>,
         deadline: Instant,

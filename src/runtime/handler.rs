@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -12,18 +13,24 @@ use serde_json::json;
 
 use super::body::{self, BodyError, ReadLimits};
 use super::context::{request_credentials, InstanceEnv, RequestContext};
-use super::query;
+use super::query::{self, ProbeQuery};
 use super::reply::{Outcome, Reply};
 use super::routes::Route;
 use crate::apigw::PROBE_HOP_HEADER;
 use crate::config::Settings;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Event, Selection};
+use crate::metrics::encode::{encode, Format};
+use crate::metrics::negotiate::{self, Answer};
+use crate::metrics::{self as metrics, process};
 use crate::probe::{Invocation, Prober};
 use crate::redact::{self, Redactor};
 use crate::report::{Report, TimerInfo, Trigger};
-use crate::target::Origin;
+use crate::target::{Origin, TargetSpec};
 use crate::timing::Stopping;
+
+/// Prometheus's scrape timeout (seconds), which blackbox_exporter's `/probe` fits its probe in.
+const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
 /// A request as the handler sees it.
 pub(crate) struct FcRequest {
@@ -135,8 +142,18 @@ async fn route(app: Arc<App>, mut req: FcRequest) -> Reply {
         };
     }
     match req.route {
-        Route::Invoke => invoke(&app, req).await.into_event_invocation(),
-        Route::Probe => probe(&app, req).await,
+        Route::Invoke => {
+            let mut trigger = Trigger::Event;
+            let reply = invoke(&app, req, &mut trigger).await;
+            process::count_invocation(trigger, counted(&reply.outcome));
+            reply.into_event_invocation()
+        }
+        Route::Probe => {
+            let reply = probe(&app, req).await;
+            process::count_invocation(Trigger::Http, counted(&reply.outcome));
+            reply
+        }
+        Route::Metrics => own_metrics(&req),
         Route::Healthz => healthy(),
         // Nothing to prepare: the resolver and TLS settings are built on first use, and the
         // initializer must not fail the instance over a probe target being down.
@@ -152,9 +169,34 @@ pub(crate) fn healthy() -> Reply {
     Reply::json(StatusCode::OK, &json!({"status": "ok"}), Outcome::Ok)
 }
 
+/// The `outcome` an invocation is counted under.
+fn counted(outcome: &Outcome) -> process::Outcome {
+    match outcome {
+        Outcome::Ok => process::Outcome::Ok,
+        Outcome::TargetsFailed(_) => process::Outcome::Failed,
+        Outcome::BadInput(_) => process::Outcome::BadInput,
+        _ => process::Outcome::Error,
+    }
+}
+
+/// `GET /metrics`: the process's counters, in the format `Accept` asks for (text 0.0.4 unless
+/// it prefers OpenMetrics).
+fn own_metrics(req: &FcRequest) -> Reply {
+    let format = match negotiate::choose(header_str(&req.headers, "accept"), true) {
+        Answer::Metrics(format) => format,
+        Answer::Json => Format::Text,
+    };
+    let text = encode(&process::exposition(), format);
+    Reply::text(StatusCode::OK, format.content_type(), text, Outcome::Ok)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// `POST /invoke`: the event decides what to probe. Status mapping to FC's 200/404 is left to
-/// [`Reply::into_event_invocation`].
-async fn invoke(app: &App, mut req: FcRequest) -> Reply {
+/// [`Reply::into_event_invocation`]. `trigger` becomes `timer` for a timer's event.
+async fn invoke(app: &App, mut req: FcRequest, trigger: &mut Trigger) -> Reply {
     let body = match read_body(app, &mut req).await {
         Ok(b) => b,
         Err(reply) => return reply,
@@ -163,12 +205,10 @@ async fn invoke(app: &App, mut req: FcRequest) -> Reply {
         Ok(e) => e,
         Err(e) => return Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id),
     };
-    let trigger = if event.timer.is_some() {
-        Trigger::Timer
-    } else {
-        Trigger::Event
-    };
-    let result = run(app, &req, trigger, event.selection, event.timer).await;
+    if event.timer.is_some() {
+        *trigger = Trigger::Timer;
+    }
+    let result = run(app, &req, *trigger, event.selection, event.timer, None).await;
     match result {
         Ok(report) => Reply::report(report_status(&report, StatusCode::NOT_FOUND), &report),
         Err(e) => Reply::bad_input(StatusCode::BAD_REQUEST, &e, &req.request_id),
@@ -176,7 +216,10 @@ async fn invoke(app: &App, mut req: FcRequest) -> Reply {
 }
 
 /// `GET /probe` (query) or `POST /probe` (event body; an empty body falls back to the query).
+/// Metrics instead of the report for blackbox_exporter's form (`module`, unless `debug=true`)
+/// or when `Accept` asks for them.
 async fn probe(app: &App, mut req: FcRequest) -> Reply {
+    let (mut module, mut debug) = (false, false);
     let (selection, timer) = if req.method == hyper::Method::POST {
         let body = match read_body(app, &mut req).await {
             Ok(b) => b,
@@ -194,10 +237,26 @@ async fn probe(app: &App, mut req: FcRequest) -> Reply {
             }
         }
     } else {
-        match query::selection(req.query.as_deref()) {
+        let selection = match query::parse(req.query.as_deref()) {
+            Ok(ProbeQuery::Selection(s)) => Ok(s),
+            Ok(ProbeQuery::Module {
+                module: name,
+                target,
+                debug: d,
+            }) => {
+                (module, debug) = (true, d);
+                module_selection(app.settings(), &name, target)
+            }
+            Err(e) => Err(e),
+        };
+        match selection {
             Ok(s) => (s, None),
             Err(e) => return http_bad_input(&e, &req.request_id),
         }
+    };
+    let answer = match debug {
+        true => Answer::Json,
+        false => negotiate::choose(header_str(&req.headers, "accept"), module),
     };
     // Invalid input in a target is the caller's to fix: 400, and nothing probed.
     if let Selection::Specs(specs) = &selection {
@@ -205,7 +264,29 @@ async fn probe(app: &App, mut req: FcRequest) -> Reply {
             return http_bad_input(&e, &req.request_id);
         }
     }
-    match run(app, &req, Trigger::Http, selection, timer).await {
+    // A scrape gets its probe's answer before Prometheus gives up on it, as from blackbox.
+    let scrape_timeout = match answer {
+        Answer::Metrics(_) => header_str(&req.headers, SCRAPE_TIMEOUT_HEADER)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero()),
+        Answer::Json => None,
+    };
+    match run(app, &req, Trigger::Http, selection, timer, scrape_timeout).await {
+        // A failed probe is a successful scrape: 200, and probe_success says the rest.
+        Ok(report) if matches!(answer, Answer::Metrics(_)) => {
+            let format = match answer {
+                Answer::Metrics(f) => f,
+                Answer::Json => Format::Text,
+            };
+            let text = encode(&metrics::probe::report_exposition(&report), format);
+            Reply::text(
+                StatusCode::OK,
+                format.content_type(),
+                text,
+                Outcome::of(&report),
+            )
+        }
         Ok(report) => {
             let status = if report.any_forbidden() {
                 StatusCode::FORBIDDEN
@@ -218,14 +299,66 @@ async fn probe(app: &App, mut req: FcRequest) -> Reply {
     }
 }
 
+/// blackbox_exporter's `module` and `target`: the configured target of that name as it is
+/// configured, else the module's options with `target` as the URL (`http://` added to a bare
+/// host, as blackbox does), a target from the request like any other. An unknown module or a
+/// missing target is refused (400), as by blackbox.
+fn module_selection(
+    settings: &Settings,
+    module: &str,
+    target: Option<String>,
+) -> Result<Selection, ProbeError> {
+    let Some(options) = settings.modules.get(module) else {
+        // The names are the operator's: the log has them, the caller a hint.
+        tracing::warn!(
+            module,
+            configured = ?settings.modules.keys().collect::<Vec<_>>(),
+            "the request names no configured module"
+        );
+        return Err(ProbeError {
+            class: ErrorClass::ConfigInvalid,
+            message: format!("unknown module {module:?}"),
+            hint: "Name a module of the function's APIGW_MODULES (its log lists them under this \
+                request id), or http_2xx, which every function has."
+                .into(),
+        });
+    };
+    let Some(target) = target else {
+        return Err(ProbeError::config(
+            "the target parameter is missing: give target=<URL or configured target name>, as \
+             Prometheus's relabelling of __param_target does",
+        ));
+    };
+    let configured = settings
+        .targets
+        .iter()
+        .any(|t| t.name.as_deref() == Some(target.as_str()));
+    if configured {
+        return Ok(Selection::Named(target));
+    }
+    let url = if target.contains("://") {
+        target
+    } else {
+        format!("http://{target}")
+    };
+    Ok(Selection::Specs(vec![TargetSpec {
+        url: Some(url),
+        ..options.clone()
+    }]))
+}
+
 async fn run(
     app: &App,
     req: &FcRequest,
     trigger: Trigger,
     selection: Selection,
     timer: Option<TimerInfo>,
+    scrape_timeout: Option<Duration>,
 ) -> Result<Report, ProbeError> {
-    let ctx = RequestContext::new(req.request_id.clone(), &req.headers, &app.instance);
+    let mut ctx = RequestContext::new(req.request_id.clone(), &req.headers, &app.instance);
+    if let Some(scrape) = scrape_timeout {
+        ctx.function_timeout = Some(ctx.function_timeout.map_or(scrape, |t| t.min(scrape)));
+    }
     // The function role's credentials go to the configuration cross-check only (API Gateway's
     // app authentication uses the app's AppKey/AppSecret from the settings).
     let cross_check = crate::crosscheck::CrossCheck {
@@ -250,7 +383,11 @@ async fn run(
         resolve: Vec::new(),
         cross_check: Some(cross_check),
     };
-    app.prober.run(inv).await
+    let result = app.prober.run(inv).await;
+    if let Ok(report) = &result {
+        process::count_results(report);
+    }
+    result
 }
 
 /// 200 when every target was ok, else `failed`.
@@ -328,8 +465,9 @@ fn not_found(req: &FcRequest) -> Reply {
         StatusCode::NOT_FOUND,
         "route.not_found",
         &format!("{} {path} is not served", req.method),
-        "Served: POST /invoke (events), GET /probe?target=<name> | ?url=<url>, POST /probe \
-         (event body), GET /healthz, POST /initialize, GET /pre-stop.",
+        "Served: POST /invoke (events), GET /probe?target=<name> | ?url=<url> | \
+         ?module=<module>&target=<url> (metrics), POST /probe (event body), GET /metrics, \
+         GET /healthz, POST /initialize, GET /pre-stop.",
         &req.request_id,
         Outcome::NotFound,
     )

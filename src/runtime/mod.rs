@@ -55,6 +55,7 @@ pub struct ServeArgs {
 /// Runs the `serve` subcommand until SIGTERM/SIGINT; returns the exit status.
 pub async fn serve(args: ServeArgs) -> i32 {
     log::init();
+    crate::metrics::process::started();
     // Registered before listening, so a SIGTERM right after start-up is not missed.
     let mut sigterm = match signal(SignalKind::terminate()) {
         Ok(s) => s,

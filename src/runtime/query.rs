@@ -5,6 +5,10 @@
 //! - `url=<url>` or `group=<id>` (+ `region`, `path`) with any of `name`, `method`, `stage`,
 //!   `samples`, `timeout_ms`, `return_body`: one target written in the request.
 //!
+//! blackbox_exporter's form, `module=<module>&target=<url or configured name>` (and
+//! `debug=true` for the JSON report), is read by [`parse`] into [`ProbeQuery::Module`]; the
+//! handler then answers metrics.
+//!
 //! Unknown or repeated parameters are refused, like unknown fields in an event: a typo should
 //! not silently probe something else.
 
@@ -32,8 +36,73 @@ pub(crate) const PARAMS: &[&str] = &[
     "signature_method",
 ];
 
-/// Parses a query string (without the `?`).
+/// The parameters of blackbox_exporter's form.
+pub(crate) const MODULE_PARAMS: &[&str] = &["module", "target", "debug"];
+
+/// A `/probe` query.
+#[derive(Debug)]
+pub(crate) enum ProbeQuery {
+    /// The configured targets, one by name, or one written in the query.
+    Selection(Selection),
+    /// blackbox_exporter's form.
+    Module {
+        /// The module's name (`http_2xx` when the parameter is empty, as in blackbox).
+        module: String,
+        /// `target`: a URL or a configured target's name; `None` when missing.
+        target: Option<String>,
+        /// `debug=true`: answer the JSON report instead of metrics.
+        debug: bool,
+    },
+}
+
+/// Parses a query string (without the `?`) in either form.
+pub(crate) fn parse(query: Option<&str>) -> Result<ProbeQuery, ProbeError> {
+    let pairs = pairs(query)?;
+    if !pairs.iter().any(|(k, _)| k == "module") {
+        return Ok(ProbeQuery::Selection(selection_of(pairs)?));
+    }
+    let mut module = String::new();
+    let (mut target, mut debug) = (None, false);
+    for (k, v) in pairs {
+        match k.as_str() {
+            "module" => module = v,
+            "target" => target = Some(v).filter(|t| !t.trim().is_empty()),
+            "debug" => {
+                debug = match v.as_str() {
+                    "true" => true,
+                    "false" | "" => false,
+                    _ => {
+                        return Err(ProbeError::config(format!(
+                            "debug must be true or false, not {v:?}"
+                        )))
+                    }
+                }
+            }
+            _ => {
+                return Err(ProbeError::config(format!(
+                    "query parameter {k:?} does not go with \"module\"; accepted with it: {}",
+                    MODULE_PARAMS.join(", ")
+                )))
+            }
+        }
+    }
+    if module.trim().is_empty() {
+        module = crate::config::DEFAULT_MODULE.to_owned();
+    }
+    Ok(ProbeQuery::Module {
+        module,
+        target,
+        debug,
+    })
+}
+
+/// Parses a query string (without the `?`) of the first form.
 pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
+    selection_of(pairs(query)?)
+}
+
+/// The query's parameters, refusing secret names, repeated and unknown ones.
+fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ProbeError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if crate::event::is_secret_name(&k) {
@@ -41,10 +110,11 @@ pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
                 "query parameter {k:?} names a secret: secrets are accepted only from the function's environment (APIGW_APP_SECRET, APIGW_APP_SECRET_FILE, APIGW_APPCODE), never from a request"
             )));
         }
-        if !PARAMS.contains(&k.as_ref()) {
+        if !PARAMS.contains(&k.as_ref()) && !MODULE_PARAMS.contains(&k.as_ref()) {
             return Err(ProbeError::config(format!(
-                "query parameter {k:?} is not known; accepted: {}",
-                PARAMS.join(", ")
+                "query parameter {k:?} is not known; accepted: {}, or {} (blackbox_exporter's form)",
+                PARAMS.join(", "),
+                MODULE_PARAMS.join(", ")
             )));
         }
         if pairs.iter().any(|(seen, _)| *seen == k) {
@@ -53,6 +123,15 @@ pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
             )));
         }
         pairs.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(pairs)
+}
+
+fn selection_of(pairs: Vec<(String, String)>) -> Result<Selection, ProbeError> {
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !PARAMS.contains(&k.as_str())) {
+        return Err(ProbeError::config(format!(
+            "query parameter {k:?} goes with \"module\" only (blackbox_exporter's form: module, target, debug)"
+        )));
     }
     if pairs.is_empty() {
         return Ok(Selection::Configured);
@@ -173,6 +252,56 @@ mod tests {
             panic!("a url selection")
         };
         assert_eq!(specs[0].auth, Some(crate::target::AuthKind::None));
+    }
+
+    #[test]
+    fn module_selects_blackbox_s_form() {
+        let q = parse(Some(
+            "module=signed&target=http%3A%2F%2Fa.alicloudapi.com%2Fx%3Fq%3D1",
+        ))
+        .unwrap();
+        let ProbeQuery::Module {
+            module,
+            target,
+            debug,
+        } = q
+        else {
+            panic!("{q:?}")
+        };
+        assert_eq!(module, "signed");
+        assert_eq!(target.as_deref(), Some("http://a.alicloudapi.com/x?q=1"));
+        assert!(!debug);
+        let Ok(ProbeQuery::Module {
+            module,
+            target,
+            debug,
+        }) = parse(Some("target=api&module=&debug=true"))
+        else {
+            panic!("module form")
+        };
+        assert_eq!(
+            (module.as_str(), target.as_deref(), debug),
+            ("http_2xx", Some("api"), true)
+        );
+        let Ok(ProbeQuery::Module { target, .. }) = parse(Some("module=m&target=")) else {
+            panic!("module form")
+        };
+        assert_eq!(target, None, "an empty target is a missing one");
+        assert!(matches!(
+            parse(Some("target=api")),
+            Ok(ProbeQuery::Selection(Selection::Named(_)))
+        ));
+        for q in [
+            "module=m&samples=3",
+            "module=m&url=http://x/",
+            "module=m&debug=yes",
+            "module=m&module=n",
+            "module=m&appcode=x",
+            "debug=true&target=api",
+        ] {
+            let e = parse(Some(q)).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid, "{q}");
+        }
     }
 
     #[test]

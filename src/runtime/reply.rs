@@ -41,6 +41,24 @@ pub(crate) enum Outcome {
     Busy,
 }
 
+impl Outcome {
+    /// How a request that probed went: ok, or the classes that failed targets.
+    pub(crate) fn of(report: &Report) -> Self {
+        if report.ok {
+            Self::Ok
+        } else {
+            Self::TargetsFailed(
+                report
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.error.as_ref())
+                    .map(|e| e.class.name().into_owned())
+                    .collect(),
+            )
+        }
+    }
+}
+
 /// A handler's answer.
 #[derive(Clone, Debug)]
 pub(crate) struct Reply {
@@ -54,8 +72,10 @@ pub(crate) struct Reply {
     /// Marks the refusal of a probe's own request (`x-apigw-probe-hop: refused`), so that the
     /// prober that sent it can tell this loop from any other 508.
     pub hop_refused: bool,
-    /// JSON body.
+    /// The body: JSON, unless `content_type` says otherwise.
     pub body: Bytes,
+    /// `None` for JSON; else the body's content type (metrics).
+    pub content_type: Option<&'static str>,
     pub outcome: Outcome,
     /// Close the connection once this reply is written (what is left of the request on it
     /// cannot be trusted to be the next request). Carried to the server as [`CloseConnection`].
@@ -77,8 +97,23 @@ impl Reply {
             hop_refused: false,
             // Serializing a `Value` cannot fail (its map keys are strings).
             body: Bytes::from(body.to_string()),
+            content_type: None,
             outcome,
             close: false,
+        }
+    }
+
+    /// A text reply (metrics) of `content_type`.
+    pub(crate) fn text(
+        status: StatusCode,
+        content_type: &'static str,
+        body: String,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            content_type: Some(content_type),
+            body: Bytes::from(body),
+            ..Self::json(status, &serde_json::Value::Null, outcome)
         }
     }
 
@@ -118,18 +153,7 @@ impl Reply {
 
     /// A report, with `Server-Timing`.
     pub(crate) fn report(status: StatusCode, report: &Report) -> Self {
-        let outcome = if report.ok {
-            Outcome::Ok
-        } else {
-            Outcome::TargetsFailed(
-                report
-                    .targets
-                    .iter()
-                    .filter_map(|t| t.error.as_ref())
-                    .map(|e| e.class.name().into_owned())
-                    .collect(),
-            )
-        };
+        let outcome = Outcome::of(report);
         match serde_json::to_vec(report) {
             Ok(body) => {
                 let timing = report.server_timing();
@@ -140,6 +164,7 @@ impl Reply {
                     retry_after: None,
                     hop_refused: false,
                     body: Bytes::from(body),
+                    content_type: None,
                     outcome,
                     close: false,
                 }
@@ -168,9 +193,17 @@ impl Reply {
         self
     }
 
-    /// The reply with every secret `r` holds masked in its body (string by string, so the body
-    /// stays valid JSON).
+    /// The reply with every secret `r` holds masked in its body (a JSON body string by string,
+    /// so that it stays valid JSON; a text body as text: its only free-form values are label
+    /// values, escaped as JSON escapes them).
     pub(crate) fn redacted(mut self, r: &Redactor) -> Self {
+        if self.content_type.is_some() {
+            let text = String::from_utf8_lossy(&self.body);
+            if let std::borrow::Cow::Owned(body) = r.redact(&text) {
+                self.body = Bytes::from(body);
+            }
+            return self;
+        }
         if let std::borrow::Cow::Owned(body) = r.redact_json_bytes(&self.body) {
             self.body = Bytes::from(body);
         }
@@ -192,7 +225,10 @@ impl Reply {
         let headers = response.headers_mut();
         headers.insert(
             CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
+            HeaderValue::from_static(
+                self.content_type
+                    .unwrap_or("application/json; charset=utf-8"),
+            ),
         );
         if let Some(s) = self.fc_status {
             headers.insert(X_FC_STATUS, HeaderValue::from(s.as_u16()));
@@ -265,6 +301,28 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(v["errorMessage"], "the gateway said ***");
         assert!(!String::from_utf8_lossy(&reply.body).contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_text_reply_keeps_its_content_type_and_is_redacted_as_text() {
+        let r = Redactor::default();
+        r.add("s3cr3t-value");
+        let reply = Reply::text(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            "probe_success{target=\"s3cr3t-value\"} 1\n".into(),
+            Outcome::Ok,
+        )
+        .redacted(&r);
+        assert_eq!(
+            String::from_utf8_lossy(&reply.body),
+            "probe_success{target=\"***\"} 1\n"
+        );
+        let resp = reply.into_response();
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) enum Route {
     Healthz,
     /// `GET|POST /probe`: an HTTP-trigger probe.
     Probe,
+    /// `GET /metrics`: the process's counters, in the Prometheus text format.
+    Metrics,
     /// Anything else.
     NotFound,
 }
@@ -43,6 +45,7 @@ impl Route {
             (&Method::GET, "/pre-freeze") => Self::PreFreeze,
             (&Method::GET | &Method::HEAD, "/healthz") => Self::Healthz,
             (&Method::GET | &Method::POST, "/probe") => Self::Probe,
+            (&Method::GET, "/metrics") => Self::Metrics,
             _ => Self::NotFound,
         };
         if by_path != Self::NotFound {
@@ -70,6 +73,7 @@ impl Route {
             Self::PreFreeze => "pre-freeze",
             Self::Healthz => "healthz",
             Self::Probe => "probe",
+            Self::Metrics => "metrics",
             Self::NotFound => "not-found",
         }
     }
@@ -117,6 +121,8 @@ mod tests {
         assert_eq!(route(Method::GET, "/healthz", &[]), Route::Healthz);
         assert_eq!(route(Method::GET, "/probe", &[]), Route::Probe);
         assert_eq!(route(Method::POST, "/probe/", &[]), Route::Probe);
+        assert_eq!(route(Method::GET, "/metrics", &[]), Route::Metrics);
+        assert_eq!(route(Method::POST, "/metrics", &[]), Route::NotFound);
         assert_eq!(route(Method::GET, "/invoke", &[]), Route::NotFound);
         assert_eq!(route(Method::DELETE, "/probe", &[]), Route::NotFound);
         assert_eq!(route(Method::GET, "/", &[]), Route::NotFound);
