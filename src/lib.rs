@@ -17,10 +17,12 @@
 
 pub mod apigw;
 mod call;
+mod certs;
 pub mod config;
 mod connect;
 pub mod error;
 pub mod event;
+pub mod expect;
 mod named;
 pub mod openapi;
 pub mod policy;

@@ -605,7 +605,10 @@ async fn invalid_targets_in_an_http_trigger_request_are_400_and_nothing_is_probe
     // The stage is refused as the query is read (a named value), the others as the target is
     // built (named by its position).
     for (pairs, words) in [
-        (vec![("url", "ftp://x/")], "target 1 of 1 (\"ftp://x/\"): URL scheme"),
+        (
+            vec![("url", "ftp://x/")],
+            "target 1 of 1 (\"ftp://x/\"): URL scheme",
+        ),
         (vec![("url", "http://")], "target 1 of 1 ("),
         (vec![("url", good.as_str()), ("samples", "0")], "samples"),
         (
@@ -644,7 +647,10 @@ async fn invalid_targets_in_an_http_trigger_request_are_400_and_nothing_is_probe
     let a = support::post(&server.url("/probe"), &[], event.to_string()).await;
     assert_eq!(a.status, 400, "{}", String::from_utf8_lossy(&a.body));
     let message = a.json()["errorMessage"].as_str().unwrap().to_owned();
-    assert!(message.contains("stage \"PROD\" is not one of"), "{message}");
+    assert!(
+        message.contains("stage \"PROD\" is not one of"),
+        "{message}"
+    );
     assert_eq!(backend.connections(), 0, "nothing may be probed");
 
     // A forbidden target stays 403 with the report, and does not stop the valid one.
