@@ -8,9 +8,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::CertificateDer;
-use x509_cert::der::Decode;
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::der::{Decode, Encode, Tag, Tagged};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::name::Name;
 
 use crate::report::{CertInfo, TlsInfo};
 
@@ -112,8 +114,8 @@ fn cert_info(der: &[u8], now: SystemTime) -> Option<CertInfo> {
         .map(|b| format!("{b:02x}"))
         .collect::<String>();
     Some(CertInfo {
-        subject: text(&tbs.subject().to_string()),
-        issuer: text(&tbs.issuer().to_string()),
+        subject: text(&distinguished_name(tbs.subject())),
+        issuer: text(&distinguished_name(tbs.issuer())),
         sans,
         serial: if serial.is_empty() {
             "0".into()
@@ -141,6 +143,73 @@ fn text(s: &str) -> String {
     let redactor = crate::redact::current();
     let cut: String = redactor.redact(s).chars().take(MAX_TEXT_CHARS).collect();
     redactor.redact_cut(&cut)
+}
+
+/// A distinguished name as RFC 4514 writes it: the last RDN first, the attributes' short names
+/// (CN, O, OU, C, ST, L, …) and dotted OIDs for the others. Written here rather than with
+/// x509-cert's `Display`, which names every attribute through const-oid's database of all
+/// known OIDs: about 130 KB of the binary for the few names certificates use.
+fn distinguished_name(name: &Name) -> String {
+    let rdns: Vec<String> = name
+        .iter_rdn()
+        .map(|rdn| rdn.iter().map(attribute).collect::<Vec<_>>().join("+"))
+        .collect();
+    rdns.into_iter().rev().collect::<Vec<_>>().join(",")
+}
+
+/// `TYPE=value` of one attribute, escaped as RFC 4514 says; a value that is not a string is
+/// `#` and its DER in hex.
+fn attribute(a: &AttributeTypeAndValue) -> String {
+    let oid = a.oid.to_string();
+    let key = match oid.as_str() {
+        "2.5.4.3" => "CN",
+        "2.5.4.5" => "SERIALNUMBER",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "STREET",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "1.2.840.113549.1.9.1" => "EMAILADDRESS",
+        other => other,
+    };
+    let bytes = a.value.value();
+    let value = match a.value.tag() {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::TeletexString
+        | Tag::VisibleString => String::from_utf8_lossy(bytes).into_owned(),
+        Tag::BmpString => {
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        _ => {
+            let der = a.value.to_der().unwrap_or_default();
+            let hex: String = der.iter().map(|b| format!("{b:02x}")).collect();
+            return format!("{key}=#{hex}");
+        }
+    };
+    let mut out = format!("{key}=");
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '#' if i == 0 => out.push_str("\\#"),
+            ' ' if i == 0 || i == last => out.push_str("\\ "),
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\{:02x}", c as u32 & 0xff)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn ip_text(bytes: &[u8]) -> Option<String> {
@@ -186,8 +255,7 @@ mod tests {
         // 2026-02-20T00:00:00Z: 9 days before not_after.
         let now = UNIX_EPOCH + Duration::from_secs(1_771_545_600);
         let info = cert_info(&der, now).unwrap();
-        assert!(info.subject.contains("CN=api.example.com"), "{info:?}");
-        assert!(info.subject.contains("O=Example"), "{info:?}");
+        assert_eq!(info.subject, "O=Example,CN=api.example.com", "{info:?}");
         assert_eq!(info.issuer, info.subject, "self-signed");
         assert_eq!(info.sans, ["api.example.com", "10.0.0.5"]);
         assert_eq!(info.serial, "1a2b");
@@ -207,6 +275,26 @@ mod tests {
         assert_eq!(cert_info(&der, later).unwrap().days_left, -2);
 
         assert!(cert_info(b"not a certificate", now).is_none());
+    }
+
+    #[test]
+    fn names_are_written_as_rfc_4514_says() {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CountryName, "CN");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Acme, Inc.");
+        params
+            .distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 97]), "x+y");
+        params.distinguished_name.push(DnType::CommonName, " #api ");
+        let cert = params.self_signed(&KeyPair::generate().unwrap()).unwrap();
+        let info = cert_info(cert.der(), SystemTime::now()).unwrap();
+        // rcgen encodes CN first; RFC 4514 writes the last RDN first.
+        assert_eq!(
+            info.subject, r"2.5.4.97=x\+y,O=Acme\, Inc.,C=CN,CN=\ #api\ ",
+            "{info:?}"
+        );
     }
 
     #[test]
