@@ -499,3 +499,18 @@ async fn the_http_trigger_takes_the_same_assertions_and_refuses_invalid_ones_bef
     assert!(message.contains("must start with '/'"), "{body}");
     assert_eq!(backend.connections(), before, "an invalid assertion probed");
 }
+
+#[test]
+fn the_readme_example_of_a_checked_target_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme.find("### Checks").expect("the Checks section")..];
+    let start = section.find("```json\n").expect("its example") + "```json\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let example = example.replace('…', standin::DEMO_GROUP);
+    let spec: apigw_vpc_probe::TargetSpec =
+        serde_json::from_str(&example).unwrap_or_else(|e| panic!("{e}: {example}"));
+    let expect = spec.expect.expect("expect");
+    assert_eq!((expect.json.len(), expect.headers.len()), (3, 2));
+    assert_eq!(spec.retry.map(|r| r.count), Some(2));
+}
