@@ -538,7 +538,7 @@ fn check_json(
         let problem = match (&check.test, found) {
             (JsonTest::Exists(false), Some(v)) => Some(format!(
                 "{at:?} is present ({}); expected it absent",
-                shown(&v.to_string())
+                shown_json(v)
             )),
             (JsonTest::Exists(false), None) => None,
             (test, None) => Some(format!("{at:?} is missing; expected {}", describe(test))),
@@ -546,7 +546,7 @@ fn check_json(
             (JsonTest::Equals(want), Some(v)) => (!json_equal(want, v)).then(|| {
                 format!(
                     "{at:?} is {}; expected {}",
-                    shown(&v.to_string()),
+                    shown_json(v),
                     describe(&check.test)
                 )
             }),
@@ -558,7 +558,7 @@ fn check_json(
                 (!pattern.is_match(text.as_bytes())).then(|| {
                     format!(
                         "{at:?} is {}; expected it to match {pattern}",
-                        shown(&v.to_string())
+                        shown_json(v)
                     )
                 })
             }
@@ -575,7 +575,7 @@ fn check_json(
 /// How a test reads in a message.
 fn describe(test: &JsonTest) -> String {
     match test {
-        JsonTest::Equals(v) => shown(&v.to_string()),
+        JsonTest::Equals(v) => shown_json(v),
         JsonTest::Matches(p) => format!("a value matching {p}"),
         JsonTest::Exists(true) => "it present".to_owned(),
         JsonTest::Exists(false) => "it absent".to_owned(),
@@ -664,13 +664,26 @@ pub(crate) fn check_percentiles(
 /// `text` for a message: quoted, secrets masked, cut to [`SHOWN_CHARS`] characters (a cut
 /// secret masked too).
 fn shown(text: &str) -> String {
+    let (text, cut) = bounded(text);
+    format!("{text:?}{}", if cut { "…" } else { "" })
+}
+
+/// A JSON value for a message: as JSON text (a string keeps its quotes), bounded as [`shown`].
+fn shown_json(value: &Value) -> String {
+    let (text, cut) = bounded(&value.to_string());
+    format!("{text}{}", if cut { "…" } else { "" })
+}
+
+/// `text` redacted, then cut to [`SHOWN_CHARS`] characters with a cut secret masked; `true`
+/// when cut.
+fn bounded(text: &str) -> (String, bool) {
     let redactor = crate::redact::current();
     let whole = redactor.redact(text);
     if whole.chars().nth(SHOWN_CHARS).is_none() {
-        return format!("{whole:?}");
+        return (whole.into_owned(), false);
     }
     let cut: String = whole.chars().take(SHOWN_CHARS).collect();
-    format!("{:?}…", redactor.redact_cut(&cut))
+    (redactor.redact_cut(&cut), true)
 }
 
 #[cfg(test)]
@@ -919,7 +932,7 @@ mod tests {
         assert!(
             c.errors[0]
                 .message
-                .contains("\"/data/0/id\" is \"7\"; expected \"\\\"7\\\"\""),
+                .contains(r#""/data/0/id" is 7; expected "7""#),
             "{}",
             c.errors[0]
         );

@@ -100,7 +100,7 @@ async fn each_failed_assertion_is_its_own_class_with_expected_and_actual() {
             "/json",
             vec!["--expect-json", "/data/0/id=8"],
             "assert.json",
-            vec!["\"/data/0/id\" is \"7\"; expected \"8\""],
+            vec![r#""/data/0/id" is 7; expected 8"#],
         ),
         (
             "/html",
