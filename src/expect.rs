@@ -1,9 +1,8 @@
 //! Assertions on an answer beyond its status (a target's `expect`): response headers, the body,
 //! values in a JSON body, latency, and the days left on the server's certificates.
 //!
-//! The prober calls [`check`] after API Gateway's answer was judged ([`crate::apigw::answer`]:
-//! the status, the gateway's own codes), and [`check_percentiles`] once a target's samples are
-//! in. Each failed assertion is its own class with the expected and the actual value in its
+//! The prober calls `check` after API Gateway's answer was judged (`apigw::answer`: the
+//! status, the gateway's own codes), and `check_percentiles` once a target's samples are in. Each failed assertion is its own class with the expected and the actual value in its
 //! message. The actual values are the server's and can hold anything, a reflected credential
 //! among them: they pass through the redactor before they are cut to [`SHOWN_CHARS`].
 //!

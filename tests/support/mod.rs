@@ -288,7 +288,7 @@ pub struct TestPki {
 
 impl TestPki {
     pub fn new(names: &[&str]) -> Self {
-        Self::issue(names, 3650, &rustls::ALL_VERSIONS)
+        Self::issue(names, 3650, rustls::ALL_VERSIONS)
     }
 
     /// A CA and a server certificate for `names` valid from yesterday for `days_left` more
