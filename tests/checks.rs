@@ -396,6 +396,9 @@ async fn tls_facts_of_a_tls13_server_with_400_days_left() {
         target(&report).tls(),
         target(&report).samples[1].tls.as_ref()
     );
+    // Each sample measured a whole handshake: none resumed the first one's session (the
+    // server keeps sessions, as rustls' servers do by default).
+    assert_eq!(gw.tls_handshakes(), (2, 0));
     let plain = format!("http://{}/web/cloudapi", backend.addr());
     let (_, report) = probe_cli(&[&plain], &[]).await;
     assert!(sample(&report).tls.is_none(), "no TLS facts over http://");
