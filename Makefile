@@ -205,8 +205,9 @@ bench-render:
 
 ## bench-smoke: bench/run.py end to end with the fewest repetitions (every step, the JSON and
 ## the Markdown rendered from it) against the debug binary, then bench/smoke.py checks the output's
-## shape and counts, not its numbers. About 40 s (the cross-check's fault cases wait for their deadline); part of `make test`. Installs the peers' packages
-## as root; skips, saying why, when one is missing otherwise.
+## shape and counts, not its numbers. About 40 s (the cross-check's fault cases wait for their
+## deadline); part of `make test`. Installs the peers' packages as root; skips, saying why, when
+## one is missing otherwise.
 bench-smoke:
 	$(call install_tools,$(BENCH_TOOLS),not root: the bench smoke will skip)
 	$(CARGO) build --quiet
