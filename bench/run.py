@@ -18,6 +18,13 @@ Peers:
 All of them call the same URL, an IP literal (http://127.0.0.1:<port>/...): nobody resolves a
 name, so no peer is charged for a DNS server the others do not ask.
 
+Issue 14's steps add: https (the stand-in backend over TLS 1.3 or 1.2 only, with a test CA made
+by openssl in a temp dir at run time; ours with APIGW_CA_FILE, blackbox with a generated module
+`https_2xx` whose tls_config.ca_file is that CA), the signed path (stand-in DNS and gateway
+processes, ours' modules `signed`/`unsigned`), 1,000 concurrent invocations, metrics scrapes,
+the control-plane cross-check (`apigw-standin all`, faults through its admin endpoint), and cold
+start with an https target. bench/NOTES.md says how each is set up.
+
 Every loop is bounded in count and time; all traffic stays on 127.0.0.1.
 """
 
