@@ -1264,10 +1264,12 @@ cmd_up() {
   say "  ip netns exec $(ns fc-sh) $BIN probe http://$DOMAIN/web/cloudapi"
   say "  ip netns exec $(ns fc-zjk) $BIN probe http://$DOMAIN/web/cloudapi -n 3"
   say "  ip -n $(ns cen) route; ip netns exec $(ns ecs) nft list ruleset"
-  # `wait` returns on a trapped signal (a foreground sleep would delay SIGTERM's cleanup).
+  # `wait` returns on a trapped signal (a foreground sleep would delay SIGTERM's cleanup); the
+  # sleep is one of the run's processes, so the cleanup ends it too.
   while true; do
     sleep 3600 &
-    wait $! || true
+    PROCS[idle]=$!
+    wait "${PROCS[idle]}" || true
   done
 }
 
