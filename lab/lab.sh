@@ -6,7 +6,8 @@
 # binary run the way Function Compute runs it. See README.md, section "Network lab".
 #
 #   lab/lab.sh run     build both scenarios, invoke the function in each, print the reports, tear down
-#   lab/lab.sh test    the failure matrix: every failure mode, each asserted on class and hint
+#   lab/lab.sh test    the failure matrix: every failure mode, each asserted on class, hint and the
+#                      configuration cross-check's verdict (the stand-in control plane, one world)
 #   lab/lab.sh up      build the topology and keep it until Ctrl-C (to look around with ip netns exec)
 #   lab/lab.sh gc      remove what a lab run killed with SIGKILL left behind (runs whose owner is gone)
 #
