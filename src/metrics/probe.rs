@@ -685,6 +685,7 @@ mod tests {
             timer: None,
             targets,
             truncated: None,
+            push: None,
         }
     }
 
