@@ -14,11 +14,12 @@ use apigw_vpc_probe::config::Settings;
 use apigw_vpc_probe::crosscheck::{CrossCheck, FunctionIdentity, Mode};
 use apigw_vpc_probe::error::{ErrorClass, ProbeError};
 use apigw_vpc_probe::event::Selection;
+use apigw_vpc_probe::expect::ExpectFlags;
 use apigw_vpc_probe::openapi::{CliProfile, Credentials, Network};
 use apigw_vpc_probe::probe::{Invocation, Prober};
 use apigw_vpc_probe::redact::{self, Redactor};
 use apigw_vpc_probe::report::{Report, Trigger};
-use apigw_vpc_probe::target::{AuthKind, HttpMethod, TargetSpec};
+use apigw_vpc_probe::target::{AddressMode, AuthKind, HttpMethod, Retry, TargetSpec};
 
 /// Exit code: every target ok.
 pub(crate) const EXIT_OK: i32 = 0;
@@ -67,6 +68,34 @@ pub(crate) struct ProbeArgs {
     /// Statuses that count as success (repeatable; default any 2xx).
     #[arg(long = "expect-status", value_name = "CODE")]
     pub expect_status: Vec<u16>,
+    /// A response header that must be present with a value matching REGEX (repeatable; an
+    /// empty REGEX: present).
+    #[arg(long = "expect-header", value_name = "NAME: REGEX")]
+    pub expect_header: Vec<String>,
+    /// A regex the body must match (on the first 64 KiB).
+    #[arg(long = "expect-body", value_name = "REGEX")]
+    pub expect_body: Option<String>,
+    /// A value in the JSON body (repeatable): the RFC 6901 POINTER's value must equal JSON (a
+    /// value that is not JSON is a string); POINTER alone: it must exist.
+    #[arg(long = "expect-json", value_name = "POINTER=JSON")]
+    pub expect_json: Vec<String>,
+    /// A sample slower than this (total, ms) fails as assert.latency.
+    #[arg(long = "max-ms", value_name = "MS")]
+    pub max_ms: Option<u64>,
+    /// Fewest days a certificate the server presents may have left (default 14 for https;
+    /// 0: no check).
+    #[arg(long = "cert-days-min", value_name = "DAYS")]
+    pub cert_days_min: Option<u32>,
+    /// Call every address the name resolves to, in each sample (addresses "all").
+    #[arg(long)]
+    pub all_addresses: bool,
+    /// Try a sample again, up to N times, when it fails with a transport class (dns.timeout,
+    /// dns.servfail, tcp.*, tls.timeout, http.timeout; at most 5).
+    #[arg(long, value_name = "N")]
+    pub retry: Option<u32>,
+    /// Milliseconds between two attempts (default 1000, at most 10000).
+    #[arg(long = "retry-interval", value_name = "MS", requires = "retry")]
+    pub retry_interval: Option<u64>,
     /// Print the JSON report instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -279,8 +308,19 @@ fn spec_from_args(url: &str, args: &ProbeArgs) -> Result<TargetSpec, ProbeError>
         stage: args.stage,
         samples: Some(args.samples),
         timeout_ms: args.timeout,
-        expect: (!args.expect_status.is_empty()).then(|| apigw_vpc_probe::target::Expect {
+        expect: ExpectFlags {
             status: args.expect_status.clone(),
+            headers: args.expect_header.clone(),
+            body: args.expect_body.clone(),
+            json: args.expect_json.clone(),
+            max_ms: args.max_ms,
+            cert_days_min: args.cert_days_min,
+        }
+        .build()?,
+        addresses: args.all_addresses.then_some(AddressMode::All),
+        retry: args.retry.map(|count| Retry {
+            count,
+            interval_ms: args.retry_interval,
         }),
         return_body: if args.body {
             apigw_vpc_probe::target::ReturnBody::All

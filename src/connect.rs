@@ -121,5 +121,8 @@ pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, Pr
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Every sample measures a whole handshake, as a new caller would see it: a resumed session
+    // would make the second sample's `tls` phase a fraction of the first's.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }

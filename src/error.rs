@@ -54,6 +54,20 @@ pub enum ErrorClass {
     /// The target is this function (or another apigw-vpc-probe): the probe's own request came
     /// back (`X-Apigw-Probe-Hop`) and was refused, instead of probing itself without end.
     TargetLoop,
+    /// A response header is missing or does not match `expect.headers`, or one of
+    /// `expect.headers_absent` is there.
+    AssertHeader,
+    /// The body does not match `expect.body`, or matches `expect.body_not`.
+    AssertBody,
+    /// A value in the JSON body is not what `expect.json` says.
+    AssertJson,
+    /// `expect.json` needs a JSON body and the body is not JSON.
+    AssertNotJson,
+    /// A sample took longer than `expect.max_ms`, or the samples' p90/p99 exceed
+    /// `expect.p90_ms` / `expect.p99_ms`.
+    AssertLatency,
+    /// A certificate the server presented expires in fewer days than `expect.cert_days_min`.
+    TlsExpiring,
 }
 
 impl ErrorClass {
@@ -79,6 +93,12 @@ impl ErrorClass {
             Self::HttpStatus => "http.status",
             Self::BudgetExceeded => "budget.exceeded",
             Self::TargetLoop => "target.loop",
+            Self::AssertHeader => "assert.header",
+            Self::AssertBody => "assert.body",
+            Self::AssertJson => "assert.json",
+            Self::AssertNotJson => "assert.not_json",
+            Self::AssertLatency => "assert.latency",
+            Self::TlsExpiring => "tls.expiring",
             Self::Gateway(code) => return Cow::Owned(format!("gateway.{code}")),
         })
     }
@@ -104,7 +124,30 @@ impl ErrorClass {
         Self::HttpStatus,
         Self::BudgetExceeded,
         Self::TargetLoop,
+        Self::AssertHeader,
+        Self::AssertBody,
+        Self::AssertJson,
+        Self::AssertNotJson,
+        Self::AssertLatency,
+        Self::TlsExpiring,
     ];
+
+    /// True for the classes of the network path, which `retry` tries again: timeouts of DNS,
+    /// TLS and HTTP, a failing DNS server, and every TCP failure. Never an answer the server
+    /// gave (`http.status`, `gateway.*`, `assert.*`): trying again would only hide it.
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            Self::DnsTimeout
+                | Self::DnsServfail
+                | Self::TcpRefused
+                | Self::TcpTimeout
+                | Self::TcpUnreachable
+                | Self::TcpReset
+                | Self::TlsTimeout
+                | Self::HttpTimeout
+        )
+    }
 }
 
 impl ErrorClass {
@@ -296,6 +339,34 @@ pub fn hint(class: &ErrorClass, ctx: &HintContext) -> String {
             (X-Apigw-Probe-Hop) rather than probing itself without end: probe the API's own \
             domain or backend instead."
             .into(),
+        AssertHeader => "The response headers are not what the target's expect.headers / \
+            expect.headers_absent say: check which API and stage answered (X-Ca-Request-Id), the \
+            API's response settings in API Gateway and the backend, or correct the expectation."
+            .into(),
+        AssertBody => "The body is not what the target's expect.body / expect.body_not say: the \
+            call reached an API that answers something else (another API, stage or backend \
+            version, an error page), or the expectation is out of date."
+            .into(),
+        AssertJson => "A value in the JSON body differs from the target's expect.json: check the \
+            backend's answer for this API and stage, or correct the pointer or the expected value."
+            .into(),
+        AssertNotJson => "expect.json needs a JSON body but the answer is not JSON (an HTML error \
+            page, a proxy's answer, an empty body, or a body longer than the 64 KiB kept): check \
+            what answered, or drop expect.json for this API."
+            .into(),
+        AssertLatency => "The call was slower than the target's expect.max_ms / p90_ms / p99_ms: \
+            the phases show where the time went (connect: the network to the gateway; ttfb: the \
+            gateway and the backend); check the backend's load and the path, or raise the limit."
+            .into(),
+        TlsExpiring if ctx.host.ends_with(".alicloudapi.com") => "The certificate of an \
+            alicloudapi.com domain is Alibaba Cloud's own, not the group's: report it to Alibaba \
+            Cloud support, or lower the target's expect.cert_days_min (0 turns the check off)."
+            .into(),
+        TlsExpiring => "Renew the certificate and bind the new one to the group's custom domain \
+            (API Gateway console: the group → custom domains → select certificate), or to \
+            whatever serves this host; lower the target's expect.cert_days_min (0 turns the check \
+            off) only if the renewal is already planned."
+            .into(),
         // The code's own hint comes with the error from `apigw::answer` (the diagnoses are API
         // Gateway knowledge); this is what a bare class can say.
         Gateway(code) => format!(
@@ -343,6 +414,29 @@ mod tests {
             e.to_string().contains("unknown error class \"dns.nope\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn only_transport_classes_are_tried_again() {
+        let transport: Vec<_> = ErrorClass::FIXED
+            .iter()
+            .filter(|c| c.is_transport())
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(
+            transport,
+            [
+                "dns.servfail",
+                "dns.timeout",
+                "tcp.refused",
+                "tcp.timeout",
+                "tcp.unreachable",
+                "tcp.reset",
+                "tls.timeout",
+                "http.timeout"
+            ]
+        );
+        assert!(!ErrorClass::Gateway("D504CO".into()).is_transport());
     }
 
     #[test]

@@ -17,11 +17,13 @@
 
 pub mod apigw;
 mod call;
+mod certs;
 pub mod config;
 mod connect;
 pub mod crosscheck;
 pub mod error;
 pub mod event;
+pub mod expect;
 mod logline;
 mod metrics;
 mod named;

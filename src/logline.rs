@@ -356,6 +356,8 @@ mod tests {
             url: long.clone(),
             auth: None,
             config_check: None,
+            addresses: Vec::new(),
+            flaky: false,
             ok: false,
             dns: Some(DnsReport {
                 host: long.clone(),

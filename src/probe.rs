@@ -4,31 +4,42 @@
 //! original `Host` and SNI, timestamp each phase, and derive the durations once at the end.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Request;
 use tokio::sync::OnceCell;
 
 use crate::apigw::answer::{gateway_info, judge};
 use crate::apigw::request::build_request;
 use crate::call::Exchange;
 use crate::config::Settings;
-use crate::connect;
 use crate::error::{ErrorClass, HintContext, ProbeError};
 use crate::event::{self, Selection};
 use crate::logline::TargetLine;
-use crate::policy;
 use crate::report::{
-    self, BodyBudget, DnsReport, DnsSource, FailedPhase, FunctionInfo, GatewayInfo, Latency,
-    Report, Sample, TargetReport, TimerInfo, Trigger,
+    self, AddressReport, BodyBudget, DnsReport, DnsSource, FailedPhase, FunctionInfo, GatewayInfo,
+    Latency, Report, Sample, TargetReport, TimerInfo, Trigger,
 };
 use crate::resolve::Resolver;
 use crate::scope::Scope;
-use crate::target::{bracket, Origin, Target};
+use crate::target::{bracket, AddressMode, Origin, Target};
 use crate::timing::{Clock, Phase, Stopping};
+use crate::{certs, connect, expect, policy};
 
 /// The shortest budget an invocation gets, whatever FC's timeout says.
 const MIN_BUDGET: Duration = Duration::from_millis(50);
+
+/// The most addresses `addresses: "all"` calls in a round (a warning says when the answer had
+/// more): the calls run at once, each may keep 64 KiB of body for the assertions, and API
+/// Gateway's VPC domains answer one or two.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// The least time a retry must have before the invocation's deadline, beside its wait: a retry
+/// that could only end as `budget.exceeded` would hide the class of the attempt before it.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 
 /// One request to probe: what to probe and within which limits.
 #[derive(Clone, Debug)]
@@ -239,7 +250,8 @@ impl Prober {
         Ok(report)
     }
 
-    /// Probes one target: its samples one after the other, each on a fresh connection.
+    /// Probes one target: its samples one after the other, each on a fresh connection (with
+    /// `addresses: "all"`, one per resolved address, at once).
     async fn probe_target(
         &self,
         target: Target,
@@ -253,38 +265,58 @@ impl Prober {
             url: target.url.to_string(),
             auth: Some(target.auth_label().to_owned()),
             ok: false,
+            flaky: false,
             dns: None,
             samples: Vec::with_capacity(target.samples as usize),
             samples_omitted: 0,
             latency_ms: None,
+            addresses: Vec::new(),
             warnings: Vec::new(),
             error: None,
             config_check: None,
         };
+        let notes = Mutex::new(Vec::new());
+        let mut rounds = 0;
         for index in 0..target.samples {
-            let keep_body = target.return_body.keeps(index) && !bodies.is_spent();
-            let (mut sample, dns) = self.sample(&target, deadline, &ctx, keep_body).await;
-            if let Some(body) = sample.body.take() {
-                let (text, cut) = bodies.take(&body);
-                sample.body_truncated |= cut;
-                // A cut may have kept the start of a secret: mask it.
-                sample.body = Some(match cut {
-                    true => crate::redact::current().redact_cut(&text),
-                    false => text,
-                });
-            }
+            let job = Job {
+                target: &target,
+                ctx: &ctx,
+                budget: deadline,
+                keep_body: target.return_body.keeps(index) && !bodies.is_spent(),
+                notes: &notes,
+            };
+            let (samples, dns) = match target.addresses {
+                AddressMode::First => {
+                    let (sample, dns) = self.sample_with_retries(&job).await;
+                    (vec![sample], dns)
+                }
+                AddressMode::All => self.round_all(&job).await,
+            };
             if report.dns.is_none() {
                 report.dns = dns;
             }
-            let stop = sample.error.as_ref().is_some_and(|e| {
-                matches!(
-                    e.class,
-                    ErrorClass::BudgetExceeded
-                        | ErrorClass::TargetForbidden
-                        | ErrorClass::ConfigInvalid
-                )
-            });
-            report.samples.push(sample);
+            let mut stop = false;
+            for mut sample in samples {
+                if let Some(body) = sample.body.take() {
+                    let (text, cut) = bodies.take(&body);
+                    sample.body_truncated |= cut;
+                    // A cut may have kept the start of a secret: mask it.
+                    sample.body = Some(match cut {
+                        true => crate::redact::current().redact_cut(&text),
+                        false => text,
+                    });
+                }
+                stop |= sample.error.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.class,
+                        ErrorClass::BudgetExceeded
+                            | ErrorClass::TargetForbidden
+                            | ErrorClass::ConfigInvalid
+                    )
+                });
+                report.samples.push(sample);
+            }
+            rounds += 1;
             if stop {
                 break;
             }
@@ -299,6 +331,9 @@ impl Prober {
                 ));
             }
         }
+        report
+            .warnings
+            .extend(notes.into_inner().unwrap_or_else(PoisonError::into_inner));
         let answered: Vec<f64> = report
             .samples
             .iter()
@@ -306,52 +341,207 @@ impl Prober {
             .map(|s| s.phases_ms.total)
             .collect();
         report.latency_ms = Latency::of(&answered);
-        report.error = report.samples.iter().find_map(|s| s.error.clone());
-        report.ok = report.error.is_none() && report.samples.len() == target.samples as usize;
+        if target.addresses == AddressMode::All {
+            report.addresses = per_address(&report.samples);
+        }
+        report.flaky = report.samples.iter().any(|s| s.flaky);
+        report.error = target_error(&report);
+        let complete = rounds == target.samples;
+        if report.error.is_none() && complete {
+            report.error = expect::check_percentiles(
+                &target.expect,
+                report.latency_ms.as_ref(),
+                answered.len(),
+                &ctx,
+            );
+        }
+        report.ok = report.error.is_none() && complete;
         report
     }
 
-    /// One sample: resolve, connect, TLS, request, response, each under its own limit.
-    async fn sample(
-        &self,
-        target: &Target,
-        budget: Instant,
-        ctx: &HintContext,
-        keep_body: bool,
-    ) -> (Sample, Option<DnsReport>) {
-        let s = &self.settings;
-        let mut sample = Sample::default();
+    /// A sample with `addresses: "first"`, tried again while it fails with a transport class
+    /// and `retry` allows: the last attempt is the sample, the earlier ones its `attempts`.
+    async fn sample_with_retries(&self, job: &Job<'_>) -> (Sample, Option<DnsReport>) {
+        let mut attempts = Vec::new();
+        let mut last_dns = None;
+        loop {
+            let (mut sample, dns) = self.sample(job).await;
+            last_dns = dns.or(last_dns);
+            if self.retry_after(job, &mut sample, attempts.len()).await {
+                attempts.push(attempt(sample));
+                continue;
+            }
+            with_attempts(&mut sample, attempts);
+            return (sample, last_dns);
+        }
+    }
 
+    /// One round of `addresses: "all"`: resolve (tried again as a sample is), then call every
+    /// address at once, each tried again on its own.
+    async fn round_all(&self, job: &Job<'_>) -> (Vec<Sample>, Option<DnsReport>) {
+        let mut attempts = Vec::new();
+        let (resolved, tls) = loop {
+            let failed = match self.tools(job.target).await {
+                Ok(tools) => match self.resolve(job, tools.lookup).await {
+                    Ok(resolved) => break (resolved, tools.tls),
+                    Err(failed) => failed,
+                },
+                Err(e) => (self.clock(job).fail(Sample::default(), Phase::Dns, e), None),
+            };
+            let (mut sample, dns) = failed;
+            if self.retry_after(job, &mut sample, attempts.len()).await {
+                attempts.push(attempt(sample));
+                continue;
+            }
+            with_attempts(&mut sample, attempts);
+            return (vec![sample], dns);
+        };
+        let Resolved {
+            addresses,
+            dns,
+            clock,
+        } = resolved;
+        if addresses.len() > MAX_ADDRESSES {
+            push_note(
+                job.notes,
+                format!(
+                    "{} resolves to {} addresses; addresses \"all\" calls the first {MAX_ADDRESSES}",
+                    job.target.host,
+                    addresses.len()
+                ),
+            );
+        }
+        let calls = addresses.iter().take(MAX_ADDRESSES).map(|ip| {
+            let clock = clock.clone();
+            let tls = tls.clone();
+            async move {
+                // A fresh request (its own nonce) per call; signing it counts into connect,
+                // a few microseconds.
+                let first = match build_request(job.target) {
+                    Ok(request) => self.call(job, clock, *ip, request, tls.clone()).await,
+                    Err(e) => clock.fail(Sample::default(), Phase::Connect, e),
+                };
+                self.call_with_retries(job, first, *ip, tls).await
+            }
+        });
+        let mut samples = futures_util::future::join_all(calls).await;
+        // Failed lookups of this round belong to its first call.
+        if let Some(first) = samples.first_mut() {
+            if !attempts.is_empty() {
+                attempts.append(&mut first.attempts);
+                with_attempts(first, attempts);
+            }
+        }
+        (samples, Some(dns))
+    }
+
+    /// Tries a call to one address again (not resolving again: such an attempt's `dns` is 0)
+    /// while it fails with a transport class and `retry` allows.
+    async fn call_with_retries(
+        &self,
+        job: &Job<'_>,
+        mut sample: Sample,
+        ip: IpAddr,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Sample {
+        let mut attempts = Vec::new();
+        while self.retry_after(job, &mut sample, attempts.len()).await {
+            attempts.push(attempt(sample));
+            let mut clock = self.clock(job);
+            clock.skip(Phase::Dns);
+            sample = match build_request(job.target) {
+                Ok(request) => self.call(job, clock, ip, request, tls.clone()).await,
+                Err(e) => clock.fail(Sample::default(), Phase::Connect, e),
+            };
+        }
+        with_attempts(&mut sample, attempts);
+        sample
+    }
+
+    /// Whether a failed attempt is tried again: its class is a transport one, `retry` has
+    /// attempts left, and the wait and another attempt fit the invocation's deadline. Waits
+    /// the interval when so (unless the function is stopping).
+    async fn retry_after(&self, job: &Job<'_>, sample: &mut Sample, done: usize) -> bool {
+        let retry = job.target.retry;
+        let Some(e) = sample.error.as_mut() else {
+            return false;
+        };
+        if !e.class.is_transport() || done >= retry.count as usize {
+            return false;
+        }
+        if Instant::now() + retry.interval() + MIN_ATTEMPT >= job.budget {
+            e.message.push_str(
+                " (not tried again: the wait and another attempt do not fit the invocation's deadline)",
+            );
+            return false;
+        }
+        tokio::select! {
+            biased;
+            () = self.stopping.fired() => false,
+            () = tokio::time::sleep(retry.interval()) => true,
+        }
+    }
+
+    /// One sample with `addresses: "first"`: resolve, then call the first IPv4 address of the
+    /// answer (else the first), each step under its own limit.
+    async fn sample(&self, job: &Job<'_>) -> (Sample, Option<DnsReport>) {
         // Prepared first: work that must not count towards any network phase (the first
         // sample would otherwise pay for reading resolv.conf and loading the CA roots).
         let prepared = async {
-            let (request, string_to_sign) = build_request(target)?;
-            let lookup = match target.address_override {
-                Some(ip) => Lookup::Given(ip),
-                None => Lookup::Resolve(self.resolver().await?),
-            };
-            let tls = match target.https {
-                true => Some(self.tls().await?),
-                false => None,
-            };
-            Ok::<_, ProbeError>((request, string_to_sign, lookup, tls))
+            let request = build_request(job.target)?;
+            Ok::<_, ProbeError>((request, self.tools(job.target).await?))
         };
-        let (request, string_to_sign, lookup, tls) = match prepared.await {
+        let (request, tools) = match prepared.await {
             Ok(p) => p,
             Err(e) => {
-                let mut failed = Clock::start(budget, target.timeout, &self.stopping).fail(
-                    sample,
-                    Phase::Dns,
-                    e,
-                );
+                let mut failed = self.clock(job).fail(Sample::default(), Phase::Dns, e);
                 // Nothing went on the network: the time is the dns phase's, the failure not.
                 failed.failed_phase = Some(FailedPhase::Setup);
                 return (failed, None);
             }
         };
-        let mut clock = Clock::start(budget, target.timeout, &self.stopping);
+        let resolved = match self.resolve(job, tools.lookup).await {
+            Ok(resolved) => resolved,
+            Err(failed) => return failed,
+        };
+        let ip = resolved
+            .addresses
+            .iter()
+            .copied()
+            .find(IpAddr::is_ipv4)
+            .unwrap_or(resolved.addresses[0]);
+        let sample = self.call(job, resolved.clock, ip, request, tools.tls).await;
+        (sample, Some(resolved.dns))
+    }
 
-        // Resolve.
+    /// The resolver (or the given address) and the TLS configuration a sample needs.
+    async fn tools(&self, target: &Target) -> Result<Tools, ProbeError> {
+        let lookup = match target.address_override {
+            Some(ip) => Lookup::Given(ip),
+            None => Lookup::Resolve(self.resolver().await?),
+        };
+        let tls = match target.https {
+            true => Some(self.tls().await?),
+            false => None,
+        };
+        Ok(Tools { lookup, tls })
+    }
+
+    /// A clock for a sample of `job`, started now.
+    fn clock(&self, job: &Job<'_>) -> Clock {
+        Clock::start(job.budget, job.target.timeout, &self.stopping)
+    }
+
+    /// The dns phase: the answer (or the given address), each address checked against the
+    /// policy before any is dialled. The clock starts here.
+    async fn resolve(
+        &self,
+        job: &Job<'_>,
+        lookup: Lookup,
+    ) -> Result<Resolved, (Sample, Option<DnsReport>)> {
+        let (target, ctx, s) = (job.target, job.ctx, &self.settings);
+        let sample = Sample::default();
+        let mut clock = self.clock(job);
         let (addresses, dns) = match lookup {
             Lookup::Given(ip) => {
                 let source = if target
@@ -404,7 +594,7 @@ impl Prober {
                             clock.elapsed(),
                             DnsSource::Resolver,
                         );
-                        return (clock.fail(sample, Phase::Dns, e), Some(dns));
+                        return Err((clock.fail(sample, Phase::Dns, e), Some(dns)));
                     }
                 }
             }
@@ -414,13 +604,27 @@ impl Prober {
         if let Some(e) = addresses.iter().find_map(|ip| {
             policy::check_address(&target.host, *ip, target.origin, &s.allow_hosts).err()
         }) {
-            return (clock.fail(sample, Phase::Connect, e), Some(dns));
+            return Err((clock.fail(sample, Phase::Connect, e), Some(dns)));
         }
-        let ip = addresses
-            .iter()
-            .copied()
-            .find(IpAddr::is_ipv4)
-            .unwrap_or(addresses[0]);
+        Ok(Resolved {
+            addresses,
+            dns,
+            clock,
+        })
+    }
+
+    /// One call to `ip` after the dns phase: connect, TLS, request, response, then the answer
+    /// judged (status, API Gateway's codes) and checked against `expect`.
+    async fn call(
+        &self,
+        job: &Job<'_>,
+        mut clock: Clock,
+        ip: IpAddr,
+        (request, string_to_sign): (Request<Full<Bytes>>, Option<String>),
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Sample {
+        let (target, ctx, s) = (job.target, job.ctx, &self.settings);
+        let mut sample = Sample::default();
         let remote = SocketAddr::new(ip, target.port);
         sample.remote = Some(remote.to_string());
 
@@ -435,12 +639,14 @@ impl Prober {
             .await
         {
             Ok(stream) => stream,
-            Err(e) => return (clock.fail(sample, Phase::Connect, e), Some(dns)),
+            Err(e) => return clock.fail(sample, Phase::Connect, e),
         };
         clock.mark(Phase::Connect);
 
-        // Request, over TLS or not.
-        let mut exchange = Exchange::new(keep_body);
+        // Request, over TLS or not. The body is kept when the report returns it or an
+        // assertion reads it.
+        let mut exchange = Exchange::new(job.keep_body || target.expect.reads_body());
+        let mut seen = None;
         let stream: Box<dyn connect::Io> = match tls {
             Some(tls) => {
                 let tls_stream = match clock
@@ -453,9 +659,11 @@ impl Prober {
                     .await
                 {
                     Ok(stream) => stream,
-                    Err(e) => return (clock.fail(sample, Phase::Tls, e), Some(dns)),
+                    Err(e) => return clock.fail(sample, Phase::Tls, e),
                 };
                 clock.mark(Phase::Tls);
+                // Copied now (a few KB), parsed once the clock stopped.
+                seen = Some(certs::Seen::of(tls_stream.get_ref().1));
                 Box::new(tls_stream)
             }
             None => {
@@ -495,7 +703,7 @@ impl Prober {
                 sample.gateway = Some(gateway);
             }
         }
-        if keep_body && progress.head.is_some() {
+        if job.keep_body && progress.head.is_some() {
             let body = String::from_utf8_lossy(&progress.body);
             let cut = progress.bytes > progress.body.len() as u64;
             sample.body = Some(match cut {
@@ -507,21 +715,45 @@ impl Prober {
         }
         if let Err(e) = body {
             let phase = clock.current();
-            return (clock.fail(sample, phase, e), Some(dns));
+            let mut sample = clock.fail(sample, phase, e);
+            sample.tls = seen.map(|seen| seen.facts(SystemTime::now()));
+            return sample;
         }
         // The exchange completed: the phases stand, whatever the status says.
         sample.phases_ms = clock.phases();
+        sample.tls = seen.map(|seen| seen.facts(SystemTime::now()));
         if target.show_string_to_sign {
             sample.string_to_sign.clone_from(&string_to_sign);
         }
+        let mut failed = Vec::new();
         match judge(target, &progress, &sample, string_to_sign.as_deref(), ctx) {
-            Ok(()) => sample.ok = true,
-            Err(e) => {
-                sample.failed_phase = Some(FailedPhase::Answer);
-                sample.error = Some(e);
+            Err(e) => failed.push(e),
+            // The status passed: now the rest of what the target expects.
+            Ok(()) => {
+                if let Some((_, headers)) = &progress.head {
+                    let answer = expect::Answer {
+                        headers,
+                        body: &progress.body,
+                        bytes: progress.bytes,
+                        total_ms: sample.phases_ms.total,
+                        tls: sample.tls.as_ref(),
+                    };
+                    let checked = expect::check(&target.expect, target.https, &answer, ctx);
+                    failed.extend(checked.errors);
+                    for note in checked.warnings {
+                        push_note(job.notes, note);
+                    }
+                }
             }
         }
-        (sample, Some(dns))
+        sample.error = first_of(failed);
+        sample.ok = sample.error.is_none();
+        if !sample.ok {
+            // The exchange completed: what failed is the answer (status, gateway code, an
+            // assertion), not a phase.
+            sample.failed_phase = Some(FailedPhase::Answer);
+        }
+        sample
     }
 
     async fn resolver(&self) -> Result<Arc<Resolver>, ProbeError> {
@@ -581,6 +813,132 @@ fn check_resolve(
         });
     }
     Ok(())
+}
+
+/// What every step of one sample works with.
+struct Job<'a> {
+    target: &'a Target,
+    ctx: &'a HintContext,
+    /// The invocation's deadline.
+    budget: Instant,
+    /// Whether the report keeps this sample's body.
+    keep_body: bool,
+    /// Warnings for the target (assertions that could check only part of the body, …).
+    notes: &'a Mutex<Vec<String>>,
+}
+
+/// What a sample is prepared with before its clock starts.
+struct Tools {
+    lookup: Lookup,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// The outcome of the dns phase: the addresses (none of them forbidden), the target's `dns`
+/// entry, and the clock with the dns phase marked.
+struct Resolved {
+    addresses: Vec<IpAddr>,
+    dns: DnsReport,
+    clock: Clock,
+}
+
+/// Adds a warning for the target once.
+fn push_note(notes: &Mutex<Vec<String>>, note: String) {
+    let mut notes = notes.lock().unwrap_or_else(PoisonError::into_inner);
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
+/// A failed attempt as kept in the next one's `attempts`: without the body, which went through
+/// no body budget.
+fn attempt(mut sample: Sample) -> Sample {
+    sample.body = None;
+    sample.body_truncated = false;
+    sample
+}
+
+/// Puts the earlier `attempts` into the last one, marking it flaky when it passed.
+fn with_attempts(sample: &mut Sample, attempts: Vec<Sample>) {
+    sample.flaky = sample.ok && !attempts.is_empty();
+    sample.attempts = attempts;
+}
+
+/// A sample's error: the first failure, with the classes of the others named.
+fn first_of(failed: Vec<ProbeError>) -> Option<ProbeError> {
+    let mut failed = failed.into_iter();
+    let mut first = failed.next()?;
+    let more: Vec<String> = failed.map(|e| e.class.name().into_owned()).collect();
+    if !more.is_empty() {
+        first.message = format!(
+            "{} (and {} more failed: {})",
+            first.message,
+            more.len(),
+            more.join(", ")
+        );
+    }
+    Some(first)
+}
+
+/// The address of a sample's `remote`.
+fn address_of(sample: &Sample) -> Option<String> {
+    let remote: SocketAddr = sample.remote.as_deref()?.parse().ok()?;
+    Some(remote.ip().to_string())
+}
+
+/// The `addresses` entries of an `addresses: "all"` target, in the order first called.
+fn per_address(samples: &[Sample]) -> Vec<AddressReport> {
+    let mut order: Vec<String> = Vec::new();
+    for s in samples {
+        if let Some(a) = address_of(s).filter(|a| !order.contains(a)) {
+            order.push(a);
+        }
+    }
+    order
+        .into_iter()
+        .map(|address| {
+            let calls: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| address_of(s).as_deref() == Some(address.as_str()))
+                .collect();
+            let answered: Vec<f64> = calls
+                .iter()
+                .filter(|s| s.status.is_some())
+                .map(|s| s.phases_ms.total)
+                .collect();
+            let error = calls.iter().find_map(|s| s.error.clone());
+            AddressReport {
+                ok: error.is_none(),
+                samples: calls.len() as u32,
+                failed: calls.iter().filter(|s| s.error.is_some()).count() as u32,
+                latency_ms: Latency::of(&answered),
+                error,
+                address,
+            }
+        })
+        .collect()
+}
+
+/// The target's error: its first failing sample's; with `addresses: "all"` naming the addresses
+/// that failed.
+fn target_error(report: &TargetReport) -> Option<ProbeError> {
+    let first = report.samples.iter().find(|s| s.error.is_some())?;
+    let mut error = first.error.clone()?;
+    let failing: Vec<&str> = report
+        .addresses
+        .iter()
+        .filter(|a| !a.ok)
+        .map(|a| a.address.as_str())
+        .collect();
+    if let Some(address) = address_of(first).filter(|_| !failing.is_empty()) {
+        error.message = format!(
+            "{} of {} addresses failed ({}); {address}: {}",
+            failing.len(),
+            report.addresses.len(),
+            failing.join(", "),
+            error.message
+        );
+    }
+    Some(error)
 }
 
 /// How a sample gets its address.

@@ -132,6 +132,10 @@ pub struct Truncation {
     /// Samples removed (each target keeps its first and its first failing sample, unless even
     /// that does not fit); the target's `samples_omitted` says how many of its own.
     pub samples: usize,
+    /// Earlier attempts of retried samples removed (before any sample is); each sample's
+    /// `attempts_omitted` says how many of its own.
+    #[serde(default)]
+    pub attempts: usize,
 }
 
 /// What FC told the function about itself. Never holds credentials.
@@ -182,18 +186,29 @@ pub struct TargetReport {
     /// operator did not configure. Absent when the target failed before it was built.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
-    /// True when every sample was taken and passed.
+    /// True when every sample was taken and passed (with `retry`: its last attempt passed), and
+    /// the samples' percentiles are within `expect.p90_ms` / `expect.p99_ms`.
     pub ok: bool,
+    /// True when a sample passed only on a retry, after an attempt failed with a transport class:
+    /// alerts can tell "flaky" (`ok` and `flaky`) from "down" (not `ok`). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
     /// Absent when the target failed before resolution (invalid, forbidden).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsReport>,
-    /// The samples taken, in order.
+    /// The samples taken, in order. With `addresses: "all"` each sample is one call to one
+    /// address (`remote`): the first round's calls in the order of `dns.addresses`, then the
+    /// second round's, and so on.
     pub samples: Vec<Sample>,
     /// Samples taken but left out of `samples` to fit the report's size limit.
     #[serde(default, skip_serializing_if = "is_zero_usize")]
     pub samples_omitted: usize,
     /// Over the samples that got a response; absent when none did.
     pub latency_ms: Option<Latency>,
+    /// With `addresses: "all"`: one entry per address called, in the order of `dns.addresses`
+    /// (the target fails when one of them fails). Absent with `addresses: "first"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<AddressReport>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// What is worth knowing without being a failure (e.g. a VPC domain resolving to a public address).
     pub warnings: Vec<String>,
@@ -353,6 +368,75 @@ impl DnsSource {
     }
 }
 
+/// The calls to one address of a target probed with `addresses: "all"`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AddressReport {
+    /// The address (as in `dns.addresses`).
+    pub address: String,
+    /// True when every call to it passed.
+    pub ok: bool,
+    /// Calls made to it (one per round of samples).
+    pub samples: u32,
+    /// Calls to it that failed.
+    pub failed: u32,
+    /// Over its calls that got a response; absent when none did.
+    pub latency_ms: Option<Latency>,
+    /// Its first failure, if any.
+    pub error: Option<ProbeError>,
+}
+
+/// The TLS session of a sample (`https://` targets whose handshake completed). The names
+/// follow blackbox_exporter's metrics: `version` is `probe_tls_version_info`'s label,
+/// `earliest_expiry_unix` is `probe_ssl_earliest_cert_expiry`, and the certificate's
+/// `sha256`, `subject`, `issuer`, `sans` and `serial` are `probe_ssl_last_chain_info`'s labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// `TLS 1.2` or `TLS 1.3`.
+    pub version: String,
+    /// The cipher suite's IANA name (`TLS_AES_128_GCM_SHA256`,
+    /// `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`).
+    pub cipher_suite: String,
+    /// The protocol agreed on with ALPN (`http/1.1`); absent when the server chose none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    /// The server's own certificate; absent when it could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertInfo>,
+    /// How many certificates the server presented (its own and the intermediates).
+    pub chain_length: u32,
+    /// The earliest `not_after` of the presented certificates, RFC 3339 UTC; absent when none
+    /// could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_expiry: Option<String>,
+    /// The same in seconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_expiry_unix: Option<i64>,
+}
+
+/// What a certificate says about itself (the server's, in [`TlsInfo`]). Texts from the
+/// certificate are cut to 256 characters, and at most 64 SANs are listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// The subject, RFC 4514 (`CN=api.example.com,O=Example`).
+    pub subject: String,
+    /// The issuer, RFC 4514.
+    pub issuer: String,
+    /// The subject alternative names: DNS names as written, IP addresses as text.
+    pub sans: Vec<String>,
+    /// The serial number, lowercase hex.
+    pub serial: String,
+    /// Valid from, RFC 3339 UTC.
+    pub not_before: String,
+    /// Valid until, RFC 3339 UTC.
+    pub not_after: String,
+    /// `not_after` in seconds since the Unix epoch.
+    pub not_after_unix: i64,
+    /// Whole days from the sample to `not_after` (negative once expired).
+    pub days_left: i64,
+    /// SHA-256 of the certificate's DER, lowercase hex.
+    pub sha256: String,
+}
+
 /// One call.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Sample {
@@ -381,6 +465,9 @@ pub struct Sample {
     /// What API Gateway said about the call (`X-Ca-*` response headers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayInfo>,
+    /// The TLS session, for `https://` targets whose handshake completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
     /// The response body (at most 64 KiB, lossy UTF-8) when the target asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -395,6 +482,17 @@ pub struct Sample {
     /// when it passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_phase: Option<FailedPhase>,
+    /// With `retry`: the earlier attempts of this sample, which failed with a transport class
+    /// and were tried again, in order (each with its phases and error); this sample is the
+    /// last attempt. Absent when the first attempt was the last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Sample>,
+    /// Earlier attempts left out of `attempts` to fit the report's size limit.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub attempts_omitted: usize,
+    /// True when this sample passed after failed `attempts`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
     /// Why the sample failed, if it did.
     pub error: Option<ProbeError>,
 }
@@ -622,6 +720,31 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// The samples a cut keeps: the first and the first failing one, of the target or, with
+/// `addresses: "all"`, of each address (so that every address keeps its evidence).
+fn samples_to_keep(t: &TargetReport) -> Vec<usize> {
+    let group = |s: &Sample| match t.addresses.is_empty() {
+        true => None,
+        false => s.remote.clone(),
+    };
+    let mut keep: Vec<usize> = Vec::new();
+    let mut first_seen = Vec::new();
+    let mut failing_seen = Vec::new();
+    for (i, s) in t.samples.iter().enumerate() {
+        let g = group(s);
+        if !first_seen.contains(&g) {
+            first_seen.push(g.clone());
+            keep.push(i);
+        } else if s.error.is_some() && !failing_seen.contains(&g) {
+            keep.push(i);
+        }
+        if s.error.is_some() && !failing_seen.contains(&g) {
+            failing_seen.push(g);
+        }
+    }
+    keep
+}
+
 impl TargetReport {
     /// A target that failed before any network work (invalid or forbidden).
     pub fn failed_early(name: String, url: String, error: ProbeError) -> Self {
@@ -630,21 +753,32 @@ impl TargetReport {
             url,
             auth: None,
             ok: false,
+            flaky: false,
             dns: None,
             samples: Vec::new(),
             samples_omitted: 0,
             latency_ms: None,
+            addresses: Vec::new(),
             warnings: Vec::new(),
             error: Some(error),
             config_check: None,
         }
     }
+
+    /// The TLS facts of the target's latest sample that has them (what a metrics exporter
+    /// shows as the target's `probe_tls_version_info`, `probe_ssl_earliest_cert_expiry` and
+    /// `probe_ssl_last_chain_info`); `None` for `http://` targets and when no handshake
+    /// completed.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.samples.iter().rev().find_map(|s| s.tls.as_ref())
+    }
 }
 
 impl Report {
     /// Cuts the report to at most `limit` bytes of JSON, in the order that loses the least:
-    /// bodies, strings to sign, then all but each target's first and first failing sample,
-    /// then every sample. The `truncated` marker says what went.
+    /// bodies, strings to sign, the earlier attempts of retried samples, then all but each
+    /// target's first and first failing sample (with `addresses: "all"`: each address's), then
+    /// every sample. The `truncated` marker says what went.
     pub fn fit(&mut self, limit: usize) {
         let full_bytes = json_size(self);
         if full_bytes <= limit {
@@ -671,14 +805,22 @@ impl Report {
             self.truncated = Some(cut.clone());
         }
         if json_size(self) > limit {
+            for s in self.targets.iter_mut().flat_map(|t| t.samples.iter_mut()) {
+                let n = std::mem::take(&mut s.attempts).len();
+                s.attempts_omitted += n;
+                cut.attempts += n;
+            }
+            self.truncated = Some(cut.clone());
+        }
+        if json_size(self) > limit {
             for t in &mut self.targets {
-                let failing = t.samples.iter().position(|s| s.error.is_some());
+                let keep = samples_to_keep(t);
                 let before = t.samples.len();
                 let mut index = 0;
                 t.samples.retain(|_| {
-                    let keep = index == 0 || Some(index) == failing;
+                    let kept = keep.contains(&index);
                     index += 1;
-                    keep
+                    kept
                 });
                 t.samples_omitted += before - t.samples.len();
                 cut.samples += before - t.samples.len();
@@ -766,26 +908,44 @@ impl Report {
                 );
             }
             for (i, s) in t.samples.iter().enumerate() {
-                let p = &s.phases_ms;
+                for (n, a) in s.attempts.iter().enumerate() {
+                    sample_line(&mut out, &format!("{}.{}", i + 1, n + 1), a);
+                    if let Some(e) = &a.error {
+                        let _ = writeln!(out, "          failed {}, tried again", e.class);
+                    }
+                }
+                sample_line(&mut out, &(i + 1).to_string(), s);
+                if s.flaky {
+                    let _ = writeln!(
+                        out,
+                        "          flaky: passed on attempt {}",
+                        s.attempts.len() + s.attempts_omitted + 1
+                    );
+                }
+            }
+            if let Some(tls) = t.tls() {
+                let _ = write!(out, "     tls  {}  {}", tls.version, tls.cipher_suite);
+                if let Some(c) = &tls.certificate {
+                    let _ = write!(
+                        out,
+                        "  {}  issued by {}  expires {} ({} days)",
+                        c.subject, c.issuer, c.not_after, c.days_left
+                    );
+                }
+                let _ = writeln!(out);
+            }
+            for a in &t.addresses {
                 let _ = writeln!(
                     out,
-                    "     #{:<2} {} {:>4}  dns {:.3}  connect {:.3}  tls {:.3}  send {:.3}  ttfb {:.3}  transfer {:.3}  total {:.3} ms  {} B{}",
-                    i + 1,
-                    s.remote.as_deref().unwrap_or("-"),
-                    s.status.map_or("-".to_owned(), |c| c.to_string()),
-                    p.dns,
-                    p.connect,
-                    p.tls,
-                    p.send,
-                    p.ttfb,
-                    p.transfer,
-                    p.total,
-                    s.bytes,
-                    s.gateway
+                    "     address {}  {}  {}/{} failed{}",
+                    a.address,
+                    if a.ok { "ok" } else { "FAIL" },
+                    a.failed,
+                    a.samples,
+                    a.error
                         .as_ref()
-                        .and_then(|g| g.request_id.as_deref())
-                        .map(|id| format!("  X-Ca-Request-Id {id}"))
-                        .unwrap_or_default(),
+                        .map(|e| format!("  {}", e.class))
+                        .unwrap_or_default()
                 );
             }
             for s in &t.samples {
@@ -816,6 +976,31 @@ impl Report {
         }
         out
     }
+}
+
+/// One line of the summary for a sample (or an attempt of one), labelled `#label`.
+fn sample_line(out: &mut String, label: &str, s: &Sample) {
+    let p = &s.phases_ms;
+    let _ = writeln!(
+        out,
+        "     #{:<2} {} {:>4}  dns {:.3}  connect {:.3}  tls {:.3}  send {:.3}  ttfb {:.3}  transfer {:.3}  total {:.3} ms  {} B{}",
+        label,
+        s.remote.as_deref().unwrap_or("-"),
+        s.status.map_or("-".to_owned(), |c| c.to_string()),
+        p.dns,
+        p.connect,
+        p.tls,
+        p.send,
+        p.ttfb,
+        p.transfer,
+        p.total,
+        s.bytes,
+        s.gateway
+            .as_ref()
+            .and_then(|g| g.request_id.as_deref())
+            .map(|id| format!("  X-Ca-Request-Id {id}"))
+            .unwrap_or_default(),
+    );
 }
 
 #[cfg(test)]
@@ -917,6 +1102,76 @@ mod tests {
     }
 
     #[test]
+    fn fit_cuts_attempts_before_samples_and_keeps_each_address_evidence() {
+        let failed = |remote: &str| Sample {
+            remote: Some(remote.into()),
+            error: Some(ProbeError::new(
+                ErrorClass::TcpTimeout,
+                "x".repeat(200),
+                &crate::error::HintContext::default(),
+            )),
+            ..Sample::default()
+        };
+        let retried = Sample {
+            attempts: vec![failed("10.0.0.1:80"); 3],
+            ..failed("10.0.0.1:80")
+        };
+        let mut r = report(vec![retried.clone(); 4]);
+        let without_attempts = {
+            let mut r = r.clone();
+            for s in &mut r.targets[0].samples {
+                s.attempts.clear();
+                s.attempts_omitted = 3;
+            }
+            json_size(&r) + 200
+        };
+        r.fit(without_attempts);
+        let cut = r.truncated.clone().unwrap();
+        assert_eq!((cut.attempts, cut.samples), (12, 0), "{cut:?}");
+        assert!(r.targets[0].samples.iter().all(|s| s.attempts_omitted == 3));
+        assert!(json_size(&r) <= without_attempts);
+
+        // addresses "all": every address keeps its first and its first failing sample.
+        let ok = |remote: &str| Sample {
+            remote: Some(remote.into()),
+            ok: true,
+            ..Sample::default()
+        };
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            samples.extend([ok("10.0.0.1:80"), ok("10.0.0.2:80"), failed("10.0.0.3:80")]);
+        }
+        samples[4] = failed("10.0.0.2:80");
+        let mut r = report(samples);
+        r.targets[0].addresses = ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+            .map(|a| AddressReport {
+                address: a.into(),
+                ok: true,
+                samples: 20,
+                failed: 0,
+                latency_ms: None,
+                error: None,
+            })
+            .to_vec();
+        r.fit(6_000);
+        let kept: Vec<(String, bool)> = r.targets[0]
+            .samples
+            .iter()
+            .map(|s| (s.remote.clone().unwrap(), s.error.is_some()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("10.0.0.1:80".to_owned(), false),
+                ("10.0.0.2:80".to_owned(), false),
+                ("10.0.0.3:80".to_owned(), true),
+                ("10.0.0.2:80".to_owned(), true),
+            ]
+        );
+        assert_eq!(r.targets[0].samples_omitted, 56);
+    }
+
+    #[test]
     fn ms_keeps_microseconds() {
         assert_eq!(ms(Duration::from_micros(1234)), 1.234);
     }
@@ -952,10 +1207,43 @@ mod tests {
                 error_code: None,
                 error_message: None,
             }),
+            tls: Some(TlsInfo {
+                version: "TLS 1.3".into(),
+                cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+                alpn: Some("http/1.1".into()),
+                certificate: Some(CertInfo {
+                    subject: "CN=g-cn-shanghai-vpc.alicloudapi.com".into(),
+                    issuer: "CN=test CA".into(),
+                    sans: vec![
+                        "g-cn-shanghai-vpc.alicloudapi.com".into(),
+                        "10.0.0.5".into(),
+                    ],
+                    serial: "1a2b".into(),
+                    not_before: "2026-01-01T00:00:00Z".into(),
+                    not_after: "2027-01-01T00:00:00Z".into(),
+                    not_after_unix: 1_798_761_600,
+                    days_left: 38,
+                    sha256: "ab".repeat(32),
+                }),
+                chain_length: 2,
+                earliest_expiry: Some("2027-01-01T00:00:00Z".into()),
+                earliest_expiry_unix: Some(1_798_761_600),
+            }),
             body: Some("{\"a\":\"\\u0000\"}".into()),
             body_truncated: true,
             string_to_sign: Some("GET\n\n\n\n\nx-ca-key:1\n/web/cloudapi".into()),
             failed_phase: None,
+            attempts: vec![Sample {
+                remote: Some("10.0.0.5:80".into()),
+                error: Some(ProbeError {
+                    class: ErrorClass::TcpTimeout,
+                    message: "m".into(),
+                    hint: "h".into(),
+                }),
+                ..Sample::default()
+            }],
+            attempts_omitted: 1,
+            flaky: true,
             error: None,
         };
         let refused = Sample {
@@ -1010,7 +1298,16 @@ mod tests {
                     samples: vec![ok, refused],
                     samples_omitted: 3,
                     auth: Some("none (host not configured for signing)".into()),
+                    flaky: true,
                     latency_ms: Latency::of(&[5.375, 2.0]),
+                    addresses: vec![AddressReport {
+                        address: "10.0.0.5".into(),
+                        ok: false,
+                        samples: 2,
+                        failed: 1,
+                        latency_ms: Latency::of(&[5.375]),
+                        error: Some(ProbeError::config("y")),
+                    }],
                     warnings: vec!["w".into()],
                     error: Some(ProbeError::config("x")),
                     config_check: None,
@@ -1033,6 +1330,7 @@ mod tests {
                 bodies: 3,
                 strings_to_sign: 4,
                 samples: 5,
+                attempts: 6,
             }),
             push: Some(PushReport {
                 remote_write: Some(SinkReport {
@@ -1143,13 +1441,19 @@ mod tests {
                 "url",
                 "auth",
                 "ok",
+                "flaky",
                 "dns",
                 "samples",
                 "samples_omitted",
                 "latency_ms",
+                "addresses",
                 "warnings",
                 "error"
             ]
+        );
+        assert_eq!(
+            keys(&t["addresses"][0]),
+            ["address", "ok", "samples", "failed", "latency_ms", "error"]
         );
         assert_eq!(
             keys(&t["dns"]),
@@ -1170,12 +1474,48 @@ mod tests {
                 "content_length",
                 "phases_ms",
                 "gateway",
+                "tls",
                 "body",
                 "body_truncated",
                 "string_to_sign",
+                "attempts",
+                "attempts_omitted",
+                "flaky",
                 "error"
             ]
         );
+        let tls = &t["samples"][0]["tls"];
+        assert_eq!(
+            keys(tls),
+            [
+                "version",
+                "cipher_suite",
+                "alpn",
+                "certificate",
+                "chain_length",
+                "earliest_expiry",
+                "earliest_expiry_unix"
+            ]
+        );
+        assert_eq!(
+            keys(&tls["certificate"]),
+            [
+                "subject",
+                "issuer",
+                "sans",
+                "serial",
+                "not_before",
+                "not_after",
+                "not_after_unix",
+                "days_left",
+                "sha256"
+            ]
+        );
+        assert_eq!(
+            t["samples"][0]["attempts"][0]["error"]["class"],
+            "tcp.timeout"
+        );
+        assert_eq!(t["samples"][0]["flaky"], true);
         assert_eq!(
             keys(&t["samples"][0]["phases_ms"]),
             ["dns", "connect", "tls", "send", "ttfb", "transfer", "total"]
@@ -1197,7 +1537,8 @@ mod tests {
                 "full_bytes",
                 "bodies",
                 "strings_to_sign",
-                "samples"
+                "samples",
+                "attempts"
             ]
         );
         // Left out when empty, zero or absent; `null` where the contract says so.

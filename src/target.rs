@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::apigw::{vpc_url, SignatureMethod, Stage};
 use crate::error::ProbeError;
+use crate::expect::{JsonCheck, Pattern};
 use crate::named::named_enum;
 use crate::policy::SigningHosts;
 use crate::secret::Secret;
@@ -26,13 +27,47 @@ pub enum Origin {
     Request,
 }
 
-/// Which statuses count as success.
+/// What an answer must be for a sample to pass: its status, and optionally its headers, body,
+/// JSON values, latency and certificate (checked in [`crate::expect`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Accepted statuses. Default: any 2xx.
     #[serde(default)]
     pub status: Vec<u16>,
+    /// Response headers that must be present with a value matching the regex (name → regex;
+    /// an empty regex: present). Default: none.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Pattern>,
+    /// Response headers that must be absent. Default: none.
+    #[serde(default)]
+    pub headers_absent: Vec<String>,
+    /// A regex the body must match (on the first 64 KiB kept). Default: none.
+    #[serde(default)]
+    pub body: Option<Pattern>,
+    /// A regex the body must not match (on the first 64 KiB kept: a longer body passes with a
+    /// warning when that part does not match). Default: none.
+    #[serde(default)]
+    pub body_not: Option<Pattern>,
+    /// Values in the JSON body, by RFC 6901 pointer (a body that is not JSON, or longer than the
+    /// 64 KiB kept, fails as `assert.not_json`). Default: none.
+    #[serde(default)]
+    pub json: Vec<JsonCheck>,
+    /// A sample slower than this (total, milliseconds) fails. Default: no limit.
+    #[serde(default)]
+    pub max_ms: Option<u64>,
+    /// The target fails when the samples' p90 (nearest rank, over those that got a response)
+    /// is slower than this. Default: no limit.
+    #[serde(default)]
+    pub p90_ms: Option<u64>,
+    /// The same for the p99. Default: no limit.
+    #[serde(default)]
+    pub p99_ms: Option<u64>,
+    /// Fewest whole days a certificate the server presents may have left (`tls.expiring`
+    /// below); `0` turns the check off. Default: 14 for `https://`
+    /// ([`crate::expect::CERT_DAYS_MIN`]), none for `http://`.
+    #[serde(default)]
+    pub cert_days_min: Option<u32>,
 }
 
 impl Expect {
@@ -53,6 +88,96 @@ impl Expect {
             let list: Vec<String> = self.status.iter().map(u16::to_string).collect();
             list.join(", ")
         }
+    }
+
+    /// The days-left minimum in force: the one given (none when 0), else
+    /// [`crate::expect::CERT_DAYS_MIN`] for `https://`.
+    pub fn cert_days_min(&self, https: bool) -> Option<u32> {
+        match self.cert_days_min {
+            Some(0) => None,
+            Some(days) => Some(days),
+            None => https.then_some(crate::expect::CERT_DAYS_MIN),
+        }
+    }
+
+    /// True when an assertion reads the body (it is then kept, up to 64 KiB, also when the
+    /// report does not return it).
+    pub fn reads_body(&self) -> bool {
+        self.body.is_some() || self.body_not.is_some() || !self.json.is_empty()
+    }
+
+    /// Checks what deserialization cannot: header names and the number of entries.
+    fn check(&self) -> Result<(), ProbeError> {
+        let max = crate::expect::MAX_ASSERTIONS;
+        for (field, n) in [
+            ("headers", self.headers.len()),
+            ("headers_absent", self.headers_absent.len()),
+            ("json", self.json.len()),
+        ] {
+            if n > max {
+                return Err(ProbeError::config(format!(
+                    "expect.{field} has {n} entries; at most {max}"
+                )));
+            }
+        }
+        for name in self.headers.keys().chain(&self.headers_absent) {
+            crate::expect::check_header_name(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// The most retries of a sample (`retry.count`).
+pub const MAX_RETRIES: u32 = 5;
+/// The longest wait between two attempts (`retry.interval_ms`).
+pub const MAX_RETRY_INTERVAL_MS: u64 = 10_000;
+/// The wait between two attempts when `retry` gives none.
+pub const DEFAULT_RETRY_INTERVAL_MS: u64 = 1_000;
+
+/// How a sample that failed with a transport class is tried again (`retry`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts after the first, at most [`MAX_RETRIES`] (5). Default 0.
+    #[serde(default)]
+    pub count: u32,
+    /// Milliseconds between the end of a failed attempt and the next, at most
+    /// [`MAX_RETRY_INTERVAL_MS`] (10000). Default [`DEFAULT_RETRY_INTERVAL_MS`] (1000).
+    #[serde(default)]
+    pub interval_ms: Option<u64>,
+}
+
+impl Retry {
+    /// The wait between two attempts.
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms.unwrap_or(DEFAULT_RETRY_INTERVAL_MS))
+    }
+
+    fn check(&self) -> Result<(), ProbeError> {
+        if self.count > MAX_RETRIES {
+            return Err(ProbeError::config(format!(
+                "retry.count must be at most {MAX_RETRIES}, not {}",
+                self.count
+            )));
+        }
+        match self.interval_ms {
+            Some(ms) if ms > MAX_RETRY_INTERVAL_MS => Err(ProbeError::config(format!(
+                "retry.interval_ms must be at most {MAX_RETRY_INTERVAL_MS}, not {ms}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+named_enum! {
+    /// Which resolved addresses a sample calls.
+    #[derive(Default)]
+    pub enum AddressMode as "addresses" {
+        /// The first IPv4 address of the answer (else the first): one call per sample.
+        #[default]
+        First = "first",
+        /// Every address of the answer, at once: one call per address per sample.
+        All = "all",
     }
 }
 
@@ -145,8 +270,16 @@ pub struct TargetSpec {
     pub samples: Option<u32>,
     /// Time limit for one sample, all phases. Default `APIGW_TIMEOUT_MS`.
     pub timeout_ms: Option<u64>,
-    /// Accepted statuses. Default any 2xx.
+    /// What the answer must be: `status` (default any 2xx), `headers`, `headers_absent`,
+    /// `body`, `body_not`, `json`, `max_ms`, `p90_ms`, `p99_ms`, `cert_days_min` (see
+    /// [`Expect`]).
     pub expect: Option<Expect>,
+    /// Which resolved addresses each sample calls: `first` (default) or `all`.
+    pub addresses: Option<AddressMode>,
+    /// `{"count": N, "interval_ms": M}`: try a sample again after a transport failure
+    /// (`dns.timeout`, `dns.servfail`, `tcp.*`, `tls.timeout`, `http.timeout`). Default: no
+    /// retry.
+    pub retry: Option<Retry>,
     /// Which samples' response bodies go into the report: `false` (default), `true` or
     /// `"first"` (the first sample's), `"all"` (every sample's). Each body is cut to 64 KiB,
     /// and all bodies of an invocation share `APIGW_BODY_BUDGET_BYTES`.
@@ -232,8 +365,12 @@ pub struct Target {
     pub samples: u32,
     /// Time limit of one sample.
     pub timeout: Duration,
-    /// Which statuses count as success.
+    /// What the answer must be.
     pub expect: Expect,
+    /// Which resolved addresses each sample calls.
+    pub addresses: AddressMode,
+    /// How samples are tried again after a transport failure.
+    pub retry: Retry,
     /// Which samples' bodies go into the report.
     pub return_body: ReturnBody,
     /// The authentication, with the credentials it needs.
@@ -486,6 +623,10 @@ impl TargetSpec {
             Some(ms) => Duration::from_millis(ms),
             None => defaults.timeout,
         };
+        let expect = self.expect.clone().unwrap_or_default();
+        expect.check()?;
+        let retry = self.retry.unwrap_or_default();
+        retry.check()?;
         let name = self
             .name
             .clone()
@@ -513,7 +654,9 @@ impl TargetSpec {
             stage: self.stage,
             samples,
             timeout,
-            expect: self.expect.unwrap_or_default(),
+            expect,
+            addresses: self.addresses.unwrap_or_default(),
+            retry,
             return_body: self.return_body,
             auth,
             signing_refused,
@@ -767,11 +910,76 @@ mod tests {
     }
 
     #[test]
+    fn retry_addresses_and_expect_are_bounded_when_built() {
+        let build = |json: &str| {
+            let mut spec: TargetSpec = serde_json::from_str(json).unwrap();
+            spec.url = Some("https://x.alicloudapi.com/".into());
+            spec.build(&defaults(), Origin::Request)
+        };
+        let t = build(r#"{"retry": {"count": 2}, "addresses": "all"}"#).unwrap();
+        assert_eq!(t.retry.count, 2);
+        assert_eq!(
+            t.retry.interval(),
+            Duration::from_millis(DEFAULT_RETRY_INTERVAL_MS)
+        );
+        assert_eq!(t.addresses, AddressMode::All);
+        assert_eq!(
+            t.expect.cert_days_min(t.https),
+            Some(crate::expect::CERT_DAYS_MIN)
+        );
+        let t = build(r#"{}"#).unwrap();
+        assert_eq!((t.retry.count, t.addresses), (0, AddressMode::First));
+        for (json, refusal) in [
+            (
+                r#"{"retry": {"count": 6}}"#,
+                "retry.count must be at most 5",
+            ),
+            (
+                r#"{"retry": {"count": 1, "interval_ms": 10001}}"#,
+                "retry.interval_ms must be at most 10000",
+            ),
+            (
+                r#"{"expect": {"headers_absent": ["bad name"]}}"#,
+                "not a valid header name",
+            ),
+            (
+                r#"{"expect": {"headers": {"x:y": "a"}}}"#,
+                "not a valid header name",
+            ),
+        ] {
+            let e = build(json).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid, "{json}");
+            assert!(e.message.contains(refusal), "{json}: {e}");
+        }
+        let many: Vec<String> = (0..17).map(|i| format!("\"x-{i}\"")).collect();
+        let e = build(&format!(
+            r#"{{"expect": {{"headers_absent": [{}]}}}}"#,
+            many.join(",")
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("at most 16"), "{e}");
+        for (json, refusal) in [
+            (
+                r#"{"addresses": "every"}"#,
+                "addresses \"every\" is not one of first, all",
+            ),
+            (r#"{"retry": {"count": 1, "every": 2}}"#, "unknown field"),
+            (r#"{"expect": {"body": "("}}"#, "is not valid"),
+        ] {
+            let e = serde_json::from_str::<TargetSpec>(json).unwrap_err();
+            assert!(e.to_string().contains(refusal), "{json}: {e}");
+        }
+    }
+
+    #[test]
     fn expect_defaults_to_2xx() {
         let e = Expect::default();
         assert!(e.accepts(204));
         assert!(!e.accepts(302));
-        let e = Expect { status: vec![404] };
+        let e = Expect {
+            status: vec![404],
+            ..Expect::default()
+        };
         assert!(e.accepts(404));
         assert!(!e.accepts(200));
     }

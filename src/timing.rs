@@ -93,6 +93,7 @@ impl Phase {
 
 /// The instants of one sample. Phases end at their marks; durations are derived once, at the
 /// end, as differences of consecutive marks, so they add up to the total exactly.
+#[derive(Clone)]
 pub(crate) struct Clock {
     start: Instant,
     sample_deadline: Instant,

@@ -6,15 +6,17 @@ mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use apigw_standin::{self as standin, Behaviour, DnsServer, Zone};
+use apigw_standin::{self as standin, Backend, Behaviour, DnsServer, Zone};
 use apigw_vpc_probe::scope::Scope;
 use support::{class, error, probe_cli as probe_async, target};
 
-/// A DNS server on loopback (inside the namespace) answering `names`.
+/// A DNS server on loopback (inside the namespace) answering `names` (several addresses of a
+/// name separated by commas).
 async fn dns(names: &[(&str, &str)]) -> DnsServer {
     let zone = Zone::default();
-    for (name, ip) in names {
-        zone.set(name, Behaviour::Answer(vec![ip.parse().unwrap()]));
+    for (name, ips) in names {
+        let ips = ips.split(',').map(|ip| ip.parse().unwrap()).collect();
+        zone.set(name, Behaviour::Answer(ips));
     }
     DnsServer::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), zone)
         .await
@@ -221,6 +223,77 @@ fn backend_security_group_dropping_the_gateway_is_d504co() {
         assert!(
             netns::packets("blackhole") >= 1,
             "the gateway tried the backend"
+        );
+    });
+}
+
+#[test]
+fn every_address_of_a_name_is_probed_and_the_dead_one_named() {
+    netns::isolated(|| async {
+        // One backend on every loopback address of the namespace; the third address drops
+        // everything, like a dead member of a gateway's VIP set.
+        let backend = Backend::start(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
+            .await
+            .expect("backend");
+        netns::drop_to("127.0.0.3");
+        let host = "vip.alicloudapi.com";
+        let dns = dns(&[(host, "127.0.0.1,127.0.0.2,127.0.0.3")]).await;
+        let server = dns.addr().to_string();
+        let env = [
+            ("APIGW_DNS_SERVERS", server.as_str()),
+            ("APIGW_CONNECT_TIMEOUT_MS", "300"),
+        ];
+        let url = format!("http://{host}:{}/web/cloudapi", backend.addr().port());
+
+        // One address per sample: the dead member goes unnoticed.
+        let (code, report) = probe_async(&[&url, "-n", "2"], &env).await;
+        assert_eq!(code, 0, "{report:?}");
+        assert_eq!(netns::packets("dropped"), 0);
+
+        // Every address, two rounds: the target fails and names the dead one.
+        let started = std::time::Instant::now();
+        let (code, report) = probe_async(&[&url, "-n", "2", "--all-addresses"], &env).await;
+        assert_eq!(code, 1, "{report:?}");
+        // The addresses of a round are called at once: a round takes the slowest one's time.
+        assert!(
+            started.elapsed().as_millis() < 2000,
+            "{:?}",
+            started.elapsed()
+        );
+        let t = target(&report);
+        assert_eq!(class(&report), "tcp.timeout", "{report:?}");
+        let message = &error(&report).message;
+        assert!(
+            message.starts_with("1 of 3 addresses failed (127.0.0.3); 127.0.0.3:"),
+            "{message}"
+        );
+        assert_eq!(t.samples.len(), 6, "{report:?}");
+        assert_eq!(t.addresses.len(), 3, "{report:?}");
+        for a in &t.addresses {
+            let dead = a.address == "127.0.0.3";
+            assert_eq!(a.ok, !dead, "{a:?}");
+            assert_eq!(
+                (a.samples, a.failed),
+                (2, if dead { 2 } else { 0 }),
+                "{a:?}"
+            );
+            assert_eq!(a.latency_ms.is_some(), !dead, "{a:?}");
+        }
+        for s in &t.samples {
+            let dead = s
+                .remote
+                .as_deref()
+                .is_some_and(|r| r.starts_with("127.0.0.3:"));
+            assert_eq!(s.ok, !dead, "{s:?}");
+            // Each call is timed whole: the round's lookup, then its own connection.
+            let p = &s.phases_ms;
+            assert!(p.dns > 0.0, "{s:?}");
+            let sum: f64 = p.named().iter().map(|(_, ms)| ms).sum();
+            assert!((sum - p.total).abs() < 0.01, "{p:?}");
+        }
+        assert!(
+            netns::packets("dropped") >= 2,
+            "the dead address was dialled"
         );
     });
 }

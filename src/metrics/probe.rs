@@ -362,6 +362,8 @@ mod tests {
             url: "https://g-cn-shanghai-vpc.alicloudapi.com/web/cloudapi".into(),
             auth: Some("app".into()),
             config_check: None,
+            addresses: Vec::new(),
+            flaky: false,
             ok: error.is_none(),
             dns: Some(DnsReport {
                 host: "g-cn-shanghai-vpc.alicloudapi.com".into(),

@@ -1,10 +1,7 @@
 //! blackbox_exporter's TLS families, for an `https://` sample that completed its handshake.
 //!
-//! **Waiting for the report.** The report does not carry TLS facts yet (the TLS-certificate
-//! work adds them to each sample); until then [`facts`] finds none and none of these families
-//! is written. When the report has them, fill [`facts`] from the sample — nothing else here
-//! changes, and `probe::target_families` already calls [`families`] for the sample it
-//! describes:
+//! The facts come from the sample's `tls` in the report (src/certs.rs reads them on the
+//! handshake), mapped so:
 //!
 //! | family (blackbox's name, HELP and labels) | [`TlsFacts`] field | blackbox's value |
 //! |---|---|---|
@@ -50,9 +47,33 @@ pub(crate) struct LeafInfo {
     pub serialnumber: String,
 }
 
-/// The TLS facts of `sample`. None today: the report has no TLS facts yet (module doc).
-pub(crate) fn facts(_sample: &Sample) -> Option<TlsFacts> {
-    None
+/// The TLS facts of `sample`, from its report's `tls` (absent for `http://` and for a failed
+/// handshake).
+pub(crate) fn facts(sample: &Sample) -> Option<TlsFacts> {
+    let tls = sample.tls.as_ref()?;
+    let expiry = tls.earliest_expiry_unix.map(|t| t as f64);
+    Some(TlsFacts {
+        version: Some(tls.version.clone()),
+        cipher: Some(tls.cipher_suite.clone()),
+        earliest_cert_expiry: expiry,
+        // rustls verifies one chain, the one the server presented: its earliest expiry is the
+        // last verified chain's.
+        last_chain_expiry: expiry,
+        leaf: tls.certificate.as_ref().map(|c| LeafInfo {
+            fingerprint_sha256: c.sha256.clone(),
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            // blackbox lists the DNS names only; the report has IP addresses too.
+            subjectalternative: c
+                .sans
+                .iter()
+                .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+            serialnumber: c.serial.clone(),
+        }),
+    })
 }
 
 /// blackbox's TLS families for `facts` (each only when its fact is known).
@@ -118,6 +139,41 @@ pub(crate) fn families(facts: &TlsFacts) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_come_from_the_samples_tls() {
+        use crate::report::{CertInfo, TlsInfo};
+        assert_eq!(facts(&Sample::default()), None, "no TLS: no facts");
+        let sample = Sample {
+            tls: Some(TlsInfo {
+                version: "TLS 1.2".into(),
+                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into(),
+                alpn: None,
+                certificate: Some(CertInfo {
+                    subject: "CN=api.example.com".into(),
+                    issuer: "CN=Test CA".into(),
+                    sans: vec!["api.example.com".into(), "10.0.0.1".into()],
+                    serial: "0a1b".into(),
+                    sha256: "ff00".into(),
+                    not_after_unix: 1_900_000_000,
+                    ..CertInfo::default()
+                }),
+                chain_length: 2,
+                earliest_expiry: None,
+                earliest_expiry_unix: Some(1_800_000_000),
+            }),
+            ..Sample::default()
+        };
+        let f = facts(&sample).unwrap();
+        assert_eq!(f.version.as_deref(), Some("TLS 1.2"));
+        assert_eq!(f.earliest_cert_expiry, Some(1.8e9));
+        let leaf = f.leaf.unwrap();
+        assert_eq!(leaf.subjectalternative, "api.example.com", "DNS names only");
+        assert_eq!(
+            (leaf.fingerprint_sha256.as_str(), leaf.serialnumber.as_str()),
+            ("ff00", "0a1b")
+        );
+    }
 
     #[test]
     fn each_family_needs_its_fact() {

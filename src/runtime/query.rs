@@ -3,21 +3,25 @@
 //! - no query: the configured targets;
 //! - `target=<name>`: one configured target;
 //! - `url=<url>` or `group=<id>` (+ `region`, `path`) with any of `name`, `method`, `stage`,
-//!   `samples`, `timeout_ms`, `return_body`: one target written in the request.
+//!   `samples`, `timeout_ms`, `return_body`, `auth`, `signature_method`, the assertions of the
+//!   command line's flags (`expect_status`, `expect_header`, `expect_body`, `expect_json`,
+//!   `max_ms`, `cert_days_min`), `addresses`, `retry` and `retry_interval_ms`: one target
+//!   written in the request.
 //!
 //! blackbox_exporter's form, `module=<module>&target=<url or configured name>` (and
 //! `debug=true` for the JSON report), is read by [`parse`] into [`ProbeQuery::Module`]; the
 //! handler then answers metrics.
 //!
 //! Unknown or repeated parameters are refused, like unknown fields in an event: a typo should
-//! not silently probe something else.
+//! not silently probe something else. Only the list-like ones repeat ([`REPEATABLE`]).
 
 use url::form_urlencoded;
 
 use crate::error::ProbeError;
 use crate::event::Selection;
+use crate::expect::ExpectFlags;
 use crate::named::UnknownValue;
-use crate::target::{ReturnBody, TargetSpec};
+use crate::target::{Retry, ReturnBody, TargetSpec};
 
 /// The parameters `/probe` accepts.
 pub(crate) const PARAMS: &[&str] = &[
@@ -34,6 +38,15 @@ pub(crate) const PARAMS: &[&str] = &[
     "return_body",
     "auth",
     "signature_method",
+    "expect_status",
+    "expect_header",
+    "expect_body",
+    "expect_json",
+    "max_ms",
+    "cert_days_min",
+    "addresses",
+    "retry",
+    "retry_interval_ms",
 ];
 
 /// The parameters of blackbox_exporter's form.
@@ -96,6 +109,9 @@ pub(crate) fn parse(query: Option<&str>) -> Result<ProbeQuery, ProbeError> {
     })
 }
 
+/// The parameters that may be given more than once, one entry each.
+pub(crate) const REPEATABLE: &[&str] = &["expect_status", "expect_header", "expect_json"];
+
 /// Parses a query string (without the `?`) of the first form.
 pub(crate) fn selection(query: Option<&str>) -> Result<Selection, ProbeError> {
     selection_of(pairs(query)?)
@@ -117,7 +133,7 @@ fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ProbeError> {
                 MODULE_PARAMS.join(", ")
             )));
         }
-        if pairs.iter().any(|(seen, _)| *seen == k) {
+        if pairs.iter().any(|(seen, _)| *seen == k) && !REPEATABLE.contains(&k.as_ref()) {
             return Err(ProbeError::config(format!(
                 "query parameter {k:?} is given more than once"
             )));
@@ -141,6 +157,13 @@ fn selection_of(pairs: Vec<(String, String)>) -> Result<Selection, ProbeError> {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
+    };
+    let all = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     };
     if let Some(name) = take("target") {
         if pairs.len() > 1 {
@@ -174,6 +197,30 @@ fn selection_of(pairs: Vec<(String, String)>) -> Result<Selection, ProbeError> {
             .unwrap_or_default(),
         auth: parsed(take("auth"))?,
         signature_method: parsed(take("signature_method"))?,
+        expect: ExpectFlags {
+            status: all("expect_status")
+                .iter()
+                .map(|v| number("expect_status", v))
+                .collect::<Result<_, _>>()?,
+            headers: all("expect_header"),
+            body: take("expect_body"),
+            json: all("expect_json"),
+            max_ms: take("max_ms").map(|v| number("max_ms", &v)).transpose()?,
+            cert_days_min: take("cert_days_min")
+                .map(|v| number("cert_days_min", &v))
+                .transpose()?,
+        }
+        .build()?,
+        addresses: parsed(take("addresses"))?,
+        retry: match (take("retry"), take("retry_interval_ms")) {
+            (None, None) => None,
+            (count, interval) => Some(Retry {
+                count: count.map(|v| number("retry", &v)).transpose()?.unwrap_or(0),
+                interval_ms: interval
+                    .map(|v| number("retry_interval_ms", &v))
+                    .transpose()?,
+            }),
+        },
         ..TargetSpec::default()
     };
     if spec.url.is_none() && spec.group.is_none() {
@@ -300,6 +347,47 @@ mod tests {
             "debug=true&target=api",
         ] {
             let e = parse(Some(q)).unwrap_err();
+            assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid, "{q}");
+        }
+    }
+
+    #[test]
+    fn assertions_addresses_and_retry_as_the_command_line_has_them() {
+        let s = selection(Some(
+            "url=http://a.alicloudapi.com/&expect_status=200&expect_status=204\
+             &expect_header=Content-Type%3A%20%5Eapplication%2Fjson&expect_header=X-Ca-Request-Id%3A\
+             &expect_body=hello&expect_json=%2Fdata%2F0%2Fid%3D7&expect_json=%2Fok\
+             &max_ms=250&cert_days_min=30&addresses=all&retry=2&retry_interval_ms=100",
+        ))
+        .unwrap();
+        let Selection::Specs(specs) = s else {
+            panic!("{s:?}")
+        };
+        let e = specs[0].expect.clone().expect("expect");
+        assert_eq!(e.status, [200, 204]);
+        assert_eq!(e.headers.len(), 2);
+        assert_eq!(e.headers["Content-Type"].as_str(), "^application/json");
+        assert_eq!(e.body.as_ref().map(|p| p.as_str()), Some("hello"));
+        assert_eq!(e.json.len(), 2);
+        assert_eq!((e.max_ms, e.cert_days_min), (Some(250), Some(30)));
+        assert_eq!(specs[0].addresses, Some(crate::target::AddressMode::All));
+        assert_eq!(
+            specs[0].retry,
+            Some(Retry {
+                count: 2,
+                interval_ms: Some(100)
+            })
+        );
+        // Invalid regexes and pointers are refused as the query is read.
+        for q in [
+            "url=http://x/&expect_body=(",
+            "url=http://x/&expect_header=X-A%3A%20(",
+            "url=http://x/&expect_json=data%3D1",
+            "url=http://x/&addresses=some",
+            "url=http://x/&max_ms=soon",
+            "url=http://x/&expect_body=a&expect_body=b",
+        ] {
+            let e = selection(Some(q)).unwrap_err();
             assert_eq!(e.class, crate::error::ErrorClass::ConfigInvalid, "{q}");
         }
     }

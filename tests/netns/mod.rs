@@ -112,6 +112,15 @@ fn setup() {
     assert!(child.wait().expect("nft").success(), "nft rules");
 }
 
+/// Drops every packet this namespace sends to `ip` (an address that answers nothing, e.g. one
+/// of a name's addresses), counting them in the counter `dropped`.
+pub fn drop_to(ip: &str) {
+    sh(&format!(
+        "nft add counter inet probe_guard dropped
+         nft insert rule inet probe_guard out ip daddr {ip} counter name dropped drop"
+    ));
+}
+
 /// Packets counted by the named counter (`forbidden` or `blackhole`) in this namespace.
 pub fn packets(counter: &str) -> u64 {
     let out = Command::new("nft")

@@ -288,6 +288,16 @@ pub struct TestPki {
 
 impl TestPki {
     pub fn new(names: &[&str]) -> Self {
+        Self::issue(names, 3650, rustls::ALL_VERSIONS)
+    }
+
+    /// A CA and a server certificate for `names` valid from yesterday for `days_left` more
+    /// days, served with only the TLS `versions` given.
+    pub fn issue(
+        names: &[&str],
+        days_left: u64,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Self {
         use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -297,22 +307,33 @@ impl TestPki {
         let ca_key = KeyPair::generate().expect("CA key");
         let ca_cert = ca_params.self_signed(&ca_key).expect("CA cert");
         let issuer = Issuer::new(ca_params, ca_key);
-        let leaf_params =
+        let mut leaf_params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
                 .expect("leaf params");
+        if let Some(name) = names.first() {
+            leaf_params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, *name);
+        }
+        let now = std::time::SystemTime::now();
+        let day = Duration::from_secs(86_400);
+        leaf_params.not_before = (now - day).into();
+        // An hour more than the days asked for, so that the whole days left are `days_left`.
+        leaf_params.not_after = (now + day * days_left as u32 + Duration::from_secs(3600)).into();
         let leaf_key = KeyPair::generate().expect("leaf key");
         let leaf = leaf_params
             .signed_by(&leaf_key, &issuer)
             .expect("leaf cert");
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        let mut server = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("protocols")
         .with_no_client_auth()
         .with_single_cert(vec![leaf.der().clone()], key)
         .expect("server config");
+        server.alpn_protocols = vec![b"http/1.1".to_vec()];
         Self {
             ca_pem: ca_cert.pem(),
             server: Arc::new(server),

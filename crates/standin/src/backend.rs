@@ -12,6 +12,10 @@
 //! | `/echo` | JSON of the request as received (method, path, query, headers); its credentials (`Authorization`, `X-Ca-Signature`, `X-Echo-*` headers) and query also in `X-Ca-Request-Id` and `X-Ca-Error-Message`, as a hostile or careless server would send them back; status 200, or `?status=<code>` |
 //! | `/reset` | a response head promising 100000 bytes, 1000 of them, then a TCP reset |
 //! | `/early-hints/<ms>` | `103 Early Hints` at once, the final `200` `ms` later |
+//! | `/json` | 200 [`JSON_DOC`] as `application/json`, with `X-Api-Version: 2` |
+//! | `/html` | 200 [`HTML_DOC`] as `text/html` (a body that is not JSON) |
+//! | `/headers?<name>=<value>&…` | 200 with each query parameter as a response header |
+//! | `/flaky/<key>/<n>` | the first `n` requests for `key` are reset before any answer (`tcp.reset`), later ones get 200 `{"attempt": <i>}` |
 //!
 //! [`Backend::silent`] is a backend that accepts connections and never answers; every backend
 //! counts the connections it accepted ([`Backend::connections`]).
@@ -35,6 +39,16 @@ use super::http::{accept_loop, json, serve_conn, AbortOnDrop, Reply};
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 const MAX_DELAY_MS: u64 = 60_000;
 
+/// The body of `/json`.
+pub const JSON_DOC: &str =
+    r#"{"data":[{"id":7,"name":"probe","tags":["a","b"]}],"ok":true,"version":"2.3.1"}"#;
+
+/// The body of `/html`: an error page, as a proxy in front of a JSON API would send.
+pub const HTML_DOC: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+
+/// Requests seen per `/flaky/<key>/…` key.
+type FlakyCounts = Arc<std::sync::Mutex<std::collections::HashMap<String, u32>>>;
+
 /// A running backend; stops when dropped.
 pub struct Backend {
     addr: SocketAddr,
@@ -50,13 +64,34 @@ impl Backend {
         let connections = Arc::new(AtomicUsize::new(0));
         let accepted = connections.clone();
         let handler = Arc::new(handle);
+        let flaky = FlakyCounts::default();
         let task = accept_loop(listener, move |stream, peer| {
             accepted.fetch_add(1, Ordering::SeqCst);
             let handler = handler.clone();
+            let flaky = flaky.clone();
             async move {
                 match raw_route(&stream).await {
                     Some(Raw::Reset) => reset_mid_body(stream).await,
                     Some(Raw::EarlyHints(delay)) => early_hints(stream, delay).await,
+                    Some(Raw::Flaky(key, failures)) => {
+                        let seen = {
+                            let mut counts = flaky
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            let n = counts.entry(key).or_insert(0);
+                            *n += 1;
+                            *n
+                        };
+                        if seen <= failures {
+                            reset_before_answer(stream).await;
+                        } else {
+                            let attempt =
+                                Arc::new(move |_req: Request<Incoming>, _peer| async move {
+                                    json(200, &json!({ "attempt": seen }), &[])
+                                });
+                            serve_conn(stream, peer, attempt).await;
+                        }
+                    }
                     None => serve_conn(stream, peer, handler).await,
                 }
             }
@@ -110,6 +145,8 @@ enum Raw {
     Reset,
     /// `/early-hints/<ms>`.
     EarlyHints(Duration),
+    /// `/flaky/<key>/<n>`: the key and how many of its requests fail.
+    Flaky(String, u32),
 }
 
 /// Peeks at the request line for a route answered on the socket.
@@ -125,6 +162,10 @@ async fn raw_route(stream: &TcpStream) -> Option<Raw> {
                     let path = line.split(' ').nth(1)?;
                     if path == "/reset" {
                         return Some(Raw::Reset);
+                    }
+                    if let Some(rest) = path.strip_prefix("/flaky/") {
+                        let (key, n) = rest.rsplit_once('/')?;
+                        return Some(Raw::Flaky(key.to_owned(), n.parse().ok()?));
                     }
                     let ms = path.strip_prefix("/early-hints/")?.parse::<u64>().ok()?;
                     return Some(Raw::EarlyHints(Duration::from_millis(ms.min(MAX_DELAY_MS))));
@@ -161,6 +202,20 @@ async fn early_hints(mut stream: TcpStream, delay: Duration) {
     let _ = stream.shutdown().await;
 }
 
+/// Reads the request head, then resets the connection without a byte of answer.
+async fn reset_before_answer(mut stream: TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
 async fn reset_mid_body(mut stream: TcpStream) {
     let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n";
     let _ = stream.write_all(head.as_bytes()).await;
@@ -181,6 +236,38 @@ async fn handle(req: Request<Incoming>, _peer: SocketAddr) -> Reply {
             &json!({"message": "hello from the backend", "path": path}),
             &[],
         ),
+        ["json"] => {
+            let mut resp = Reply::new(Full::new(Bytes::from_static(JSON_DOC.as_bytes())));
+            let h = resp.headers_mut();
+            h.insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            h.insert(
+                "x-api-version",
+                hyper::header::HeaderValue::from_static("2"),
+            );
+            resp
+        }
+        ["html"] => {
+            let mut resp = Reply::new(Full::new(Bytes::from_static(HTML_DOC.as_bytes())));
+            resp.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            resp
+        }
+        ["headers"] => {
+            let query = req.uri().query().unwrap_or_default();
+            let headers: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let refs: Vec<(&str, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            json(200, &json!({ "headers": headers.len() }), &refs)
+        }
         ["delay", ms] => match ms.parse::<u64>() {
             Ok(ms) => {
                 tokio::time::sleep(Duration::from_millis(ms.min(MAX_DELAY_MS))).await;
@@ -297,6 +384,62 @@ mod tests {
             "{text}"
         );
         assert_eq!(backend.connections(), 1);
+    }
+
+    async fn get(addr: SocketAddr, path: &str) -> io::Result<String> {
+        let mut s = TcpStream::connect(addr).await?;
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[tokio::test]
+    async fn flaky_fails_n_times_per_key_then_answers() {
+        let backend = Backend::start(LOOPBACK.into()).await.unwrap();
+        for _ in 0..2 {
+            let e = get(backend.addr(), "/flaky/k1/2").await;
+            assert!(
+                matches!(&e, Err(e) if e.kind() == io::ErrorKind::ConnectionReset)
+                    || matches!(&e, Ok(t) if t.is_empty()),
+                "{e:?}"
+            );
+        }
+        let ok = get(backend.addr(), "/flaky/k1/2").await.unwrap();
+        assert!(
+            ok.starts_with("HTTP/1.1 200") && ok.ends_with(r#"{"attempt":3}"#),
+            "{ok}"
+        );
+        // Another key counts on its own.
+        assert!(get(backend.addr(), "/flaky/k2/0")
+            .await
+            .unwrap()
+            .starts_with("HTTP/1.1 200"));
+    }
+
+    #[tokio::test]
+    async fn json_html_and_chosen_headers() {
+        let backend = Backend::start(LOOPBACK.into()).await.unwrap();
+        let json = get(backend.addr(), "/json").await.unwrap();
+        assert!(
+            json.contains("x-api-version: 2") && json.ends_with(JSON_DOC),
+            "{json}"
+        );
+        let html = get(backend.addr(), "/html").await.unwrap();
+        assert!(
+            html.contains("text/html") && html.ends_with(HTML_DOC),
+            "{html}"
+        );
+        let h = get(backend.addr(), "/headers?x-one=1&X-Two=b%20c")
+            .await
+            .unwrap();
+        assert!(
+            h.contains("x-one: 1\r\n") && h.contains("x-two: b c\r\n"),
+            "{h}"
+        );
     }
 
     #[tokio::test]

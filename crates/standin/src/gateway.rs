@@ -182,6 +182,7 @@ impl Gateway {
             config: RwLock::new(Arc::new(config)),
             nonces: Nonces::default(),
             calls: Mutex::new(HashMap::new()),
+            handshakes: Mutex::new(Handshakes::default()),
         });
         let https = tls.is_some();
         let handler_state = state.clone();
@@ -189,13 +190,21 @@ impl Gateway {
             let state = handler_state.clone();
             async move { handle(&state, req, peer, https).await }
         });
+        let counted = state.clone();
         let task = accept_loop(listener, move |stream, peer| {
             let handler = handler.clone();
             let tls = tls.clone();
+            let counted = counted.clone();
             async move {
                 match tls {
                     Some(acceptor) => {
                         if let Ok(stream) = acceptor.accept(stream).await {
+                            let resumed = stream.get_ref().1.handshake_kind()
+                                == Some(rustls::HandshakeKind::Resumed);
+                            if let Ok(mut h) = counted.handshakes.lock() {
+                                h.full += u32::from(!resumed);
+                                h.resumed += u32::from(resumed);
+                            }
                             serve_conn(stream, peer, handler).await;
                         }
                     }
@@ -212,6 +221,16 @@ impl Gateway {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// TLS handshakes served so far (HTTPS only): `(full, resumed)`. A client that resumes a
+    /// session skips most of the handshake it is meant to measure.
+    pub fn tls_handshakes(&self) -> (u32, u32) {
+        self.state
+            .handshakes
+            .lock()
+            .map(|h| (h.full, h.resumed))
+            .unwrap_or_default()
     }
 
     /// A function that replaces the running gateway's configuration (requests already routed
@@ -232,6 +251,14 @@ struct State {
     nonces: Nonces,
     /// Calls per API (by path) in the current second, for throttling.
     calls: Mutex<HashMap<String, (u64, u32)>>,
+    /// TLS handshakes served, full and resumed.
+    handshakes: Mutex<Handshakes>,
+}
+
+#[derive(Debug, Default)]
+struct Handshakes {
+    full: u32,
+    resumed: u32,
 }
 
 impl State {
