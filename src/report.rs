@@ -87,7 +87,8 @@ pub struct SinkReport {
     pub sent: usize,
     /// Series or entries not sent because they broke a documented rule (`push.invalid`).
     pub dropped: usize,
-    /// Requests made, retries included.
+    /// Requests made: remote write's, its retry included; CloudMonitor's `PutCustomMetric`
+    /// calls (the OpenAPI client may retry a call once, not counted here).
     pub requests: usize,
     /// The HTTP status of the last answer; `null` without one.
     #[serde(default)]
@@ -107,7 +108,7 @@ pub struct SinkReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushError {
     /// `push.invalid`, `push.refused`, `push.denied`, `push.throttled`, `push.server`,
-    /// `push.unreachable`, `push.timeout` or `push.credentials` (README "Pushed metrics").
+    /// `push.unreachable`, `push.timeout` or `push.unconfigured` (README "Pushed metrics").
     pub class: crate::push::PushClass,
     /// What happened (a receiver's message is cut to 300 characters and masked).
     pub message: String,

@@ -127,10 +127,10 @@ impl Transport {
         let addresses: Vec<IpAddr> = match endpoint.host.parse::<IpAddr>() {
             Ok(ip) => vec![ip],
             Err(_) => {
-                let resolver =
-                    self.resolver.as_ref().map_err(|m| {
-                        unreachable(format!("cannot resolve {}: {m}", endpoint.host))
-                    })?;
+                let resolver = self
+                    .resolver
+                    .as_ref()
+                    .map_err(|m| unreachable(format!("cannot resolve {}: {m}", endpoint.host)))?;
                 resolver
                     .resolve(&endpoint.host, &ctx)
                     .await
@@ -168,10 +168,7 @@ impl Transport {
         let io: Box<dyn Io> = match endpoint.scheme {
             Scheme::Http => Box::new(tcp),
             Scheme::Https => {
-                let tls = self
-                    .tls
-                    .clone()
-                    .map_err(|m| (ErrorKind::Other, m))?;
+                let tls = self.tls.clone().map_err(|m| (ErrorKind::Other, m))?;
                 Box::new(
                     connect::tls(tcp, &endpoint.host, tls, &ctx)
                         .await

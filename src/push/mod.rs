@@ -152,7 +152,8 @@ pub(crate) fn label_name_ok(name: &str) -> bool {
 }
 
 fn is_loopback(host: &str) -> bool {
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host.eq_ignore_ascii_case("localhost")
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host.eq_ignore_ascii_case("localhost")
 }
 
 impl PushSettings {
@@ -284,7 +285,9 @@ fn remote_write_settings(
             Err(e) => {
                 // The path is the operator's (the log has it); never the content.
                 tracing::warn!(path = %path.trim(), error = %e, "APIGW_REMOTE_WRITE_PASSWORD_FILE cannot be read");
-                problems.push(format!("APIGW_REMOTE_WRITE_PASSWORD_FILE cannot be read: {e}"));
+                problems.push(format!(
+                    "APIGW_REMOTE_WRITE_PASSWORD_FILE cannot be read: {e}"
+                ));
                 None
             }
         },
@@ -339,10 +342,8 @@ fn remote_write_settings(
              BasicAuth would send the credentials in clear text; use https://"
         ));
     }
-    let job = get("APIGW_REMOTE_WRITE_JOB").map_or_else(
-        || "apigw-vpc-probe".to_owned(),
-        |j| j.trim().to_owned(),
-    );
+    let job = get("APIGW_REMOTE_WRITE_JOB")
+        .map_or_else(|| "apigw-vpc-probe".to_owned(), |j| j.trim().to_owned());
     let mut labels: Vec<(String, String)> = Vec::new();
     for item in get("APIGW_REMOTE_WRITE_LABELS")
         .unwrap_or_default()
@@ -414,7 +415,11 @@ pub(crate) fn sink(endpoint: Option<String>) -> SinkReport {
 }
 
 /// A push error.
-pub(crate) fn error(class: PushClass, message: impl Into<String>, hint: impl Into<String>) -> PushError {
+pub(crate) fn error(
+    class: PushClass,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> PushError {
     PushError {
         class,
         message: message.into(),
@@ -437,7 +442,9 @@ pub(crate) async fn run(
     let deadline = (Instant::now() + push.budget).min(deadline);
     let rw = async {
         match &push.remote_write {
-            Some(rw) => Some(remote_write::push(rw, transport, ctx, report, time_ms, deadline).await),
+            Some(rw) => {
+                Some(remote_write::push(rw, transport, ctx, report, time_ms, deadline).await)
+            }
             None => None,
         }
     };
@@ -473,9 +480,56 @@ pub(crate) async fn run(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::error::{ErrorClass, ProbeError};
+    use crate::report::{Sample, TargetReport};
     use std::collections::HashMap;
+
+    /// A report of passing targets `ok` and targets failed with `failed`'s classes.
+    pub(crate) fn report(ok: &[&str], failed: &[(&str, ErrorClass)]) -> Report {
+        let passing = ok.iter().map(|n| {
+            let mut t = TargetReport::failed_early(
+                (*n).into(),
+                "http://x/".into(),
+                ProbeError::config("x"),
+            );
+            t.error = None;
+            t.ok = true;
+            t.samples = vec![Sample {
+                ok: true,
+                status: Some(200),
+                ..Sample::default()
+            }];
+            t
+        });
+        let failing = failed.iter().map(|(n, class)| {
+            let mut t = TargetReport::failed_early(
+                (*n).into(),
+                "http://x/".into(),
+                ProbeError::config("x"),
+            );
+            t.error = Some(ProbeError {
+                class: class.clone(),
+                message: "m".into(),
+                hint: "h".into(),
+            });
+            t
+        });
+        Report {
+            schema: crate::report::SCHEMA,
+            ok: failed.is_empty(),
+            trigger: Trigger::Timer,
+            request_id: "r".into(),
+            started_at: "t".into(),
+            duration_ms: 1.0,
+            function: None,
+            timer: None,
+            targets: passing.chain(failing).collect(),
+            truncated: None,
+            push: None,
+        }
+    }
 
     fn settings(vars: &[(&str, &str)]) -> (PushSettings, Vec<String>) {
         let map: HashMap<String, String> = vars
@@ -504,14 +558,24 @@ mod tests {
         ]);
         assert!(p.is_empty(), "{p:?}");
         assert!(s.applies(Trigger::Event) && !s.applies(Trigger::Http));
-        assert_eq!(s.share(Duration::from_secs(60)), Duration::from_millis(2000));
-        assert_eq!(s.share(Duration::from_secs(2)), Duration::from_secs(1), "half");
+        assert_eq!(
+            s.share(Duration::from_secs(60)),
+            Duration::from_millis(2000)
+        );
+        assert_eq!(
+            s.share(Duration::from_secs(2)),
+            Duration::from_secs(1),
+            "half"
+        );
     }
 
     #[test]
     fn remote_write_settings_and_their_refusals() {
         let (s, p) = settings(&[
-            ("APIGW_REMOTE_WRITE_URL", "https://p.cn-shanghai-intranet.log.aliyuncs.com/prometheus/p/m/api/v1/write?x=1"),
+            (
+                "APIGW_REMOTE_WRITE_URL",
+                "https://p.cn-shanghai-intranet.log.aliyuncs.com/prometheus/p/m/api/v1/write?x=1",
+            ),
             ("APIGW_REMOTE_WRITE_AUTH", "role"),
             ("APIGW_REMOTE_WRITE_LABELS", "region=cn-shanghai, env=prod"),
         ]);
@@ -527,7 +591,10 @@ mod tests {
         assert_eq!(rw.labels.len(), 2);
 
         let (s, p) = settings(&[
-            ("APIGW_REMOTE_WRITE_URL", "http://127.0.0.1:9090/api/v1/write"),
+            (
+                "APIGW_REMOTE_WRITE_URL",
+                "http://127.0.0.1:9090/api/v1/write",
+            ),
             ("APIGW_REMOTE_WRITE_USERNAME", "probe"),
             ("APIGW_REMOTE_WRITE_PASSWORD", "a-long-password"),
         ]);
@@ -576,7 +643,10 @@ mod tests {
                 "leading __",
             ),
             (vec![("APIGW_REMOTE_WRITE_URL", "ftp://h/w")], "not ftp://"),
-            (vec![("APIGW_REMOTE_WRITE_PASSWORD", "a-long-password")], "is not"),
+            (
+                vec![("APIGW_REMOTE_WRITE_PASSWORD", "a-long-password")],
+                "is not",
+            ),
             (vec![("APIGW_PUSH_TRIGGERS", "cron")], "timer, event, http"),
             (vec![("APIGW_CMS_GROUP_ID", "g-1")], "APIGW_CMS_GROUP_ID"),
             (vec![("APIGW_CMS_METRICS", "yes")], "APIGW_CMS_METRICS"),
