@@ -1,11 +1,11 @@
 //! Pushed metrics (issue 12): a timer-triggered function cannot be scraped, so after the probe
-//! (and the configuration cross-check) it sends the same series [`crate::metrics`] derives from
+//! (and the configuration cross-check) it sends the same series `crate::metrics` derives from
 //! the report to the sinks that are configured:
 //!
-//! - [`remote_write`]: Prometheus remote write 1.0 (`APIGW_REMOTE_WRITE_URL`): any Prometheus,
+//! - `remote_write`: Prometheus remote write 1.0 (`APIGW_REMOTE_WRITE_URL`): any Prometheus,
 //!   Mimir, VictoriaMetrics, or SLS MetricStore's Prometheus-compatible endpoint, with BasicAuth
 //!   configured explicitly or from the function role's credentials (SLS);
-//! - [`cms`]: CloudMonitor custom metrics (`APIGW_CMS_METRICS=on`, `PutCustomMetric` through the
+//! - `cms`: CloudMonitor custom metrics (`APIGW_CMS_METRICS=on`, `PutCustomMetric` through the
 //!   OpenAPI client).
 //!
 //! **Which invocations push** (`APIGW_PUSH_TRIGGERS`): the timer's, by default. Events and HTTP
