@@ -656,3 +656,79 @@ async fn remote_write_basic_password_stays_out_of_every_output() {
         assert!(!log.contains(secret), "{secret} in the log");
     }
 }
+
+/// The venv's python: `$PY_SDK` when set (then missing is a failure), else
+/// `target/py-sdk/bin/python` if present, else `None` (the caller skips).
+fn py_sdk() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("PY_SDK").filter(|p| !p.is_empty()) {
+        let p = std::path::PathBuf::from(p);
+        assert!(p.exists(), "PY_SDK={} does not exist", p.display());
+        return Some(p);
+    }
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/py-sdk/bin/python");
+    if p.exists() {
+        return Some(p);
+    }
+    println!("SKIPPED (python sdk): run make py-sdk");
+    None
+}
+
+/// The function's `PutCustomMetric` parameters are exactly those the official SDK
+/// (`alibabacloud_cms20190101`) sends for the same entries: names, numbering and values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_custom_metric_parameters_match_the_official_sdk() {
+    let Some(python) = py_sdk() else {
+        return;
+    };
+    let s = StandIn::start(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        .await
+        .unwrap();
+    let targets = json!([
+        {"name": "cloudapi", "url": s.url("/web/cloudapi"), "stage": "RELEASE"},
+        {"name": "down", "url": closed_url(&s, "/")},
+    ]);
+    let server = cms_server(&s, &targets, &[]);
+    let (a, _) = timer(&server, "cms-sdk", "30").await;
+    assert!(cms(&a.report()).ok, "{}", String::from_utf8_lossy(&a.body));
+    let ours = s
+        .control_plane
+        .requests()
+        .into_iter()
+        .find(|r| r.action == "PutCustomMetric")
+        .expect("a PutCustomMetric call")
+        .params;
+    assert_eq!(
+        ours.len(),
+        5 * 6,
+        "5 entries of 6 fields, nothing else: {ours:#?}"
+    );
+
+    let mut child = std::process::Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/py/cms_put_custom_metric.py"
+        ))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(serde_json::to_string(&ours).unwrap().as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sdk: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sdk, ours);
+}
