@@ -1191,18 +1191,29 @@ impl Run<'_> {
             seen_there.extend(ids);
         }
         let Some(cen) = attached_in else {
+            let mut hint = format!("CEN console → {} → Networks → Attach {bound} ({g}) (AttachCenChildInstance), and make sure a bandwidth package connects {f} and {g}", cens[0]);
+            // A VPC of the gateway's region that CEN already joins to the function's works as
+            // well as the bound one: binding it to the instance is the other fix.
+            let iid = self.instance.as_ref().and_then(|i| i.instance_id.clone());
+            if let (Some(other), Some(iid)) = (seen_there.first(), iid) {
+                hint.push_str(&format!("; or bind {other} to the instance instead: API Gateway console → Instances → {iid} → Bind to the user's VPC, or ModifyInstanceVpcAttributeForConsole(InstanceId={iid}, VpcId={other}, VswitchId=<a vSwitch of {other}>); the instance then admits {other} only"));
+            }
+            hint.push('.');
             self.fail(
                 Step::GatewayVpcCen,
                 Finding {
                     verdict: Verdict::CenGatewayVpcNotAttached,
-                    setting: Some(format!("CEN {} → attached networks in {g}", cens.join(", "))),
+                    setting: Some(format!(
+                        "CEN {} → attached networks in {g}",
+                        cens.join(", ")
+                    )),
                     expected: Some(format!("{bound} (the instance's bound VPC, {g}) attached")),
                     actual: Some(if seen_there.is_empty() {
                         format!("no VPC of {g} attached")
                     } else {
                         format!("attached in {g}: {}", seen_there.join(", "))
                     }),
-                    hint: format!("CEN console → {} → Networks → Attach {bound} ({g}) (AttachCenChildInstance), and make sure a bandwidth package connects {f} and {g}.", cens[0]),
+                    hint,
                 },
             );
             return;
