@@ -6,7 +6,8 @@
 # binary run the way Function Compute runs it. See README.md, section "Network lab".
 #
 #   lab/lab.sh run     build both scenarios, invoke the function in each, print the reports, tear down
-#   lab/lab.sh test    the failure matrix: every failure mode, each asserted on class and hint
+#   lab/lab.sh test    the failure matrix: every failure mode, each asserted on class, hint and the
+#                      configuration cross-check's verdict (the stand-in control plane, one world)
 #   lab/lab.sh up      build the topology and keep it until Ctrl-C (to look around with ip netns exec)
 #   lab/lab.sh gc      remove what a lab run killed with SIGKILL left behind (runs whose owner is gone)
 #
@@ -70,7 +71,45 @@ WRONG_SECRET=lab-app-secret-000000
 
 # The function's settings, as in its environment variables (no DNS override: /etc/resolv.conf).
 TARGETS_JSON="[{\"name\":\"cloudapi\",\"group\":\"$GROUP\",\"region\":\"$REGION_API\",\"path\":\"/web/cloudapi\",\"samples\":3}]"
-FN_TIMEOUTS=(APIGW_TIMEOUT_MS=4000 APIGW_DNS_TIMEOUT_MS=1000 APIGW_CONNECT_TIMEOUT_MS=1500)
+# Short limits keep the matrix fast: every answer in the lab takes a few milliseconds.
+FN_TIMEOUTS=(APIGW_TIMEOUT_MS=4000 APIGW_DNS_TIMEOUT_MS=700 APIGW_CONNECT_TIMEOUT_MS=500)
+
+# The stand-in control plane (the OpenAPI of CloudAPI, FC, VPC and CEN). One process in apigw
+# serves both the gateway on in0 and the OpenAPI, from one world, so that the gateway's APIs,
+# stages and apps are the very ones the OpenAPI describes. Its OpenAPI address is on Alibaba's
+# service network (100.64.0.0/10, a system route in every VPC), reached from both VPCs through
+# the dns namespace like the VPC endpoints and the VPC DNS are: not through CEN, not through the
+# instance's inbound filter. Its answers leave by the same way (a source route in apigw).
+CP_IP=100.100.80.10
+DNS_SVC=10.255.0.9 APIGW_SVC=10.255.0.10 # /30
+CP_URL="http://$CP_IP"
+# The world's ids for what the lab builds (ids in Alibaba Cloud's formats, the regions' prefixes).
+ACCOUNT=1357924680135792
+INSTANCE="apigateway-sh-lab0c4e2a9f1b"
+VPC_API_ID="vpc-uf6labapiaccess00001"  # vpc-api-access, cn-shanghai
+VPC_FC_ID="vpc-8vblabfcaccess000001"   # vpc-fc-access, cn-zhangjiakou
+VPC_BE_ID="vpc-uf6labbackend0000001"   # vpc-backend-1, cn-shanghai
+VPC_OTHER_ID="vpc-uf6labotherconsumer1" # some other VPC of cn-shanghai (10.99.0.0/16)
+VSW_SH_ID="vsw-uf6labfcsh000000001"
+VSW_ZJK_ID="vsw-8vblabfczjk00000001"
+VSW_ECS_ID="vsw-uf6labecs0000000001"
+VSW_OTHER_ID="vsw-uf6labother00000001"
+RT_API_ID="vtb-uf6labapiaccess0001"
+RT_FC_ID="vtb-8vblabfcaccess00001"
+RT_BE_ID="vtb-uf6labbackend000001"
+RT_OTHER_ID="vtb-uf6labother0000001"
+CEN_ID="cen-lab0fc2api0000001"
+APP_ID=110000001
+OTHER_APP_KEY=204999999 # an AppKey no app of the account has
+# The functions' role's STS credentials as FC passes them per invocation (x-fc-access-key-id,
+# -secret, x-fc-security-token): the stand-in's, never real ones.
+STS_AK=STS.NUlabProbeRole0000001
+STS_SECRET=lab-sts-secret-9c2e71d4
+STS_TOKEN=CAIS.lab-sts-token-5b8f0e3a
+# The function's settings for the cross-check: every product at the control plane (clear text:
+# the lab's stand-in credentials only).
+OPENAPI_ENV=(APIGW_OPENAPI_ENDPOINT_APIGATEWAY="$CP_URL" APIGW_OPENAPI_ENDPOINT_FC="$CP_URL"
+  APIGW_OPENAPI_ENDPOINT_VPC="$CP_URL" APIGW_OPENAPI_ENDPOINT_CBN="$CP_URL" APIGW_OPENAPI_ALLOW_HTTP=1)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -87,6 +126,7 @@ NAMESPACES=()
 declare -A PROCS=() # name -> pid
 WORK=""
 RUN=""
+ADMIN_TOKEN="" # the control plane's admin token (per run)
 
 preflight() {
   if [ "$(id -u)" != 0 ]; then
@@ -265,6 +305,123 @@ wait_listening() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The world: what the control plane holds about the topology below
+# ---------------------------------------------------------------------------------------------
+# API Gateway's ApiIds are 32 hex digits; the stand-in's own rule (md5 of "<group> <method> <path>").
+api_id() { printf '%s' "$GROUP $1 $2" | md5sum | cut -c1-32; }
+API_CLOUDAPI=$(api_id GET /web/cloudapi)
+API_PREVIEW=$(api_id GET /web/preview)
+API_SIGNED=$(api_id GET /web/signed)
+
+# Route entries, by table: system routes (the vSwitch's CIDR, the service range 100.64.0.0/10)
+# and what CEN propagates (another VPC's CIDR, the cloud-service route for the instance's range).
+system_route() { # system_route ID CIDR
+  printf '{"id": "%s", "destinationCidrBlock": "%s", "type": "System", "nextHopType": "local"}' "$1" "$2"
+}
+cen_route() { # cen_route ID CIDR REGION
+  printf '{"id": "%s", "destinationCidrBlock": "%s", "type": "CEN", "nextHopType": "CenBasic", "nextHopId": "%s", "nextHopRegionId": "%s"}' "$1" "$2" "$CEN_ID" "$3"
+}
+RTE_FC_SYSTEM="$(system_route rte-8vblabfc0001 172.16.1.0/24), $(system_route rte-8vblabfc0002 100.64.0.0/10)"
+RTE_FC_API_VPC=$(cen_route rte-8vblabfc0003 "$VPC_API_CIDR" "$REGION_API")
+RTE_FC_SERVICE=$(cen_route rte-8vblabfc0004 "$GW_IN_RANGE" "$REGION_API")
+RTE_API_SYSTEM="$(system_route rte-uf6labapi0001 192.168.1.0/24), $(system_route rte-uf6labapi0002 100.64.0.0/10)"
+RTE_API_FC_VPC=$(cen_route rte-uf6labapi0003 "$VPC_FC_CIDR" "$REGION_FC")
+ATTACH_FC="{\"instanceId\": \"$VPC_FC_ID\", \"region\": \"$REGION_FC\"}"
+ATTACH_API="{\"instanceId\": \"$VPC_API_ID\", \"region\": \"$REGION_API\"}"
+
+# write_world FILE: the world JSON for `apigw-standin control-plane --world` (format:
+# crates/standin/CONTROL-PLANE.md): both scenarios as built below, healthy.
+write_world() {
+  local role="acs:ram::$ACCOUNT:role/apigw-probe-role"
+  local api_common="\"groupId\": \"$GROUP\", \"method\": \"GET\", \"protocols\": [\"HTTP\", \"HTTPS\"], \"backend\": \"$ECS_IP:8080\", \"backendPath\": \"/web/cloudapi\", \"backendTimeoutMs\": 3000"
+  cat >"$1" <<EOF
+{
+  "accountId": $ACCOUNT,
+  "accessKeys": {
+    "$STS_AK": {"secret": "$STS_SECRET", "securityToken": "$STS_TOKEN", "principal": "apigw-probe-role/apigw-vpc-probe"}
+  },
+  "groups": {
+    "$GROUP": {"name": "lab-vpc-probe", "region": "$REGION_API", "instanceId": "$INSTANCE",
+               "vpcDomainEnabled": true, "vpcDomainAddresses": ["$GW_IN_IP"]}
+  },
+  "instances": {
+    "$INSTANCE": {"name": "lab-dedicated", "region": "$REGION_API", "zoneId": "$REGION_API-b",
+                  "instanceType": "VPC_DEDICATED", "vpcIntranetEnable": true, "userVpcId": "$VPC_API_ID",
+                  "userVswitchId": "$VSW_SH_ID", "vpcOwnerId": $ACCOUNT, "vpcEgressAddress": "$GW_EG_RANGE"}
+  },
+  "apis": {
+    "$API_CLOUDAPI": {$api_common, "name": "cloudapi", "path": "/web/cloudapi", "deployed": ["RELEASE", "TEST"]},
+    "$API_PREVIEW": {$api_common, "name": "preview", "path": "/web/preview", "deployed": ["TEST"]},
+    "$API_SIGNED": {$api_common, "name": "signed", "path": "/web/signed", "authType": "APP", "deployed": ["RELEASE"]}
+  },
+  "apps": {
+    "$APP_ID": {"name": "lab-probe", "appKey": "$APP_KEY", "appSecret": "$APP_SECRET",
+                "authorizations": [{"apiId": "$API_SIGNED", "stage": "RELEASE"}]}
+  },
+  "functions": {
+    "$(fn_name fc-sh)": {"region": "$REGION_API", "role": "$role", "internetAccess": false,
+                           "vpcConfig": {"vpcId": "$VPC_API_ID", "vSwitchIds": ["$VSW_SH_ID"], "securityGroupId": "sg-uf6labfcsh00001"}},
+    "$(fn_name fc-zjk)": {"region": "$REGION_FC", "role": "$role", "internetAccess": false,
+                            "vpcConfig": {"vpcId": "$VPC_FC_ID", "vSwitchIds": ["$VSW_ZJK_ID"], "securityGroupId": "sg-8vblabfczjk0001"}}
+  },
+  "vpcs": {
+    "$VPC_API_ID": {"region": "$REGION_API", "name": "vpc-api-access", "cidrBlock": "$VPC_API_CIDR"},
+    "$VPC_FC_ID": {"region": "$REGION_FC", "name": "vpc-fc-access", "cidrBlock": "$VPC_FC_CIDR"},
+    "$VPC_BE_ID": {"region": "$REGION_API", "name": "vpc-backend-1", "cidrBlock": "$VPC_BE_CIDR"},
+    "$VPC_OTHER_ID": {"region": "$REGION_API", "name": "vpc-other-consumer", "cidrBlock": "$OTHER_VPC_CIDR"}
+  },
+  "vswitches": {
+    "$VSW_SH_ID": {"vpcId": "$VPC_API_ID", "region": "$REGION_API", "zoneId": "$REGION_API-b", "name": "vsw-fc-sh",
+                   "cidrBlock": "192.168.1.0/24", "routeTableId": "$RT_API_ID"},
+    "$VSW_ZJK_ID": {"vpcId": "$VPC_FC_ID", "region": "$REGION_FC", "zoneId": "$REGION_FC-a", "name": "vsw-fc-zjk",
+                    "cidrBlock": "172.16.1.0/24", "routeTableId": "$RT_FC_ID"},
+    "$VSW_ECS_ID": {"vpcId": "$VPC_BE_ID", "region": "$REGION_API", "zoneId": "$REGION_API-b", "name": "vsw-ecs",
+                    "cidrBlock": "10.1.1.0/24", "routeTableId": "$RT_BE_ID"},
+    "$VSW_OTHER_ID": {"vpcId": "$VPC_OTHER_ID", "region": "$REGION_API", "zoneId": "$REGION_API-b", "name": "vsw-other",
+                      "cidrBlock": "10.99.1.0/24", "routeTableId": "$RT_OTHER_ID"}
+  },
+  "routeTables": {
+    "$RT_API_ID": {"vpcId": "$VPC_API_ID", "region": "$REGION_API", "entries": [$RTE_API_SYSTEM, $RTE_API_FC_VPC]},
+    "$RT_FC_ID": {"vpcId": "$VPC_FC_ID", "region": "$REGION_FC", "entries": [$RTE_FC_SYSTEM, $RTE_FC_API_VPC, $RTE_FC_SERVICE]},
+    "$RT_BE_ID": {"vpcId": "$VPC_BE_ID", "region": "$REGION_API", "entries": [$(system_route rte-uf6labbe0001 10.1.1.0/24)]},
+    "$RT_OTHER_ID": {"vpcId": "$VPC_OTHER_ID", "region": "$REGION_API", "entries": [$(system_route rte-uf6labot0001 10.99.1.0/24)]}
+  },
+  "cens": {
+    "$CEN_ID": {"name": "lab-cen", "attachments": [$ATTACH_FC, $ATTACH_API],
+                "routeServices": [{"host": "$GW_IN_RANGE", "hostRegionId": "$REGION_API", "hostVpcId": "$VPC_API_ID",
+                                   "accessRegionId": "$REGION_FC", "description": "the instance's inbound range"}]}
+  }
+}
+EOF
+  jq -e . "$1" >/dev/null || die "the generated world $1 is not JSON"
+}
+
+fn_name() { # the function's name in FC (and in the world) for a function namespace
+  case $1 in
+  fc-sh) echo apigw-vpc-probe-sh ;;
+  fc-zjk) echo apigw-vpc-probe-zjk ;;
+  *) die "no function in $1" ;;
+  esac
+}
+
+# world_patch JSON: an RFC 7386 merge patch to the control plane's world (admin endpoint); the
+# gateway follows at once (the same process), and the answer is the new world.
+world_patch() { world_admin PATCH "$1"; }
+# world_reset: the healthy world again (the file the control plane started with).
+world_reset() { world_admin PUT "@$WORK/world.json"; }
+world_admin() {
+  local status
+  status=$(in_ns apigw curl -sS -o "$WORK/world-admin.out" -w '%{http_code}' --max-time 5 -X "$1" \
+    -H "x-standin-admin-token: $ADMIN_TOKEN" -H 'content-type: application/json' \
+    --data-binary "$2" "$CP_URL/_standin/world") || die "the control plane's admin endpoint did not answer"
+  [ "$status" = 200 ] || die "the control plane refused a world change ($status): $(cat "$WORK/world-admin.out")"
+}
+# cp_admin METHOD PATH: another admin request (the request log).
+cp_admin() {
+  in_ns apigw curl -sS --max-time 5 -X "$1" -H "x-standin-admin-token: $ADMIN_TOKEN" "$CP_URL$2"
+}
+
+# ---------------------------------------------------------------------------------------------
 # The topology
 # ---------------------------------------------------------------------------------------------
 build() {
@@ -285,13 +442,15 @@ build() {
   route fc-sh default via "$VSW_SH_GW"
   route vpc-api "$DNS1/32" via "$DNS_API"
   route vpc-api "$DNS2/32" via "$DNS_API"
+  route vpc-api "$CP_IP/32" via "$DNS_API"
 
   # The dedicated instance: inbound side in vpc-api-access, egress side in vpc-backend-1.
   link apigw in0 "$GW_IN_IP/26" vpc-api to-apigw "$GW_IN_RTR/26"
   link apigw eg0 "$GW_EG_IP/26" vpc-be to-apigw "$GW_EG_RTR/26"
   route apigw default via "$GW_IN_RTR" dev in0
   route apigw "$VPC_BE_CIDR" via "$GW_EG_RTR" dev eg0 src "$GW_EG_IP"
-  # Inbound access: only the authorized VPC (and what CEN routes into it) may connect.
+  # Inbound access: only the authorized VPC (and what CEN routes into it) may connect; the
+  # group's VPC whitelist, when a case sets one, is the chain `whitelist`.
   nft_in apigw <<EOF
 table inet apigw_inbound {
   set authorized {
@@ -299,9 +458,36 @@ table inet apigw_inbound {
     elements = { $VPC_API_CIDR, $VPC_FC_CIDR }
   }
   counter dropped {}
+  counter whitelist_dropped {}
+  chain whitelist {
+  }
   chain input {
     type filter hook input priority 0; policy accept;
     iifname "in0" tcp dport { 80, 443 } ip saddr != @authorized counter name dropped drop
+    iifname "in0" tcp dport { 80, 443 } jump whitelist
+  }
+}
+EOF
+  # The control plane's OpenAPI address, on a link to the service network (dns); what it
+  # sends leaves by that link (a source route), whatever the VPCs' and CEN's routes are.
+  link apigw svc0 "$APIGW_SVC/30" dns to-apigw "$DNS_SVC/30"
+  in_ns apigw ip addr add "$CP_IP/32" dev svc0
+  in_ns apigw ip rule add from "$CP_IP" lookup 80
+  in_ns apigw ip route add default via "$DNS_SVC" dev svc0 table 80
+  route dns "$CP_IP/32" via "$APIGW_SVC"
+  # The service network forwards to and from the control plane only (never between the VPCs);
+  # a case cuts the control plane off in the chain `cutoff`.
+  router dns
+  nft_in dns <<EOF
+table inet service {
+  counter dropped {}
+  chain cutoff {
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    ip daddr $CP_IP jump cutoff
+    ip daddr $CP_IP accept
+    ip saddr $CP_IP accept
   }
 }
 EOF
@@ -330,6 +516,7 @@ EOF
   route fc-zjk default via "$VSW_ZJK_GW"
   route vpc-fc "$DNS1/32" via "$DNS_FC"
   route vpc-fc "$DNS2/32" via "$DNS_FC"
+  route vpc-fc "$CP_IP/32" via "$DNS_FC"
   link cen att-fc "$CEN_ATT_FC/30" vpc-fc to-cen "$VPC_FC_ATT/30"
   link cen att-api "$CEN_ATT_API/30" vpc-api to-cen "$VPC_API_ATT/30"
   # VPC attachments: each VPC's CIDR, learned by the transit router and by the other VPC.
@@ -363,15 +550,16 @@ EOF
   CEN_SHAPING="${CEN_SHAPING:-bandwidth package $CEN_RATE each way (tc tbf)}$delay"
 
   start_dns with-domain
-  start gateway apigw "$STANDIN" gateway --listen "$GW_IN_IP:80" --group "$GROUP" \
-    --region "$REGION_API" --backend-timeout-ms 3000 \
-    --api "GET:/web/cloudapi:RELEASE,TEST=http://$ECS_IP:8080/web/cloudapi" \
-    --api "GET:/web/preview:TEST=http://$ECS_IP:8080/web/cloudapi" \
-    --app "$APP_KEY=$APP_SECRET" --signed-api "GET:/web/signed:RELEASE=http://$ECS_IP:8080/web/cloudapi"
+  # The gateway and the control plane: one process, one world (the APIs, stages and apps the
+  # gateway serves are the world's; a world change reaches both at once).
+  write_world "$WORK/world.json"
+  ADMIN_TOKEN=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  start control-plane apigw "$STANDIN" control-plane --listen "$CP_IP:80" --world "$WORK/world.json" \
+    --gateway "$GW_IN_IP:80" --admin-token "$ADMIN_TOKEN"
   start backend ecs "$STANDIN" backend --listen "$ECS_IP:8080"
   # They print {"standin": ..., "listen": ...} once bound. (A TCP check from inside ecs would
   # be rejected by its own security group.)
-  wait_listening gateway
+  wait_listening control-plane
   wait_listening backend
 
   # The functions' /etc/resolv.conf, as FC writes it: the VPC's DNS servers.
@@ -431,25 +619,44 @@ counter() { # counter ROLE TABLE NAME -> packets
 # The function, run as FC runs it, and one invocation
 # ---------------------------------------------------------------------------------------------
 INVOCATIONS=0
+# What FC sends with an invocation besides the event: its timeout (x-fc-function-timeout, s),
+# and the role's STS credentials (1: the x-fc-access-key-* headers; 0: none). Cases change them
+# for one invocation and put them back.
+FC_TIMEOUT_S=30
+FC_CREDENTIALS=1
 # invoke ROLE REGION OUT EVENT [VAR=VALUE...]: start `serve` in the function's namespace with a
-# clean environment (FC's variables and the function's APIGW_*), POST /invoke the event from
-# inside the namespace as FC's agent does, stop the instance. Writes OUT (report), OUT.status,
-# OUT.headers.
+# clean environment (FC's variables and the function's APIGW_*, the OpenAPI endpoints at the
+# control plane), POST /invoke the event from inside the namespace as FC's agent does (its
+# identity and the role's credentials in the x-fc-* headers), stop the instance. Writes OUT
+# (report), OUT.status, OUT.headers, OUT.ms (how long the invocation took).
 invoke() {
   local role=$1 region=$2 out=$3 event=$4
   shift 4
   INVOCATIONS=$((INVOCATIONS + 1))
-  local name="fn-$role-$INVOCATIONS"
+  local name="fn-$role-$INVOCATIONS" fn
+  fn=$(fn_name "$role")
   start "$name" "$role" env -i PATH=/usr/local/bin:/usr/bin:/bin \
-    FC_CUSTOM_LISTEN_PORT=9000 FC_REGION="$region" FC_FUNCTION_NAME=apigw-vpc-probe \
+    FC_CUSTOM_LISTEN_PORT=9000 FC_REGION="$region" FC_FUNCTION_NAME="$fn" \
     FC_FUNCTION_MEMORY_SIZE=128 FC_FUNCTION_HANDLER=index.handler RUST_LOG=info \
-    APIGW_TARGETS="$TARGETS_JSON" "${FN_TIMEOUTS[@]}" "$@" "$BIN" serve
+    APIGW_TARGETS="$TARGETS_JSON" "${FN_TIMEOUTS[@]}" "${OPENAPI_ENV[@]}" "$@" "$BIN" serve
   wait_tcp "$role" 127.0.0.1 9000 "$name"
+  # The credentials go in a header file, not on curl's command line.
+  local creds=/dev/null
+  if [ "$FC_CREDENTIALS" = 1 ]; then
+    creds="$WORK/fc-credentials.headers"
+    printf 'x-fc-access-key-id: %s\nx-fc-access-key-secret: %s\nx-fc-security-token: %s\n' \
+      "$STS_AK" "$STS_SECRET" "$STS_TOKEN" >"$creds"
+  fi
+  local t0 t1
+  t0=$(date +%s%N)
   in_ns "$role" curl -sS -o "$out" -D "$out.headers" -w '%{http_code}' --max-time 30 \
     -X POST -H "x-fc-request-id: lab-$RUN-$INVOCATIONS" -H "x-fc-region: $region" \
-    -H 'x-fc-function-name: apigw-vpc-probe' -H 'x-fc-function-timeout: 30' \
+    -H "x-fc-account-id: $ACCOUNT" -H "x-fc-function-name: $fn" -H 'x-fc-qualifier: LATEST' \
+    -H "x-fc-function-timeout: $FC_TIMEOUT_S" -H @"$creds" \
     -H 'x-fc-control-path: /invoke' -H 'content-type: application/octet-stream' \
     --data-binary "$event" http://127.0.0.1:9000/invoke >"$out.status"
+  t1=$(date +%s%N)
+  echo $(((t1 - t0) / 1000000)) >"$out.ms"
   stop "$name"
 }
 
@@ -462,6 +669,8 @@ lab run $RUN: namespaces ${NAMESPACES[*]}
   scenario 2 ($REGION_FC): fc-zjk $FC_ZJK_IP (vpc-fc-access $VPC_FC_CIDR)
       -> cen ($CEN_SHAPING) -> vpc-api-access -> apigw $GW_IN_IP
   DNS: dnsmasq at $DNS1/$DNS2: $DOMAIN -> $GW_IN_IP
+  control plane: $CP_URL (OpenAPI of CloudAPI, FC, VPC, CEN; in apigw with the gateway, one
+      world: $WORK/world.json), reached from both VPCs over the service network (dns)
 EOF
 }
 
@@ -477,7 +686,7 @@ cmd_run() {
   for r in "fc-sh $REGION_API" "fc-zjk $REGION_FC"; do
     # shellcheck disable=SC2086 # split "<namespace> <region>" into $1 and $2
     set -- $r
-    invoke "$1" "$2" "$WORK/$1.json" '{}'
+    invoke "$1" "$2" "$WORK/$1.json" '{}' APIGW_CONFIG_CHECK=always
     say ""
     say "=== scenario $([ "$1" = fc-sh ] && echo "1, same region" || echo "2, cross region"): POST /invoke in $(ns "$1") (FC_REGION=$2) -> HTTP $(cat "$WORK/$1.json.status")"
     jq . "$WORK/$1.json"
@@ -590,63 +799,141 @@ one_failure() {
   invoke "$role" "$region" "$out" "$event" "$@"
   expect_failure "$out" "$class" "$hint"
   CASE_NOTES+=("$role: $(jq -r '.targets[0].error | "\(.class): \(.message)"' "$out" 2>/dev/null)")
+  CASE_NOTES+=("  $(jq -r '.targets[0].config_check // {} | "-> \(.verdict // "no config_check") (\(.duration_ms // 0 | round) ms)\(if .expected or .actual then ": expected \(.expected), actual \(.actual)" else "" end)"' "$out" 2>/dev/null)")
+  CASE_NOTES+=("  invocation $(cat "$out.ms") ms")
+}
+
+# expect_verdict OUT VERDICT [FIELD SUBSTRING]...: the target's config_check names VERDICT and
+# each FIELD of it (setting, expected, actual, hint) contains SUBSTRING. A verdict that names
+# the cause is also the target's error.hint; any other leaves the probe's own hint there.
+expect_verdict() {
+  local out=$1 verdict=$2
+  shift 2
+  check "$out" "config_check.verdict is $verdict" '.targets[0].config_check.verdict == $v' --arg v "$verdict"
+  while [ $# -ge 2 ]; do
+    check "$out" "config_check.$1 contains \"$2\"" '.targets[0].config_check[$f] // "" | contains($s)' --arg f "$1" --arg s "$2"
+    shift 2
+  done
+  case $verdict in
+  consistent | permission.denied | control_plane.* | credentials.*)
+    check "$out" "error.hint is the probe's own (the verdict names no cause)" '.targets[0].error.hint | startswith("Verified by") | not'
+    ;;
+  *)
+    check "$out" "error.hint is the verified cause" '.targets[0].error.hint | startswith("Verified by the configuration cross-check (" + $v + ")")' --arg v "$verdict"
+    # The answers it is built on came from the lab's control plane, through the lab's network.
+    check "$out" "evidence from the control plane at $CP_URL" '[.targets[0].config_check.evidence[] | select(.endpoint == $e)] | length > 0' --arg e "$CP_URL"
+    ;;
+  esac
+}
+
+# expect_step OUT STEP STATUS: one check of the procedure (S4.inbound_vpc ...) has STATUS.
+expect_step() {
+  check "$1" "check $2 is $3" '[.targets[0].config_check.checks[] | select(.id == $id)][0].status == $st' --arg id "$2" --arg st "$3"
 }
 
 nothing() { :; }
+# One probe sample, for the cases added with the cross-check whose packets are dropped or
+# refused by ICMP (a router's ICMP answer can reach the socket while connect() still holds it:
+# then Linux waits for the SYN's retransmission, 1 s later).
+ONE_SAMPLE="{\"url\":\"http://$DOMAIN/web/cloudapi\",\"samples\":1}"
 
-# --- 1: both scenarios healthy
+# --- 1: both scenarios healthy; the cross-check (APIGW_CONFIG_CHECK=always) finds the world
+# consistent with them: the world describes the network the packets took.
 case_healthy() {
   local before after
   before=$(counter ecs ecs_security_group admitted)
+  cp_admin DELETE /_standin/requests >/dev/null
   for r in "fc-sh $REGION_API" "fc-zjk $REGION_FC"; do
     # shellcheck disable=SC2086 # split "<namespace> <region>" into $1 and $2
     set -- $r
     local out="$WORK/healthy-$1.json"
     CASE_OUTS+=("$out")
-    invoke "$1" "$2" "$out" '{}'
+    invoke "$1" "$2" "$out" '{}' APIGW_CONFIG_CHECK=always
     expect_healthy "$out"
-    CASE_NOTES+=("$1: ok, $(jq -r '.targets[0] | "\(.dns.addresses[0]) [\(.dns.scope)] via \(.dns.servers | join(",")), total ms \([.samples[].phases_ms.total] | map(tostring) | join(" "))"' "$out")")
+    check "$out" "config_check: consistent, nothing unknown" '.targets[0].config_check | .verdict == "consistent" and (.unknown | length) == 0'
+    local step
+    for step in S0.credentials S1.function_vpc S2.vswitch S3.group S3.host S4.instance S4.inbound_vpc S5.vpc_whitelist; do
+      expect_step "$out" "$step" pass
+    done
+    CASE_NOTES+=("$1: ok, $(jq -r '.targets[0] | "\(.dns.addresses[0]) [\(.dns.scope)] via \(.dns.servers | join(",")), total ms \([.samples[].phases_ms.total] | map(tostring) | join(" ")); config_check \(.config_check.verdict) (\([.config_check.checks[] | select(.status == "pass")] | length) checks pass)"' "$out")")
   done
+  # Across regions the CEN checks ran and agree with the routes the packets took.
+  for step in S6.function_vpc_cen S6.gateway_vpc_cen S6.route_service S6.route_table; do
+    expect_step "$WORK/healthy-fc-zjk.json" "$step" pass
+    expect_step "$WORK/healthy-fc-sh.json" "$step" skipped
+  done
+  # The calls reached the control plane signed with the role's STS key from FC's headers.
+  local log
+  log=$(cp_admin GET /_standin/requests)
+  jq -e --arg ak "$STS_AK" 'length > 0 and all(.[]; .accessKeyId == $ak and .status == 200)' <<<"$log" >/dev/null ||
+    CASE_ERRORS+=("the control plane's request log: not every call was signed with $STS_AK and answered 200: $(jq -c '[.[] | {action, accessKeyId, status}]' <<<"$log")")
   after=$(counter ecs ecs_security_group admitted)
   [ "$after" -gt "$before" ] || CASE_ERRORS+=("the backend admitted no packet from the egress range $GW_EG_RANGE")
   expect_counter ecs ecs_security_group admitted "the gateway reached the backend from its egress range"
-  CASE_NOTES+=("ecs security group admitted $((after - before)) packets from $GW_EG_RANGE; cen: $CEN_SHAPING")
+  CASE_NOTES+=("control plane: $(jq -r 'length' <<<"$log") OpenAPI calls, all signed with the role's STS key; ecs security group admitted $((after - before)) packets from $GW_EG_RANGE; cen: $CEN_SHAPING")
 }
 
 # --- 2: the VPC second-level domain is not enabled: the VPC's DNS does not know the name
-dns_without_domain() { restart_dns without-domain; }
-dns_with_domain() { restart_dns with-domain; }
+vpc_domain_off() {
+  world_patch "{\"groups\": {\"$GROUP\": {\"vpcDomainEnabled\": false}}}"
+  restart_dns without-domain
+}
+vpc_domain_on() {
+  restart_dns with-domain
+  world_reset
+}
 case_nxdomain() {
-  one_failure fc-sh "$REGION_API" nxdomain-sh '{}' dns.nxdomain "enable its VPC second-level domain"
-  one_failure fc-zjk "$REGION_FC" nxdomain-zjk '{}' dns.nxdomain "enable its VPC second-level domain"
+  local r
+  for r in "fc-sh $REGION_API" "fc-zjk $REGION_FC"; do
+    # shellcheck disable=SC2086 # split "<namespace> <region>" into $1 and $2
+    set -- $r
+    one_failure "$1" "$2" "nxdomain-${1#fc-}" '{}' dns.nxdomain "ModifyIntranetDomainPolicy(GroupId=$GROUP, VpcIntranetEnable=true)"
+    expect_verdict "$WORK/nxdomain-${1#fc-}.json" group.vpc_domain_disabled \
+      expected "enabled: $DOMAIN" actual "not enabled (VpcDomain empty)"
+  done
 }
 
-# --- 3: the function has no VPC access: no ENI in the VPC, only the platform's DNS
+# --- 3: the function has no VPC access: no ENI in the VPC, only FC's own network (the DNS and
+# the control plane stay reachable, as the public OpenAPI endpoints are from there)
 no_vpc_access() {
+  world_patch "{\"functions\": {\"$(fn_name fc-sh)\": {\"vpcConfig\": null}}}"
   ip -n "$(ns fc-sh)" route del default
-  route fc-sh "$DNS1/32" via "$VSW_SH_GW"
-  route fc-sh "$DNS2/32" via "$VSW_SH_GW"
+  local ip
+  for ip in "$DNS1" "$DNS2" "$CP_IP"; do route fc-sh "$ip/32" via "$VSW_SH_GW"; done
 }
 vpc_access() {
-  ip -n "$(ns fc-sh)" route del "$DNS1/32"
-  ip -n "$(ns fc-sh)" route del "$DNS2/32"
+  local ip
+  for ip in "$DNS1" "$DNS2" "$CP_IP"; do ip -n "$(ns fc-sh)" route del "$ip/32"; done
   route fc-sh default via "$VSW_SH_GW"
+  world_reset
 }
 case_no_vpc_access() {
-  one_failure fc-sh "$REGION_API" novpc-sh '{}' tcp.unreachable "give the function VPC access"
+  one_failure fc-sh "$REGION_API" novpc-sh '{}' tcp.unreachable "UpdateFunction($(fn_name fc-sh), vpcConfig"
+  expect_verdict "$WORK/novpc-sh.json" function.not_in_vpc actual "not in a VPC" setting "$(fn_name fc-sh)"
 }
 
 # --- 4: the function's VPC is not the instance's authorized inbound VPC: SYNs dropped
-# set_elements NS TABLE SET ELEMENTS: replace the contents of an nftables set.
+# set_elements NS TABLE SET [ELEMENTS]: replace the contents of an nftables set.
 set_elements() {
   in_ns "$1" nft flush set inet "$2" "$3"
-  in_ns "$1" nft add element inet "$2" "$3" "{ $4 }"
+  [ -z "${4:-}" ] || in_ns "$1" nft add element inet "$2" "$3" "{ $4 }"
 }
-authorize_other_vpc() { set_elements apigw apigw_inbound authorized "$OTHER_VPC_CIDR"; }
-authorize_vpcs() { set_elements apigw apigw_inbound authorized "$VPC_API_CIDR, $VPC_FC_CIDR"; }
+bind_other_vpc() {
+  world_patch "{\"instances\": {\"$INSTANCE\": {\"userVpcId\": \"$VPC_OTHER_ID\", \"userVswitchId\": \"$VSW_OTHER_ID\"}}}"
+  set_elements apigw apigw_inbound authorized "$OTHER_VPC_CIDR"
+}
+bind_vpc_api() {
+  set_elements apigw apigw_inbound authorized "$VPC_API_CIDR, $VPC_FC_CIDR"
+  world_reset
+}
 case_not_authorized() {
-  one_failure fc-sh "$REGION_API" unauth-sh '{}' tcp.timeout "authorized inbound VPC (入访VPC)"
-  one_failure fc-zjk "$REGION_FC" unauth-zjk '{}' tcp.timeout "(region $REGION_API) is not reachable from this function (region $REGION_FC)"
+  one_failure fc-sh "$REGION_API" unauth-sh '{}' tcp.timeout "ModifyInstanceVpcAttributeForConsole(InstanceId=$INSTANCE, VpcId=$VPC_API_ID"
+  expect_verdict "$WORK/unauth-sh.json" instance.inbound_vpc_mismatch expected "$VPC_API_ID" actual "$VPC_OTHER_ID"
+  # Across regions the instance's bound VPC must be the one CEN connects: it is not.
+  one_failure fc-zjk "$REGION_FC" unauth-zjk '{}' tcp.timeout "AttachCenChildInstance"
+  expect_verdict "$WORK/unauth-zjk.json" cen.gateway_vpc_not_attached \
+    expected "$VPC_OTHER_ID (the instance's bound VPC, $REGION_API) attached" actual "attached in $REGION_API: $VPC_API_ID" \
+    hint "bind $VPC_API_ID"
   expect_counter apigw apigw_inbound dropped "the gateway's inbound side dropped the SYNs"
   # Same network failure, different hints: the function can tell the regions apart.
   local same cross
@@ -656,42 +943,169 @@ case_not_authorized() {
   case $same in *"bandwidth package"*) CASE_ERRORS+=("the same-region hint names the bandwidth package") ;; esac
 }
 
-# --- 5: CEN has no route for the instance's range (ResolveAndRouteServiceInCen not done)
-no_cen_route() { cen_service_route del; }
-cen_route() { cen_service_route add; }
-case_no_cen_route() {
-  one_failure fc-zjk "$REGION_FC" nocenroute-zjk '{}' tcp.unreachable "a CEN route for the gateway's address range"
+# --- 4b: the instance has no inbound VPC bound at all: every SYN dropped
+unbind_vpc() {
+  world_patch "{\"instances\": {\"$INSTANCE\": {\"vpcIntranetEnable\": false, \"userVpcId\": \"\", \"userVswitchId\": \"\", \"vpcOwnerId\": 0}}}"
+  set_elements apigw apigw_inbound authorized ""
+}
+case_not_bound() {
+  one_failure fc-sh "$REGION_API" unbound-sh "$ONE_SAMPLE" tcp.timeout "Bind to the user's VPC"
+  expect_verdict "$WORK/unbound-sh.json" instance.inbound_vpc_not_bound expected "$VPC_API_ID" actual "none bound"
+  one_failure fc-zjk "$REGION_FC" unbound-zjk "$ONE_SAMPLE" tcp.timeout "Bind to the user's VPC"
+  expect_verdict "$WORK/unbound-zjk.json" instance.inbound_vpc_not_bound expected "a VPC of $REGION_API, connected to the function's VPC by CEN" actual "none bound"
+  expect_counter apigw apigw_inbound dropped "the gateway's inbound side dropped the SYNs"
 }
 
-# --- 5b: the route is there but CEN drops cross-region traffic (no bandwidth package)
+# --- 4c: the group's VPC whitelist names another VPC only [inferred: how the gateway refuses a
+# VPC outside it is not documented; the lab drops the SYNs at the instance's inbound side]
+whitelist_other() {
+  world_patch "{\"groups\": {\"$GROUP\": {\"vpcWhitelist\": [\"$VPC_OTHER_ID\"]}}}"
+  in_ns apigw nft add rule inet apigw_inbound whitelist ip saddr != "$OTHER_VPC_CIDR" counter name whitelist_dropped drop
+}
+no_whitelist() {
+  in_ns apigw nft flush chain inet apigw_inbound whitelist
+  world_reset
+}
+case_whitelist() {
+  one_failure fc-sh "$REGION_API" whitelist-sh "$ONE_SAMPLE" tcp.timeout "ModifyApiGroupVpcWhitelist(GroupId=$GROUP"
+  expect_verdict "$WORK/whitelist-sh.json" group.vpc_whitelist_blocks expected "$VPC_API_ID" actual "$VPC_OTHER_ID"
+  one_failure fc-zjk "$REGION_FC" whitelist-zjk "$ONE_SAMPLE" tcp.timeout "ModifyApiGroupVpcWhitelist(GroupId=$GROUP"
+  expect_verdict "$WORK/whitelist-zjk.json" group.vpc_whitelist_blocks expected "$VPC_FC_ID" actual "$VPC_OTHER_ID"
+  expect_counter apigw apigw_inbound whitelist_dropped "the whitelist dropped the SYNs"
+}
+
+# --- 4d: as 4, and the role may not call DescribeInstances: the check cannot see the binding
+bind_other_vpc_denied() {
+  bind_other_vpc
+  world_patch "{\"accessKeys\": {\"$STS_AK\": {\"deny\": [\"apigateway:DescribeInstances\"]}}}"
+}
+case_denied() {
+  local out="$WORK/denied-sh.json"
+  one_failure fc-sh "$REGION_API" denied-sh "$ONE_SAMPLE" tcp.timeout "authorized inbound VPC (入访VPC)"
+  expect_verdict "$out" permission.denied expected "apigateway:DescribeInstances" hint "deploy/ram-policy.json"
+  check "$out" "unknown: S4.instance denied, with the RAM action to grant" \
+    '.targets[0].config_check.unknown | any(.step == "S4.instance" and .reason == "permission_denied" and .action == "apigateway:DescribeInstances" and .code == "Forbidden.RAM")'
+  expect_step "$out" S4.instance unknown
+  expect_step "$out" S5.vpc_whitelist pass
+}
+
+# --- 5: CEN has no route for the instance's range (ResolveAndRouteServiceInCen not done)
+no_cen_route() {
+  world_patch "{\"cens\": {\"$CEN_ID\": {\"routeServices\": []}}, \"routeTables\": {\"$RT_FC_ID\": {\"entries\": [$RTE_FC_SYSTEM, $RTE_FC_API_VPC]}}}"
+  cen_service_route del
+}
+cen_route() {
+  cen_service_route add
+  world_reset
+}
+case_no_cen_route() {
+  one_failure fc-zjk "$REGION_FC" nocenroute-zjk '{}' tcp.unreachable "ResolveAndRouteServiceInCen(CenId=$CEN_ID"
+  expect_verdict "$WORK/nocenroute-zjk.json" cen.route_service_missing \
+    expected "an Active entry Host=$GW_IN_IP/32 HostRegionId=$REGION_API HostVpcId=$VPC_API_ID AccessRegionIds=$REGION_FC" actual none
+}
+
+# --- 5b: the route is there but CEN drops cross-region traffic (no bandwidth package): no
+# setting the cross-check reads is wrong (it does not read bandwidth packages) -> consistent,
+# and its hint names the bandwidth package
 cen_drops() { in_ns cen nft add rule inet cen forward iifname att-fc oifname att-api counter name dropped drop; }
 cen_forwards() { in_ns cen nft flush chain inet cen forward; }
 case_cen_drops() {
   one_failure fc-zjk "$REGION_FC" cendrop-zjk '{}' tcp.timeout "bandwidth package between the two regions"
+  expect_verdict "$WORK/cendrop-zjk.json" consistent hint "CEN bandwidth package between the two regions"
+  expect_step "$WORK/cendrop-zjk.json" S6.route_table pass
   expect_counter cen cen dropped "CEN dropped the SYNs"
 }
 
-# --- 6: customDNS without 100.100.2.136/138: the named server does not answer
+# --- 5c: the route service is there, but the function VPC's route table did not learn it
+no_learned_route() {
+  world_patch "{\"routeTables\": {\"$RT_FC_ID\": {\"entries\": [$RTE_FC_SYSTEM, $RTE_FC_API_VPC]}}}"
+  ip -n "$(ns vpc-fc)" route del "$GW_IN_RANGE"
+}
+learned_route() {
+  route vpc-fc "$GW_IN_RANGE" via "$CEN_ATT_FC"
+  world_reset
+}
+case_no_learned_route() {
+  one_failure fc-zjk "$REGION_FC" nolearned-zjk "$ONE_SAMPLE" tcp.unreachable "Route Info"
+  expect_verdict "$WORK/nolearned-zjk.json" cen.route_not_in_vpc_table \
+    setting "VPC route table $RT_FC_ID" actual "only 100.64.0.0/10 (System)"
+}
+
+# --- 5d / 5e: one of the two VPCs is not attached to CEN: neither VPC learns the other's routes
+# cen_attachment fc|api add|del: what attaching (detaching) that VPC does to the routes.
+cen_attachment() {
+  local op=$1 vpc=$2
+  if [ "$vpc" = fc ]; then
+    ip -n "$(ns cen)" route "$op" "$VPC_FC_CIDR" via "$VPC_FC_ATT"
+  else
+    ip -n "$(ns cen)" route "$op" "$VPC_API_CIDR" via "$VPC_API_ATT"
+    ip -n "$(ns cen)" route "$op" "$GW_IN_RANGE" via "$VPC_API_ATT"
+  fi
+  ip -n "$(ns vpc-api)" route "$op" "$VPC_FC_CIDR" via "$CEN_ATT_API"
+  ip -n "$(ns vpc-fc)" route "$op" "$VPC_API_CIDR" via "$CEN_ATT_FC"
+  ip -n "$(ns vpc-fc)" route "$op" "$GW_IN_RANGE" via "$CEN_ATT_FC"
+}
+# The world: the attachment gone, and the routes CEN propagated with it.
+detach_world() { # detach_world REMAINING-ATTACHMENT
+  world_patch "{\"cens\": {\"$CEN_ID\": {\"attachments\": [$1]}}, \"routeTables\": {\"$RT_FC_ID\": {\"entries\": [$RTE_FC_SYSTEM]}, \"$RT_API_ID\": {\"entries\": [$RTE_API_SYSTEM]}}}"
+}
+detach_fc() {
+  detach_world "$ATTACH_API"
+  cen_attachment del fc
+}
+attach_fc() {
+  cen_attachment add fc
+  world_reset
+}
+detach_api() {
+  detach_world "$ATTACH_FC"
+  cen_attachment del api
+}
+attach_api() {
+  cen_attachment add api
+  world_reset
+}
+case_fc_detached() {
+  one_failure fc-zjk "$REGION_FC" fcdetached-zjk "$ONE_SAMPLE" tcp.unreachable "AttachCenChildInstance"
+  expect_verdict "$WORK/fcdetached-zjk.json" cen.function_vpc_not_attached \
+    expected "$VPC_FC_ID attached to a CEN instance together with $VPC_API_ID" actual "$VPC_FC_ID is attached to no CEN instance"
+}
+case_api_detached() {
+  one_failure fc-zjk "$REGION_FC" apidetached-zjk "$ONE_SAMPLE" tcp.unreachable "AttachCenChildInstance"
+  expect_verdict "$WORK/apidetached-zjk.json" cen.gateway_vpc_not_attached \
+    expected "$VPC_API_ID (the instance's bound VPC, $REGION_API) attached" actual "no VPC of $REGION_API attached"
+}
+
+# --- 6: customDNS without 100.100.2.136/138: the named server does not answer. The
+# cross-check reads no DNS setting of the function (S1 reads vpcConfig): consistent, and its
+# hint names customDNS
 custom_dns() { set_resolv fc-sh "$CUSTOM_DNS"; }
 vpc_dns() { set_resolv fc-sh "$DNS1" "$DNS2"; }
 case_custom_dns() {
   one_failure fc-sh "$REGION_API" customdns-sh '{}' dns.timeout "customDNS, if set, must keep those servers"
   check "$WORK/customdns-sh.json" "dns servers: only $CUSTOM_DNS" '.targets[0].dns.servers == [$s]' --arg s "$CUSTOM_DNS:53"
+  expect_verdict "$WORK/customdns-sh.json" consistent hint "customDNS, if set, must keep 100.100.2.136 and 100.100.2.138"
 }
 
-# --- 7: the backend's security group does not admit the instance's egress range
+# --- 7: the backend's security group does not admit the instance's egress range. The world
+# has no ECS security groups and the cross-check has no backend step (control-plane.md S7e is
+# not implemented): for gateway.D504CO it checks the group and the host -> consistent, and the
+# probe's own hint (the egress range) stays
 sg_without_egress() { set_elements ecs ecs_security_group allowed "$VPC_API_CIDR"; }
 sg_with_egress() { set_elements ecs ecs_security_group allowed "$GW_EG_RANGE"; }
 case_sg() {
   one_failure fc-sh "$REGION_API" sg-sh '{}' gateway.D504CO "egress range"
   one_failure fc-zjk "$REGION_FC" sg-zjk '{}' gateway.D504CO "egress range"
+  expect_verdict "$WORK/sg-sh.json" consistent
+  expect_verdict "$WORK/sg-zjk.json" consistent
   expect_counter ecs ecs_security_group rejected "the security group rejected the gateway's connection"
 }
 
 # --- 8: the API is not published to the stage called (RELEASE); published to TEST it works
 case_stage() {
   local url="http://$DOMAIN/web/preview"
-  one_failure fc-sh "$REGION_API" stage-sh "{\"url\":\"$url\"}" gateway.I404NF "published to the stage sent in X-Ca-Stage"
+  one_failure fc-sh "$REGION_API" stage-sh "{\"url\":\"$url\"}" gateway.I404NF "send X-Ca-Stage: TEST"
+  expect_verdict "$WORK/stage-sh.json" api.stage_mismatch expected TEST actual "RELEASE (no X-Ca-Stage"
   local out="$WORK/stage-test-sh.json"
   CASE_OUTS+=("$out")
   invoke fc-sh "$REGION_API" "$out" "{\"url\":\"$url\",\"stage\":\"TEST\"}"
@@ -699,7 +1113,24 @@ case_stage() {
   CASE_NOTES+=("fc-sh: $url with stage TEST: ok")
 }
 
-# --- 9: a wrong AppSecret: the gateway's signature check fails
+# --- 8b: the API is published in no stage (AbolishApi): the gateway, built from the same
+# world, no longer serves it
+abolish_cloudapi() { world_patch "{\"apis\": {\"$API_CLOUDAPI\": {\"deployed\": []}}}"; }
+case_abolished() {
+  one_failure fc-sh "$REGION_API" abolished-sh '{}' gateway.I404NF "DeployApi(GroupId=$GROUP"
+  expect_verdict "$WORK/abolished-sh.json" api.not_published_to_stage \
+    expected "GET /web/cloudapi published in RELEASE" actual "published in no stage"
+}
+
+# --- 8c: the API allows HTTPS only; the target calls http://
+https_only() { world_patch "{\"apis\": {\"$API_CLOUDAPI\": {\"protocols\": [\"HTTPS\"]}}}"; }
+case_protocol() {
+  one_failure fc-sh "$REGION_API" protocol-sh '{}' gateway.I403PT "RequestConfig.RequestProtocol"
+  expect_verdict "$WORK/protocol-sh.json" api.protocol_not_allowed expected HTTP actual HTTPS
+}
+
+# --- 9: a wrong AppSecret: the gateway's signature check fails. The app exists and is
+# authorized (the cross-check cannot read an AppSecret) -> consistent, its hint names it
 case_wrong_secret() {
   local url="http://$DOMAIN/web/signed"
   one_failure fc-sh "$REGION_API" secret-sh "{\"url\":\"$url\"}" gateway.A403IS "set APIGW_APP_SECRET to the app's AppSecret" \
@@ -709,11 +1140,79 @@ case_wrong_secret() {
   check "$WORK/secret-sh.json" "the message says the strings to sign are identical (so the secret is wrong)" '.targets[0].error.message | contains("the strings to sign are identical")'
   check "$WORK/secret-sh.json" "the wrong secret appears nowhere in the report" '(tostring | contains($s)) | not' --arg s "$WRONG_SECRET"
   check "$WORK/secret-sh.json" "the event's target is signed: its host is the configured target's" '.targets[0].auth == "app"'
+  expect_verdict "$WORK/secret-sh.json" consistent hint "the AppSecret (APIGW_APP_SECRET) is not the app's"
+  expect_verdict "$WORK/secret-zjk.json" consistent hint "the AppSecret (APIGW_APP_SECRET) is not the app's"
+  expect_step "$WORK/secret-sh.json" S7c.authorization pass
   local out="$WORK/secret-right-sh.json"
   CASE_OUTS+=("$out")
   invoke fc-sh "$REGION_API" "$out" "{\"url\":\"$url\"}" APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$APP_SECRET"
   check "$out" "with the right AppSecret the signed API answers 200" '.ok == true and .targets[0].samples[0].status == 200'
   CASE_NOTES+=("fc-sh: $url with the right AppSecret: ok")
+}
+
+# --- 9b: the app is not authorized for the API (its authorization removed)
+revoke_app() { world_patch "{\"apps\": {\"$APP_ID\": {\"authorizations\": []}}}"; }
+case_not_authorized_app() {
+  one_failure fc-sh "$REGION_API" revoked-sh "{\"url\":\"http://$DOMAIN/web/signed\"}" gateway.A403PR "SetAppsAuthorities(GroupId=$GROUP" \
+    APIGW_APP_KEY="$APP_KEY" APIGW_APP_SECRET="$APP_SECRET"
+  expect_verdict "$WORK/revoked-sh.json" app.not_authorized setting "AppId $APP_ID" expected "authorized in RELEASE" actual "not authorized"
+}
+
+# --- 9c: an AppKey no app has
+case_unknown_app() {
+  one_failure fc-sh "$REGION_API" unknownapp-sh "{\"url\":\"http://$DOMAIN/web/signed\"}" gateway.A400IK "Set APIGW_APP_KEY" \
+    APIGW_APP_KEY="$OTHER_APP_KEY" APIGW_APP_SECRET="$APP_SECRET"
+  expect_verdict "$WORK/unknownapp-sh.json" app.unknown actual "$OTHER_APP_KEY: no such app"
+}
+
+# --- 10: the role's credentials: expired (the STS token FC passed is refused), and none
+expire_token() { world_patch "{\"accessKeys\": {\"$STS_AK\": {\"expiration\": \"2020-01-01T00:00:00Z\"}}}"; }
+case_credentials() {
+  local url="{\"url\":\"http://$DOMAIN/web/preview\"}"
+  one_failure fc-sh "$REGION_API" expired-sh "$url" gateway.I404NF "published to the stage sent in X-Ca-Stage"
+  expect_verdict "$WORK/expired-sh.json" credentials.invalid actual "InvalidSecurityToken.Expired"
+  FC_CREDENTIALS=0
+  one_failure fc-sh "$REGION_API" nocreds-sh "$url" gateway.I404NF "published to the stage sent in X-Ca-Stage" APIGW_CONFIG_CHECK=on-failure
+  FC_CREDENTIALS=1
+  expect_verdict "$WORK/nocreds-sh.json" credentials.missing actual none
+}
+
+# --- 11: the control plane cannot be reached (its packets dropped on the service network),
+# with FC's timeout at 2 s: the probe's answer (the VPC domain off) still comes within the
+# deadline, and the verdict says the control plane did not answer
+cut_control_plane() {
+  vpc_domain_off
+  in_ns dns nft add rule inet service cutoff counter name dropped drop
+}
+restore_control_plane() {
+  in_ns dns nft flush chain inet service cutoff
+  vpc_domain_on
+}
+case_unreachable() {
+  local out="$WORK/cpdown-sh.json"
+  FC_TIMEOUT_S=2
+  one_failure fc-sh "$REGION_API" cpdown-sh '{}' dns.nxdomain "enable its VPC second-level domain"
+  FC_TIMEOUT_S=30
+  expect_verdict "$out" control_plane.unreachable
+  check "$out" "unknown: no answer (unreachable or deadline_exceeded)" \
+    '.targets[0].config_check.unknown | length > 0 and all(.reason == "unreachable" or .reason == "deadline_exceeded")'
+  local ms
+  ms=$(cat "$out.ms")
+  [ "$ms" -lt 2000 ] || CASE_ERRORS+=("the invocation took $ms ms, past FC's timeout of 2 s")
+  expect_counter dns service dropped "the service network dropped the calls to the control plane"
+  CASE_NOTES+=("fc-sh: answered in $ms ms (FC timeout 2 s, deadline 1.5 s)")
+}
+
+# --- last: healthy again, and no credential byte in any output
+case_healthy_again() {
+  case_healthy
+  local f
+  for f in "$WORK"/*.json "$WORK"/*.json.headers "$WORK"/fn-*.log; do
+    [ "$f" != "$WORK/world.json" ] || continue # the control plane's own world holds them
+    if grep -qF -e "$STS_SECRET" -e "$STS_TOKEN" "$f"; then
+      CASE_ERRORS+=("the role's secret or token appears in $(basename "$f")")
+    fi
+  done
 }
 
 cmd_test() {
@@ -724,18 +1223,30 @@ cmd_test() {
   build
   topology_summary
   say ""
-  run_case 1 "both scenarios healthy (serve + POST /invoke, resolv.conf = VPC DNS)" nothing nothing case_healthy
-  run_case 2 "VPC second-level domain not enabled -> dns.nxdomain" dns_without_domain dns_with_domain case_nxdomain
-  run_case 3 "function without VPC access (no route to the VPC) -> tcp.unreachable" no_vpc_access vpc_access case_no_vpc_access
-  run_case 4 "function's VPC not authorized for inbound access -> tcp.timeout, hint per region" authorize_other_vpc authorize_vpcs case_not_authorized
-  run_case 5 "CEN route for the gateway's range missing -> tcp.unreachable, CEN hint" no_cen_route cen_route case_no_cen_route
-  run_case 5b "CEN drops cross-region traffic (no bandwidth package) -> tcp.timeout, CEN hint" cen_drops cen_forwards case_cen_drops
-  run_case 6 "customDNS without 100.100.2.136/138 -> dns.timeout" custom_dns vpc_dns case_custom_dns
-  run_case 7 "backend security group without the egress range -> gateway.D504CO" sg_without_egress sg_with_egress case_sg
-  run_case 8 "API not published to the stage -> gateway.I404NF" nothing nothing case_stage
-  run_case 9 "wrong AppSecret -> gateway.A403IS" nothing nothing case_wrong_secret
+  run_case 1 "both scenarios healthy; the cross-check finds the world consistent -> consistent" nothing nothing case_healthy
+  run_case 2 "VPC second-level domain not enabled -> dns.nxdomain, group.vpc_domain_disabled" vpc_domain_off vpc_domain_on case_nxdomain
+  run_case 3 "function without VPC access -> tcp.unreachable, function.not_in_vpc" no_vpc_access vpc_access case_no_vpc_access
+  run_case 4 "another VPC bound for inbound access -> tcp.timeout, instance.inbound_vpc_mismatch / cen.gateway_vpc_not_attached" bind_other_vpc bind_vpc_api case_not_authorized
+  run_case 4b "no VPC bound for inbound access -> tcp.timeout, instance.inbound_vpc_not_bound" unbind_vpc bind_vpc_api case_not_bound
+  run_case 4c "the group's VPC whitelist names another VPC -> tcp.timeout, group.vpc_whitelist_blocks" whitelist_other no_whitelist case_whitelist
+  run_case 4d "as 4, DescribeInstances denied to the role -> permission.denied with the action" bind_other_vpc_denied bind_vpc_api case_denied
+  run_case 5 "CEN route for the gateway's range missing -> tcp.unreachable, cen.route_service_missing" no_cen_route cen_route case_no_cen_route
+  run_case 5b "CEN drops cross-region traffic (no bandwidth package) -> tcp.timeout, consistent" cen_drops cen_forwards case_cen_drops
+  run_case 5c "the function VPC's route table lacks the CEN route -> tcp.unreachable, cen.route_not_in_vpc_table" no_learned_route learned_route case_no_learned_route
+  run_case 5d "the function's VPC not attached to CEN -> tcp.unreachable, cen.function_vpc_not_attached" detach_fc attach_fc case_fc_detached
+  run_case 5e "the instance's VPC not attached to CEN -> tcp.unreachable, cen.gateway_vpc_not_attached" detach_api attach_api case_api_detached
+  run_case 6 "customDNS without 100.100.2.136/138 -> dns.timeout, consistent" custom_dns vpc_dns case_custom_dns
+  run_case 7 "backend security group without the egress range -> gateway.D504CO, consistent" sg_without_egress sg_with_egress case_sg
+  run_case 8 "API not published to the stage called -> gateway.I404NF, api.stage_mismatch" nothing nothing case_stage
+  run_case 8b "API published in no stage -> gateway.I404NF, api.not_published_to_stage" abolish_cloudapi world_reset case_abolished
+  run_case 8c "API allows HTTPS only -> gateway.I403PT, api.protocol_not_allowed" https_only world_reset case_protocol
+  run_case 9 "wrong AppSecret -> gateway.A403IS, consistent" nothing nothing case_wrong_secret
+  run_case 9b "app not authorized for the API -> gateway.A403PR, app.not_authorized" revoke_app world_reset case_not_authorized_app
+  run_case 9c "AppKey of no app -> gateway.A400IK, app.unknown" nothing nothing case_unknown_app
+  run_case 10 "the role's STS token expired, or no credentials -> credentials.invalid, credentials.missing" expire_token world_reset case_credentials
+  run_case 11 "control plane unreachable -> the probe's answer within FC's timeout, control_plane.unreachable" cut_control_plane restore_control_plane case_unreachable
   # After the matrix the lab is healthy again: every change was reverted.
-  run_case 10 "healthy again after every change was reverted" nothing nothing case_healthy
+  run_case 12 "healthy again after every change was reverted; no credential in any output" nothing nothing case_healthy_again
   say ""
   say "lab matrix: $PASSED passed, $FAILED failed in $(($(date +%s) - t0)) s"
   if [ "$FAILED" != 0 ]; then
@@ -754,7 +1265,13 @@ cmd_up() {
   say "  ip netns exec $(ns fc-sh) $BIN probe http://$DOMAIN/web/cloudapi"
   say "  ip netns exec $(ns fc-zjk) $BIN probe http://$DOMAIN/web/cloudapi -n 3"
   say "  ip -n $(ns cen) route; ip netns exec $(ns ecs) nft list ruleset"
-  while true; do sleep 3600; done
+  # `wait` returns on a trapped signal (a foreground sleep would delay SIGTERM's cleanup); the
+  # sleep is one of the run's processes, so the cleanup ends it too.
+  while true; do
+    sleep 3600 &
+    PROCS[idle]=$!
+    wait "${PROCS[idle]}" || true
+  done
 }
 
 case $CMD in

@@ -96,6 +96,11 @@ pub struct Settings {
     /// module, `http_2xx` (`{}`: GET, one sample, any 2xx, the default authentication), which
     /// stays unless `APIGW_MODULES` defines its own `http_2xx`.
     pub modules: BTreeMap<String, TargetSpec>,
+    /// The pushed metrics' settings: `APIGW_REMOTE_WRITE_*` (default: no remote write),
+    /// `APIGW_CMS_METRICS` (default `off`), `APIGW_CMS_GROUP_ID` (default 0),
+    /// `APIGW_PUSH_TRIGGERS` (default `timer`) and `APIGW_PUSH_BUDGET_MS` (default 2000); see
+    /// [`crate::push::PushSettings`].
+    pub push: crate::push::PushSettings,
     /// Problems found in the variables above; non-empty means every invocation fails with
     /// `config.invalid`.
     pub problems: Vec<String>,
@@ -218,6 +223,7 @@ impl Settings {
 
         let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
         let config_check = crate::crosscheck::CheckSettings::from_lookup(&get, &mut problems);
+        let push = crate::push::PushSettings::from_lookup(&get, &mut problems);
 
         let modules = modules(get("APIGW_MODULES").as_deref(), &mut problems);
         let targets = match configured_targets(&get) {
@@ -279,6 +285,7 @@ impl Settings {
             openapi,
             config_check,
             modules,
+            push,
             problems,
         }
     }

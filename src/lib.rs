@@ -32,6 +32,7 @@ pub mod policy;
 pub mod probe;
 #[cfg(test)]
 mod properties;
+pub mod push;
 pub mod redact;
 pub mod report;
 mod resolve;

@@ -66,6 +66,11 @@ pub struct Invocation {
     /// The configuration cross-check's credentials and function identity (the runtime: FC's
     /// headers; the `check` command: a CLI profile). `None`: no cross-check.
     pub cross_check: Option<crate::crosscheck::CrossCheck>,
+    /// What the pushed metrics need from the invocation (the role's credentials, the
+    /// function's region). `None`: this invocation pushes nothing; with it, the sinks of
+    /// `APIGW_REMOTE_WRITE_URL` / `APIGW_CMS_METRICS` are pushed when `APIGW_PUSH_TRIGGERS`
+    /// names the trigger (see [`crate::push`]).
+    pub push: Option<crate::push::PushContext>,
 }
 
 impl Invocation {
@@ -85,6 +90,7 @@ impl Invocation {
             timer: None,
             resolve: Vec::new(),
             cross_check: None,
+            push: None,
         }
     }
 }
@@ -165,7 +171,18 @@ impl Prober {
         let started = Instant::now();
         let started_at = SystemTime::now();
         let budget = self.budget(inv.function_timeout);
-        let deadline = started + budget;
+        // A pushing invocation keeps the push's share of the budget back from the probes and
+        // the cross-check, so that even a probe that ran out of time gets its failure pushed.
+        let push = inv
+            .push
+            .as_ref()
+            .filter(|_| self.settings.push.applies(inv.trigger));
+        let share = match push {
+            Some(_) => self.settings.push.share(budget),
+            None => Duration::ZERO,
+        };
+        let end = started + budget;
+        let deadline = end - share;
         let planned = event::plan(inv.selection, &self.settings, &self.configured, inv.origin)?;
         check_resolve(&inv.resolve, &planned)?;
         let bodies = BodyBudget::new(self.settings.body_budget);
@@ -231,6 +248,7 @@ impl Prober {
             timer: inv.timer,
             targets,
             truncated: None,
+            push: None,
         };
         // Logged after the clock stopped (writing the lines is not part of what is measured)
         // and before the report is cut to size: one flat line per target for SLS.
@@ -245,6 +263,16 @@ impl Prober {
                 &redactor,
             )
             .emit();
+        }
+        // After the probes and the cross-check, before the report is cut to size (the series
+        // come from the whole report), within what is left of the invocation's deadline.
+        if let Some(ctx) = push {
+            let transport = self
+                .openapi
+                .get_or_init(|| crate::openapi::Transport::new(&self.settings));
+            let time_ms = crate::push::epoch_ms(SystemTime::now());
+            report.push =
+                Some(crate::push::run(&self.settings, transport, ctx, &report, time_ms, end).await);
         }
         report.fit(self.settings.max_report_bytes);
         Ok(report)

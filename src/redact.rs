@@ -147,7 +147,7 @@ fn lock(layer: &Mutex<Layer>) -> std::sync::MutexGuard<'_, Layer> {
 }
 
 impl Redactor {
-    /// The configured secrets: the app's AppSecret and AppCode, and the AppCodes and
+    /// The configured secrets: the app's AppSecret and AppCode, the remote write password, and the AppCodes and
     /// `Authorization` values written in the configured targets.
     pub fn from_settings(settings: &Settings) -> Self {
         let r = Self::default();
@@ -157,6 +157,14 @@ impl Redactor {
         }
         for value in configured_target_secrets(&settings.targets) {
             r.add(&value);
+        }
+        if let Some(p) = settings
+            .push
+            .remote_write
+            .as_ref()
+            .and_then(|rw| rw.password.as_ref())
+        {
+            r.add(p.expose());
         }
         r
     }

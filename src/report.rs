@@ -56,6 +56,67 @@ pub struct Report {
     /// Present when the report was cut to fit `APIGW_MAX_REPORT_BYTES`: what was left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<Truncation>,
+    /// The metrics pushed after the probe (`APIGW_REMOTE_WRITE_URL`, `APIGW_CMS_METRICS`):
+    /// one entry per sink. Absent when no sink is configured or this trigger does not push
+    /// (`APIGW_PUSH_TRIGGERS`). A failed push never changes `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushReport>,
+}
+
+/// The pushes of one invocation (README "Pushed metrics").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PushReport {
+    /// Prometheus remote write (`APIGW_REMOTE_WRITE_URL`); absent when not configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_write: Option<SinkReport>,
+    /// CloudMonitor custom metrics (`APIGW_CMS_METRICS=on`); absent when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cms: Option<SinkReport>,
+}
+
+/// What one sink was sent and how it answered. Every key is always written (`null` when empty).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SinkReport {
+    /// True when everything meant for the sink was sent and accepted.
+    pub ok: bool,
+    /// Where it went: the remote write URL as `scheme://host[:port]/path` (no query, no
+    /// credentials); for CloudMonitor the endpoint that answered (`https://host[:port]`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Series (remote write) or `MetricList` entries (CloudMonitor) the sink accepted.
+    pub sent: usize,
+    /// Series or entries not sent because they broke a documented rule (`push.invalid`).
+    pub dropped: usize,
+    /// Requests made: remote write's, its retry included; CloudMonitor's `PutCustomMetric`
+    /// calls (the OpenAPI client may retry a call once, not counted here).
+    pub requests: usize,
+    /// The HTTP status of the last answer; `null` without one.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The last answer's request id (CloudMonitor's `RequestId`).
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// How long the push took, in milliseconds (within `APIGW_PUSH_BUDGET_MS` and the
+    /// invocation's deadline).
+    pub duration_ms: f64,
+    /// Why it failed; `null` when `ok`.
+    #[serde(default)]
+    pub error: Option<PushError>,
+}
+
+/// A failed push: a stable class, what happened and what to change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushError {
+    /// `push.invalid`, `push.refused`, `push.denied`, `push.throttled`, `push.server`,
+    /// `push.unreachable`, `push.timeout` or `push.unconfigured` (README "Pushed metrics").
+    pub class: crate::push::PushClass,
+    /// What happened (a receiver's message is cut to 300 characters and masked).
+    pub message: String,
+    /// What to change.
+    pub hint: String,
+    /// The server's error code (CloudMonitor's `Code`), when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// What a report left out to fit its size limit.
@@ -1005,6 +1066,7 @@ mod tests {
                 ..TargetReport::failed_early("t".into(), "u".into(), ProbeError::config("x"))
             }],
             truncated: None,
+            push: None,
         }
     }
 
@@ -1271,6 +1333,35 @@ mod tests {
                 samples: 5,
                 attempts: 6,
             }),
+            push: Some(PushReport {
+                remote_write: Some(SinkReport {
+                    ok: true,
+                    endpoint: Some("https://prom.example/api/v1/write".into()),
+                    sent: 25,
+                    dropped: 0,
+                    requests: 1,
+                    status: Some(204),
+                    request_id: None,
+                    duration_ms: 12.5,
+                    error: None,
+                }),
+                cms: Some(SinkReport {
+                    ok: false,
+                    endpoint: Some("https://metrics.cn-shanghai.aliyuncs.com".into()),
+                    sent: 0,
+                    dropped: 1,
+                    requests: 2,
+                    status: Some(400),
+                    request_id: Some("r".into()),
+                    duration_ms: 3.25,
+                    error: Some(PushError {
+                        class: crate::push::PushClass::Refused,
+                        message: "m".into(),
+                        hint: "h".into(),
+                        code: Some("InvalidParameter".into()),
+                    }),
+                }),
+            }),
         };
         let bare = report(vec![Sample::default()]);
         (full, bare)
@@ -1305,10 +1396,31 @@ mod tests {
                 "function",
                 "timer",
                 "targets",
-                "truncated"
+                "truncated",
+                "push"
             ]
         );
         assert_eq!(v["trigger"], "timer");
+        assert_eq!(keys(&v["push"]), ["remote_write", "cms"]);
+        let sink = [
+            "ok",
+            "endpoint",
+            "sent",
+            "dropped",
+            "requests",
+            "status",
+            "request_id",
+            "duration_ms",
+            "error",
+        ];
+        assert_eq!(keys(&v["push"]["remote_write"]), sink);
+        assert!(v["push"]["remote_write"]["error"].is_null());
+        assert_eq!(keys(&v["push"]["cms"]), sink);
+        assert_eq!(
+            keys(&v["push"]["cms"]["error"]),
+            ["class", "message", "hint", "code"]
+        );
+        assert_eq!(v["push"]["cms"]["error"]["class"], "push.refused");
         assert_eq!(
             keys(&v["function"]),
             [

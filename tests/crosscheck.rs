@@ -26,6 +26,8 @@ use support::Server;
 
 /// The function's region in the cross-region cases (the gateway stays in cn-shanghai).
 const OTHER_REGION: &str = "cn-hangzhou";
+/// A VPC of the gateway's region that CEN joins to the function's (not the instance's bound one).
+const API_ACCESS_VPC: &str = "vpc-uf6apiaccess00000001";
 /// A 31-character group id, as documented (control-plane.md §10.1).
 const SHORT_GROUP: &str = "27d50c0f2e54b359919923d908bb015";
 
@@ -174,6 +176,8 @@ struct Case {
     actual: &'static str,
     /// (call, field, value prefix) that must be among the evidence.
     evidence: (&'static str, &'static str, &'static str),
+    /// What the check's hint must contain ("": not checked).
+    hint: &'static str,
 }
 
 fn none(_: &mut World) -> Result<(), WorldError> {
@@ -254,6 +258,7 @@ fn cases() -> Vec<Case> {
         expected: "",
         actual: "",
         evidence: ("", "", ""),
+        hint: "",
     };
     vec![
         Case {
@@ -497,6 +502,25 @@ fn cases() -> Vec<Case> {
             expected: "vpc-uf6otherconsumer0001 (the instance's bound VPC, cn-shanghai) attached",
             actual: "no VPC of cn-shanghai attached",
             evidence: ("cen:DescribeCenAttachedChildInstances", "ChildInstances.ChildInstance[].ChildInstanceId", ""),
+            ..base_of(&base)
+        },
+        Case {
+            // The network lab's case 4 across regions: CEN joins the function's VPC and a VPC
+            // of the gateway's region, but the instance is bound to another one. Either fix
+            // works, and the hint gives both.
+            name: "across regions, the instance is bound to a VPC other than the one in CEN",
+            change: |w| {
+                cross_region(w)?;
+                patch(w, json!({"vpcs": {API_ACCESS_VPC: {"region": DEMO_REGION}}}))?;
+                patch(w, cen(&[(DEMO_VPC, OTHER_REGION), (API_ACCESS_VPC, DEMO_REGION)], json!([])))
+            },
+            region: OTHER_REGION,
+            verdict: "cen.gateway_vpc_not_attached",
+            setting: "CEN cen-standin0demo0001 → attached networks in cn-shanghai",
+            expected: "vpc-uf6otherconsumer0001 (the instance's bound VPC, cn-shanghai) attached",
+            actual: "attached in cn-shanghai: vpc-uf6apiaccess00000001",
+            evidence: ("cen:DescribeCenAttachedChildInstances", "ChildInstances.ChildInstance[].ChildInstanceId", "vpc-uf6apiaccess00000001"),
+            hint: "bind vpc-uf6apiaccess00000001 to the instance instead: API Gateway console → Instances → apigateway-sh-5f0a3c9d2b7e → Bind to the user's VPC, or ModifyInstanceVpcAttributeForConsole(InstanceId=apigateway-sh-5f0a3c9d2b7e, VpcId=vpc-uf6apiaccess00000001",
             ..base_of(&base)
         },
         Case {
@@ -757,6 +781,7 @@ fn assert_case(case: &Case, via: &str, report: &Report) {
     has(&c.setting, case.setting, "setting");
     has(&c.expected, case.expected, "expected");
     has(&c.actual, case.actual, "actual");
+    has(&Some(c.hint.clone()), case.hint, "hint");
     let (call, field, value) = case.evidence;
     if !call.is_empty() {
         assert!(

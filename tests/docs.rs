@@ -19,6 +19,22 @@ fn readme_lists_every_error_class() {
 }
 
 #[test]
+fn readme_lists_every_push_class() {
+    let readme = readme();
+    let section = readme
+        .split("### Pushed metrics")
+        .nth(1)
+        .expect("README has the push section");
+    for class in apigw_vpc_probe::push::PushClass::ALL {
+        assert!(
+            section.contains(&format!("| `{}` |", class.name())),
+            "README's push classes lack {}",
+            class.name()
+        );
+    }
+}
+
+#[test]
 fn readme_lists_every_verdict() {
     let readme = readme();
     let table = readme
@@ -37,12 +53,13 @@ fn readme_lists_every_verdict() {
 fn readme_documents_every_setting() {
     let readme = readme();
     // The server's own limits are read in runtime/server.rs, the OpenAPI client's in
-    // openapi/endpoint.rs, the cross-check's in crosscheck/mod.rs.
+    // openapi/endpoint.rs, the cross-check's in crosscheck/mod.rs, the push's in push/mod.rs.
     let source = [
         "/src/config.rs",
         "/src/runtime/server.rs",
         "/src/openapi/endpoint.rs",
         "/src/crosscheck/mod.rs",
+        "/src/push/mod.rs",
     ]
     .map(|f| std::fs::read_to_string(format!("{}{f}", env!("CARGO_MANIFEST_DIR"))).expect(f))
     .concat();

@@ -26,6 +26,11 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 const PROMETHEUS_3_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
 
 async fn setup() -> (StandIn, Server) {
+    setup_with(&[]).await
+}
+
+/// [`setup`] with more of the function's environment.
+async fn setup_with(env: &[(&str, &str)]) -> (StandIn, Server) {
     let s = StandIn::start(IpAddr::V4(Ipv4Addr::LOCALHOST))
         .await
         .expect("stand-in");
@@ -41,7 +46,7 @@ async fn setup() -> (StandIn, Server) {
     })
     .to_string();
     let dns = s.dns_addr().to_string();
-    let server = Server::start(&[
+    let mut vars = vec![
         ("APIGW_TARGETS", targets.as_str()),
         ("APIGW_MODULES", modules.as_str()),
         ("APIGW_DNS_SERVERS", dns.as_str()),
@@ -50,7 +55,9 @@ async fn setup() -> (StandIn, Server) {
         ("FC_REGION", "cn-shanghai"),
         // The stand-in's domains resolve to loopback: named literally.
         ("APIGW_ALLOW_HOSTS", "*.alicloudapi.com,127.0.0.1"),
-    ]);
+    ];
+    vars.extend_from_slice(env);
+    let server = Server::start(&vars);
     (s, server)
 }
 
@@ -547,6 +554,11 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(binary: &PathBuf, config: &str) -> Self {
+        Self::start_with(binary, config, &[])
+    }
+
+    /// [`Prometheus::start`] with more flags.
+    fn start_with(binary: &PathBuf, config: &str, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("a directory for Prometheus");
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -557,6 +569,7 @@ impl Prometheus {
                 dir.path().join("data").display()
             ))
             .arg("--web.listen-address=127.0.0.1:0")
+            .args(flags)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -793,4 +806,92 @@ scrape_configs:
         nxdomain.first().is_some_and(|(_, v)| *v >= 1.0),
         "{nxdomain:?}"
     );
+}
+
+/// The timer pushes the same series through remote write 1.0 to a real Prometheus (its
+/// receiver enabled), and they come back through its HTTP API: `probe_success` per target,
+/// `probe_failure_info{class="dns.nxdomain"}` for the failing one, with the configured labels.
+/// An event (not in `APIGW_PUSH_TRIGGERS`) pushes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timer_pushes_the_series_to_a_real_prometheus_by_remote_write() {
+    let Some(binary) = tool("prometheus") else {
+        return;
+    };
+    let prometheus = Prometheus::start_with(
+        &binary,
+        "global:\n  scrape_interval: 1m\n",
+        &["--web.enable-remote-write-receiver"],
+    );
+    prometheus.ready().await;
+    let write_url = format!("http://{}/api/v1/write", prometheus.addr);
+    let (_s, server) = setup_with(&[
+        ("APIGW_REMOTE_WRITE_URL", write_url.as_str()),
+        ("APIGW_REMOTE_WRITE_LABELS", "region=cn-shanghai"),
+    ])
+    .await;
+
+    let timer = json!({"triggerTime": "2026-11-29T07:00:00Z", "triggerName": "every-minute"});
+    let a = support::invoke(&server, "push-timer-1", timer.to_string()).await;
+    let report = a.report();
+    assert!(!report.ok, "the disabled group fails");
+    let rw = report
+        .push
+        .as_ref()
+        .and_then(|p| p.remote_write.as_ref())
+        .unwrap_or_else(|| panic!("no push block: {}", text(&a)));
+    assert!(rw.ok, "{rw:?}\n{}", prometheus.log());
+    assert_eq!(rw.status, Some(204), "{rw:?}");
+    assert_eq!(rw.requests, 1);
+    assert_eq!(rw.dropped, 0);
+    assert!(rw.sent > 20, "{rw:?}");
+    assert_eq!(
+        rw.endpoint.as_deref(),
+        Some(write_url.as_str()),
+        "the URL as configured"
+    );
+    assert!(report.push.as_ref().unwrap().cms.is_none());
+
+    let success = prometheus
+        .query("probe_success{job=\"apigw-vpc-probe\"}")
+        .await;
+    let by_instance = |instance: &str| {
+        success
+            .iter()
+            .find(|(m, _)| m["instance"] == instance)
+            .map(|(m, v)| (m.clone(), *v))
+    };
+    let (labels, value) = by_instance("cloudapi").expect("cloudapi's probe_success");
+    assert_eq!(value, 1.0, "{success:?}");
+    assert_eq!(labels["region"], "cn-shanghai", "{labels}");
+    assert_eq!(by_instance("disabled").map(|(_, v)| v), Some(0.0));
+    assert_eq!(success.len(), 2, "{success:?}");
+
+    let failures = prometheus
+        .query("probe_failure_info{class=\"dns.nxdomain\"}")
+        .await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let (labels, value) = &failures[0];
+    assert_eq!(*value, 1.0);
+    assert_eq!(labels["instance"], "disabled");
+    assert_eq!(labels["phase"], "dns");
+    assert_eq!(labels["job"], "apigw-vpc-probe");
+    // The phases came too, under blackbox's names.
+    let phases = prometheus
+        .query("probe_http_duration_seconds{instance=\"cloudapi\"}")
+        .await;
+    assert_eq!(phases.len(), 5, "{phases:?}");
+
+    // An event is not a trigger that pushes by default: no push block, nothing more written.
+    let a = support::invoke(
+        &server,
+        "push-event-1",
+        json!({"target": "cloudapi"}).to_string(),
+    )
+    .await;
+    assert!(a.report().push.is_none(), "{}", text(&a));
+    let line = server.wait_for_line("the timer's push line", |l| {
+        l.contains("\"message\":\"metrics pushed\"")
+    });
+    assert!(line.contains("\"sink\":\"remote_write\""), "{line}");
+    assert!(line.contains("push-timer-1"), "{line}");
 }

@@ -25,7 +25,13 @@ fn ok_only(ok: std::net::SocketAddr) -> String {
     format!(r#"[{{"name":"ok","url":"http://{ok}/web/cloudapi"}}]"#)
 }
 
+/// The request's `FC … Start/End` marker lines, once its End marker is out: the End marker is
+/// written after the access log line (the markers wrap the access log), so waiting for the
+/// access log alone can read stdout before it.
 fn marker_lines(server: &Server, request_id: &str) -> Vec<String> {
+    server.wait_for_line(&format!("the end marker of {request_id}"), |l| {
+        l.starts_with("FC ") && l.contains(&format!(" End RequestId: {request_id}"))
+    });
     server
         .stdout()
         .into_iter()

@@ -287,6 +287,25 @@ impl Run<'_> {
         }
     }
 
+    /// [`Self::ask`] where a missing resource is only something the check could not learn:
+    /// recorded as unknown, like any other failed call (`None`).
+    async fn ask_found<T>(
+        &mut self,
+        step: Step,
+        product: Product,
+        action: &str,
+        call: impl Future<Output = Result<Answer<T>, OpenApiError>>,
+    ) -> Option<Answer<T>> {
+        match self.ask(step, product, action, call).await {
+            Asked::Answer(a) => Some(a),
+            Asked::NotFound(e) => {
+                self.unknown(step, ErrorKind::NotFound.name(), e.to_string());
+                None
+            }
+            Asked::Failed => None,
+        }
+    }
+
     fn call_failed(&mut self, step: Step, product: Product, e: OpenApiError) {
         let code = e.code.clone().unwrap_or_default();
         // A clock skew or a reused nonce is not the credentials' fault.
@@ -413,17 +432,11 @@ impl Run<'_> {
         };
         let client = self.client();
         let call = client.get_function(&region, &name, f.qualifier.as_deref(), self.inp.deadline);
-        let answer = match self
-            .ask(Step::FunctionVpc, Product::Fc, "GetFunction", call)
+        let Some(answer) = self
+            .ask_found(Step::FunctionVpc, Product::Fc, "GetFunction", call)
             .await
-        {
-            Asked::Answer(a) => a,
-            Asked::NotFound(e) => {
-                let reason = ErrorKind::NotFound.name();
-                self.unknown(Step::FunctionVpc, reason, e.to_string());
-                return;
-            }
-            Asked::Failed => return,
+        else {
+            return;
         };
         let vpc = answer.value.vpc_config.as_ref();
         match answer.value.vpc_id() {
@@ -1004,21 +1017,16 @@ impl Run<'_> {
         }
         let client = self.client();
         let call = client.describe_api_group_vpc_whitelist(&region, &gid, self.inp.deadline);
-        let answer = match self
-            .ask(
+        let Some(answer) = self
+            .ask_found(
                 Step::Whitelist,
                 Product::ApiGateway,
                 "DescribeApiGroupVpcWhitelist",
                 call,
             )
             .await
-        {
-            Asked::Answer(a) => a,
-            Asked::NotFound(e) => {
-                self.unknown(Step::Whitelist, ErrorKind::NotFound.name(), e.to_string());
-                return;
-            }
-            Asked::Failed => return,
+        else {
+            return;
         };
         let ids = answer.value.vpc_ids();
         let raw = answer.value.vpc_ids.clone().unwrap_or_default();
@@ -1152,25 +1160,16 @@ impl Run<'_> {
                 page_size: Some(PAGE),
             };
             let call = client.describe_cen_attached_child_instances(&q, self.inp.deadline);
-            let answer = match self
-                .ask(
+            let Some(answer) = self
+                .ask_found(
                     Step::GatewayVpcCen,
                     Product::Cbn,
                     "DescribeCenAttachedChildInstances",
                     call,
                 )
                 .await
-            {
-                Asked::Answer(a) => a,
-                Asked::NotFound(e) => {
-                    self.unknown(
-                        Step::GatewayVpcCen,
-                        ErrorKind::NotFound.name(),
-                        e.to_string(),
-                    );
-                    return;
-                }
-                Asked::Failed => return,
+            else {
+                return;
             };
             let ids: Vec<String> = answer
                 .value
@@ -1191,18 +1190,29 @@ impl Run<'_> {
             seen_there.extend(ids);
         }
         let Some(cen) = attached_in else {
+            let mut hint = format!("CEN console → {} → Networks → Attach {bound} ({g}) (AttachCenChildInstance), and make sure a bandwidth package connects {f} and {g}", cens[0]);
+            // A VPC of the gateway's region that CEN already joins to the function's works as
+            // well as the bound one: binding it to the instance is the other fix.
+            let iid = self.instance.as_ref().and_then(|i| i.instance_id.clone());
+            if let (Some(other), Some(iid)) = (seen_there.first(), iid) {
+                hint.push_str(&format!("; or bind {other} to the instance instead: API Gateway console → Instances → {iid} → Bind to the user's VPC, or ModifyInstanceVpcAttributeForConsole(InstanceId={iid}, VpcId={other}, VswitchId=<a vSwitch of {other}>); the instance then admits {other} only"));
+            }
+            hint.push('.');
             self.fail(
                 Step::GatewayVpcCen,
                 Finding {
                     verdict: Verdict::CenGatewayVpcNotAttached,
-                    setting: Some(format!("CEN {} → attached networks in {g}", cens.join(", "))),
+                    setting: Some(format!(
+                        "CEN {} → attached networks in {g}",
+                        cens.join(", ")
+                    )),
                     expected: Some(format!("{bound} (the instance's bound VPC, {g}) attached")),
                     actual: Some(if seen_there.is_empty() {
                         format!("no VPC of {g} attached")
                     } else {
                         format!("attached in {g}: {}", seen_there.join(", "))
                     }),
-                    hint: format!("CEN console → {} → Networks → Attach {bound} ({g}) (AttachCenChildInstance), and make sure a bandwidth package connects {f} and {g}.", cens[0]),
+                    hint,
                 },
             );
             return;
@@ -1228,25 +1238,16 @@ impl Run<'_> {
             page_size: Some(PAGE),
         };
         let call = client.describe_route_services_in_cen(&q, self.inp.deadline);
-        let answer = match self
-            .ask(
+        let Some(answer) = self
+            .ask_found(
                 Step::RouteService,
                 Product::Cbn,
                 "DescribeRouteServicesInCen",
                 call,
             )
             .await
-        {
-            Asked::Answer(a) => a,
-            Asked::NotFound(e) => {
-                self.unknown(
-                    Step::RouteService,
-                    ErrorKind::NotFound.name(),
-                    e.to_string(),
-                );
-                return;
-            }
-            Asked::Failed => return,
+        else {
+            return;
         };
         let entries: Vec<_> = answer
             .value
@@ -1462,28 +1463,19 @@ impl Run<'_> {
                 max_result: Some(PAGE),
             };
             let call = client.describe_route_entry_list(region, &q, self.inp.deadline);
-            match self
-                .ask(
+            let a = self
+                .ask_found(
                     Step::RouteTable,
                     Product::Vpc,
                     "DescribeRouteEntryList",
                     call,
                 )
-                .await
-            {
-                Asked::Answer(a) => {
-                    self.routes_meta = Some(Meta::from(&a));
-                    entries.extend(a.value.route_entrys.route_entry);
-                    token = a.value.next_token.filter(|t| !t.is_empty());
-                    if token.is_none() {
-                        break;
-                    }
-                }
-                Asked::NotFound(e) => {
-                    self.unknown(Step::RouteTable, ErrorKind::NotFound.name(), e.to_string());
-                    return None;
-                }
-                Asked::Failed => return None,
+                .await?;
+            self.routes_meta = Some(Meta::from(&a));
+            entries.extend(a.value.route_entrys.route_entry);
+            token = a.value.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
             }
         }
         Some(entries)
@@ -1696,16 +1688,11 @@ impl Run<'_> {
         let gid = self.group_id.clone();
         let client = self.client();
         let call = client.describe_api(&region, gid.as_deref(), &api_id, self.inp.deadline);
-        let answer = match self
-            .ask(Step::Protocol, Product::ApiGateway, "DescribeApi", call)
+        let Some(answer) = self
+            .ask_found(Step::Protocol, Product::ApiGateway, "DescribeApi", call)
             .await
-        {
-            Asked::Answer(a) => a,
-            Asked::NotFound(e) => {
-                self.unknown(Step::Protocol, ErrorKind::NotFound.name(), e.to_string());
-                return;
-            }
-            Asked::Failed => return,
+        else {
+            return;
         };
         let allowed = answer
             .value
@@ -1844,25 +1831,16 @@ impl Run<'_> {
             page_size: Some(100),
         };
         let call = client.describe_authorized_apps(&region, &q, self.inp.deadline);
-        let answer = match self
-            .ask(
+        let Some(answer) = self
+            .ask_found(
                 Step::Authorization,
                 Product::ApiGateway,
                 "DescribeAuthorizedApps",
                 call,
             )
             .await
-        {
-            Asked::Answer(a) => a,
-            Asked::NotFound(e) => {
-                self.unknown(
-                    Step::Authorization,
-                    ErrorKind::NotFound.name(),
-                    e.to_string(),
-                );
-                return;
-            }
-            Asked::Failed => return,
+        else {
+            return;
         };
         let stages: Vec<String> = answer
             .value

@@ -687,6 +687,7 @@ mod tests {
             timer: None,
             targets,
             truncated: None,
+            push: None,
         }
     }
 

@@ -243,6 +243,7 @@ mod tests {
                 })
                 .collect(),
             truncated: None,
+            push: None,
         }
     }
 

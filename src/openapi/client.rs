@@ -114,6 +114,72 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// Resolves `endpoint`'s host (the crate's resolver), connects to the first address that
+    /// answers (never a forbidden one) and, for https, does the TLS handshake. Errors are
+    /// (kind, message). Also the push's way to its receiver (`crate::push`).
+    pub(crate) async fn connect(
+        &self,
+        endpoint: &Endpoint,
+    ) -> Result<Box<dyn Io>, (ErrorKind, String)> {
+        let unreachable = |m: String| (ErrorKind::Unreachable, m);
+        let ctx = HintContext::for_host(&endpoint.host, None);
+        let addresses: Vec<IpAddr> = match endpoint.host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => {
+                let resolver = self
+                    .resolver
+                    .as_ref()
+                    .map_err(|m| unreachable(format!("cannot resolve {}: {m}", endpoint.host)))?;
+                resolver
+                    .resolve(&endpoint.host, &ctx)
+                    .await
+                    .map_err(|e| unreachable(e.message))?
+                    .addresses
+            }
+        };
+        // The metadata service and link-local addresses are never dialled (policy.rs), even
+        // if a DNS answer points there.
+        let allowed: Vec<IpAddr> = addresses
+            .iter()
+            .copied()
+            .filter(|ip| !crate::policy::is_forbidden_address(*ip))
+            .collect();
+        if allowed.is_empty() {
+            return Err(unreachable(format!(
+                "{} resolves only to addresses that are never dialled ({:?})",
+                endpoint.host, addresses
+            )));
+        }
+        let mut stream = None;
+        let mut failures = Vec::new();
+        for ip in allowed {
+            match connect::tcp(SocketAddr::new(ip, endpoint.port), &ctx).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => failures.push(e.message),
+            }
+        }
+        let Some(tcp) = stream else {
+            return Err(unreachable(failures.join("; ")));
+        };
+        let io: Box<dyn Io> = match endpoint.scheme {
+            Scheme::Http => Box::new(tcp),
+            Scheme::Https => {
+                let tls = self.tls.clone().map_err(|m| (ErrorKind::Other, m))?;
+                Box::new(
+                    connect::tls(tcp, &endpoint.host, tls, &ctx)
+                        .await
+                        .map_err(|e| unreachable(e.message))?,
+                )
+            }
+        };
+        Ok(io)
+    }
+}
+
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
@@ -161,10 +227,10 @@ pub(crate) struct Call<'a> {
 }
 
 /// What came back from one attempt.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    body: Bytes,
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 impl Client {
@@ -452,65 +518,7 @@ impl Client {
         call: &Call<'_>,
         endpoint: &Endpoint,
     ) -> Result<Reply, (ErrorKind, String)> {
-        let unreachable = |m: String| (ErrorKind::Unreachable, m);
-        let ctx = HintContext::for_host(&endpoint.host, None);
-        let addresses: Vec<IpAddr> = match endpoint.host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => {
-                let resolver =
-                    self.inner.transport.resolver.as_ref().map_err(|m| {
-                        unreachable(format!("cannot resolve {}: {m}", endpoint.host))
-                    })?;
-                resolver
-                    .resolve(&endpoint.host, &ctx)
-                    .await
-                    .map_err(|e| unreachable(e.message))?
-                    .addresses
-            }
-        };
-        // The metadata service and link-local addresses are never dialled (policy.rs), even
-        // if a DNS answer points there.
-        let allowed: Vec<IpAddr> = addresses
-            .iter()
-            .copied()
-            .filter(|ip| !crate::policy::is_forbidden_address(*ip))
-            .collect();
-        if allowed.is_empty() {
-            return Err(unreachable(format!(
-                "{} resolves only to addresses that are never dialled ({:?})",
-                endpoint.host, addresses
-            )));
-        }
-        let mut stream = None;
-        let mut failures = Vec::new();
-        for ip in allowed {
-            match connect::tcp(SocketAddr::new(ip, endpoint.port), &ctx).await {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => failures.push(e.message),
-            }
-        }
-        let Some(tcp) = stream else {
-            return Err(unreachable(failures.join("; ")));
-        };
-        let io: Box<dyn Io> = match endpoint.scheme {
-            Scheme::Http => Box::new(tcp),
-            Scheme::Https => {
-                let tls = self
-                    .inner
-                    .transport
-                    .tls
-                    .clone()
-                    .map_err(|m| (ErrorKind::Other, m))?;
-                Box::new(
-                    connect::tls(tcp, &endpoint.host, tls, &ctx)
-                        .await
-                        .map_err(|e| unreachable(e.message))?,
-                )
-            }
-        };
+        let io = self.inner.transport.connect(endpoint).await?;
         let request = self.request(call, endpoint)?;
         send(io, request, endpoint).await
     }
@@ -608,7 +616,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// One HTTP/1.1 exchange on `io`; the body is read up to [`MAX_RESPONSE_BYTES`].
-async fn send(
+pub(crate) async fn send(
     io: Box<dyn Io>,
     request: hyper::Request<Full<Bytes>>,
     endpoint: &Endpoint,

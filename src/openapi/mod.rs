@@ -14,6 +14,8 @@
 //! - [`cloudapi`], [`fc`], [`vpc`], [`cbn`]: one async function per action the diagnosis uses,
 //!   each on [`Client`], returning the spec's fields (exact names and list wrappers) in an
 //!   [`Answer`] that also carries the request id and the endpoint, for evidence.
+//! - [`cms`]: CloudMonitor's `PutCustomMetric`, for the pushed metrics (`crate::push`), with the
+//!   documented rules checked before sending.
 //!
 //! ```no_run
 //! # async fn demo(settings: apigw_vpc_probe::config::Settings,
@@ -39,6 +41,7 @@
 pub mod cbn;
 pub mod client;
 pub mod cloudapi;
+pub mod cms;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;

@@ -361,6 +361,11 @@ async fn run(
     }
     // The function role's credentials go to the configuration cross-check only (API Gateway's
     // app authentication uses the app's AppKey/AppSecret from the settings).
+    let push = crate::push::PushContext {
+        credentials: ctx.credentials.clone(),
+        region: ctx.function.region.clone(),
+        account_id: ctx.account_id.clone(),
+    };
     let cross_check = crate::crosscheck::CrossCheck {
         credentials: ctx.credentials,
         function: crate::crosscheck::FunctionIdentity {
@@ -382,6 +387,7 @@ async fn run(
         timer,
         resolve: Vec::new(),
         cross_check: Some(cross_check),
+        push: Some(push),
     };
     let result = app.prober.run(inv).await;
     if let Ok(report) = &result {
