@@ -53,7 +53,7 @@ BENCH_LABEL := cargo build --release: glibc, not the shipped musl binary
 BENCH_PACKAGE :=
 endif
 # Debian packages the benchmark's peers and load generator come from.
-BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3
+BENCH_TOOLS := curl:curl wrk:wrk prometheus-blackbox-exporter:prometheus-blackbox-exporter python3:python3 openssl:openssl
 # The stand-in's binary (bench/run.py --standin; the runner appends `backend --listen …`), a
 # release build so that the backend is never what limits a load step.
 BENCH_STANDIN := target/release/apigw-standin
@@ -205,8 +205,9 @@ bench-render:
 
 ## bench-smoke: bench/run.py end to end with the fewest repetitions (every step, the JSON and
 ## the Markdown rendered from it) against the debug binary, then bench/smoke.py checks the output's
-## shape and counts, not its numbers. About 10 s; part of `make test`. Installs the peers' packages
-## as root; skips, saying why, when one is missing otherwise.
+## shape and counts, not its numbers. About 40 s (the cross-check's fault cases wait for their
+## deadline); part of `make test`. Installs the peers' packages as root; skips, saying why, when
+## one is missing otherwise.
 bench-smoke:
 	$(call install_tools,$(BENCH_TOOLS),not root: the bench smoke will skip)
 	$(CARGO) build --quiet

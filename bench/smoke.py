@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """`make bench-smoke`: bench/run.py end to end with the fewest repetitions, then checks its output.
 
-Every step runs (cold start, invocation, memory, throughput, accuracy, sizes) against the real
-binary and its peers, the JSON is written and the Markdown rendered from it; then this checks the
+Every step runs (cold start, also with an https target; invocation, also https; memory; the
+concurrent invocations, here 20 instead of 1,000; throughput, also https over TLS 1.3 and 1.2;
+metrics scrapes; the signed path; the cross-check and its faults; accuracy; sizes) against the
+real binary and its peers, the JSON is written and the Markdown rendered from it; then this checks the
 shape, not the numbers (`make bench` is where they count): every section is there, every count
 in the JSON and the tables is the run's (`--runs` reaches every step it names), the JSON's
 summaries are its samples', `render` gives the same Markdown again from the JSON alone, and a
@@ -24,12 +26,22 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "run.py")
-TOOLS = ("curl", "wrk", "prometheus-blackbox-exporter")
+TOOLS = ("curl", "wrk", "prometheus-blackbox-exporter", "openssl")
 # Not a default of any step (quick mode: 5, 20, 5), so a count that ignores --runs shows.
 RUNS = 2
-STEPS = ["cold", "invoke", "memory", "throughput", "accuracy", "sizes"]
-SECTIONS = ["## Cold start", "## Invocation", "## Probe throughput (HTTP trigger)", "## Memory",
-            "## Size", "## Accuracy", "## Goals"]
+STEPS = ["cold", "cold_https", "invoke", "https_invoke", "memory", "c1000", "throughput",
+         "https_throughput", "scrapes", "signed", "crosscheck", "accuracy", "sizes"]
+SECTIONS = ["## Cold start", "## Cold start, https target", "## Invocation",
+            "## Invocation, https", "## Probe throughput (HTTP trigger)",
+            "## Probe throughput, https", "## Memory", "## Metrics scrapes", "## The signed path",
+            "## The cross-check's cost", "## Size", "## Accuracy", "## Goals"]
+# Every goal the render step judges, by the start of its text.
+GOALS = ["cold start ≤", "probe overhead over curl", "more probes/s than blackbox", "idle RSS",
+         "binary ≤", "cold start with an https target", "https probe overhead", "https probes/s ≥",
+         "the signature costs", "C concurrent invocations", "more metrics scrapes/s",
+         "a slow, hanging or unreachable control plane"]
+# The concurrent-invocations step's clients (1,000 in `make bench`).
+C1000 = 20
 
 
 def check(cond, what):
@@ -86,6 +98,37 @@ def check_json(doc, clients, levels):
     for peer in ("ours", "curl", "blackbox"):
         for k in ("dns", "connect", "first_byte", "total"):
             check_measurement(r["accuracy"][peer][k], RUNS, f"accuracy.{peer}.{k}")
+    for k in ("tcp_ready", "first_invoke"):
+        check_measurement(r["cold_https"][k], RUNS, f"cold_https.{k}")
+    check(len(r["https_invoke"]) == 5, f"https_invoke: {sorted(r['https_invoke'])}")
+    for k, m in r["https_invoke"].items():
+        check_measurement(m, RUNS, f"https_invoke.{k}")
+    check(sorted(r["https_throughput"]) == ["tls1.2", "tls1.3"], f"{sorted(r['https_throughput'])}")
+    for version, t in r["https_throughput"].items():
+        for peer in ("ours", "blackbox"):
+            check([c["concurrency"] for c in t[peer]] == levels, f"https {version} {peer}")
+            for c in t[peer]:
+                check_measurement(c["probes_per_s"], p["wrk_repeats"], f"https {version} {peer}")
+                check(all(n > 0 for n in c["requests"]), f"https {version} {peer}: no requests")
+    for peer in ("ours", "blackbox", "ours_json"):
+        cells = r["scrapes"][peer]
+        check([c["concurrency"] for c in cells] == p["scrape_concurrency"], f"scrapes.{peer}")
+        check(all(n > 0 for c in cells for n in c["requests"]), f"scrapes.{peer}: no requests")
+    for k in ("signed", "unsigned"):
+        cell = r["signed"][k][0]
+        check_measurement(cell["cpu_ms_per_probe"], p["wrk_repeats"], f"signed.{k}.cpu")
+        check(all(n > 0 for n in cell["requests"]), f"signed.{k}: no requests")
+    for peer in ("ours", "blackbox", "seed"):
+        x = r["c1000"][peer]
+        check(x["invocations"] == C1000 and x["loaded_hwm_mib"] > 0, f"c1000.{peer}: {x}")
+    check(r["c1000"]["ours"]["answered_200"] == C1000, f"c1000.ours: {r['c1000']['ours']}")
+    cc = r["crosscheck"]
+    for k in ("with_wall", "without_wall", "check_duration"):
+        check_measurement(cc[k], RUNS, f"crosscheck.{k}")
+    check(sorted(cc["faults"]) == ["hanging", "slow", "unreachable"], f"faults {cc['faults']}")
+    for fault, x in cc["faults"].items():
+        check_measurement(x["wall"], p["fault_runs"], f"crosscheck.faults.{fault}")
+        check(all(v for v in x["verdicts"]), f"crosscheck.faults.{fault}: {x['verdicts']}")
     check(all(v > 0 for k, v in r["sizes"].items() if k.endswith(("_binary", "_package", "_script"))),
           f"sizes: {r['sizes']}")
 
@@ -108,7 +151,10 @@ def check_markdown(md, levels):
     check([row[0] for row in mem] == ["ours", "seed", "blackbox", "**seed ÷ ours**",
                                       "**blackbox ÷ ours**"], f"memory rows {mem}")
     goals = rows(section(md, "## Goals"))
-    check(len(goals) == 4 and all(row[2] in ("yes", "**no**") for row in goals), f"goals {goals}")
+    names = [g.replace("C concurrent", f"{C1000} concurrent") for g in GOALS]
+    matched = [next((n for n in names if row[0].startswith(n)), row[0]) for row in goals]
+    check(sorted(matched) == sorted(names), f"goals {[row[0] for row in goals]}, expected {names}")
+    check(all(row[2] in ("yes", "**no**") for row in goals), f"goals {goals}")
 
 
 def render(json_path, out):
@@ -130,7 +176,7 @@ def check_render(tmp, json_path, md):
     with open(changed, "w") as f:
         json.dump(doc, f)
     goal = [row for row in rows(section(render(changed, os.path.join(tmp, "changed.md")),
-                                        "## Goals")) if row[0].startswith("cold start")]
+                                        "## Goals")) if row[0].startswith("cold start ≤")]
     check(len(goal) == 1 and goal[0][1].startswith("99.00 ms") and goal[0][2] == "**no**",
           f"the cold-start goal does not follow the JSON: {goal}")
 
@@ -145,12 +191,13 @@ def main():
         print(f"SKIPPED (bench smoke): needs {', '.join(missing)} (make bench-smoke installs them "
               "when run as root)")
         return
-    clients, levels = 10, [10]
+    clients, levels = 10, [10]  # memory's clients; throughput's (and https's) concurrency
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-smoke-") as tmp:
         json_path, md_path = os.path.join(tmp, "run.json"), os.path.join(tmp, "run.md")
         argv = [sys.executable, RUNNER, "--bin", args.bin, "--quick", "--runs", str(RUNS),
                 "--concurrency", ",".join(map(str, levels)), "--mem-clients", str(clients),
+                "--c1000-clients", str(C1000), "--scrape-concurrency", "10",
                 "--json", json_path, "--out", md_path]
         if args.standin:
             argv += ["--standin", args.standin]

@@ -18,7 +18,9 @@
 //! | `/flaky/<key>/<n>` | the first `n` requests for `key` are reset before any answer (`tcp.reset`), later ones get 200 `{"attempt": <i>}` |
 //!
 //! [`Backend::silent`] is a backend that accepts connections and never answers; every backend
-//! counts the connections it accepted ([`Backend::connections`]).
+//! counts the connections it accepted ([`Backend::connections`]). [`Backend::start_tls`] serves
+//! the HTTP routes over TLS (the routes answered on the socket, `/reset`, `/early-hints` and
+//! `/flaky`, are plain-TCP only).
 
 use std::io;
 use std::net::SocketAddr;
@@ -93,6 +95,33 @@ impl Backend {
                         }
                     }
                     None => serve_conn(stream, peer, handler).await,
+                }
+            }
+        });
+        Ok(Self {
+            addr,
+            connections,
+            _task: task,
+        })
+    }
+
+    /// Serves the HTTP routes above over TLS with `tls` on `listen` (`make bench`'s https
+    /// backend: the server's TLS versions and certificate are the caller's). A handshake that
+    /// fails closes its connection.
+    pub async fn start_tls(listen: SocketAddr, tls: Arc<rustls::ServerConfig>) -> io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
+        let handler = Arc::new(handle);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let task = accept_loop(listener, move |stream, peer| {
+            accepted.fetch_add(1, Ordering::SeqCst);
+            let handler = handler.clone();
+            let acceptor = acceptor.clone();
+            async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    serve_conn(tls, peer, handler).await;
                 }
             }
         });

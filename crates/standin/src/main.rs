@@ -95,6 +95,15 @@ enum Part {
     Backend {
         #[arg(long, default_value = "0.0.0.0:8080")]
         listen: SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM; needs --tls-key).
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Only this TLS version (`1.2` or `1.3`; default both).
+        #[arg(long, value_name = "VERSION", requires = "tls_cert")]
+        tls_version: Option<String>,
     },
     /// The control plane (OpenAPI of CloudAPI, VPC, CBN, FC 3.0, CMS) answering from a world;
     /// `/_standin/world` changes it at run time (crates/standin/CONTROL-PLANE.md).
@@ -266,10 +275,20 @@ async fn run(part: Part) -> Result<(), String> {
             started("gateway", gw.addr());
             wait_for_signal().await;
         }
-        Part::Backend { listen } => {
-            let b = Backend::start(listen)
-                .await
-                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        Part::Backend {
+            listen,
+            tls_cert,
+            tls_key,
+            tls_version,
+        } => {
+            let b = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    let tls = load_tls_versions(&cert, &key, tls_version.as_deref())?;
+                    Backend::start_tls(listen, tls).await
+                }
+                _ => Backend::start(listen).await,
+            }
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             started("backend", b.addr());
             wait_for_signal().await;
         }
@@ -354,6 +373,21 @@ async fn run(part: Part) -> Result<(), String> {
 
 /// A TLS server configuration from PEM files.
 fn load_tls(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+    load_tls_versions(cert, key, None)
+}
+
+/// A TLS server configuration from PEM files, offering only `version` (`1.2`, `1.3`) if given.
+fn load_tls_versions(
+    cert: &Path,
+    key: &Path,
+    version: Option<&str>,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        None => rustls::DEFAULT_VERSIONS,
+        Some("1.2") => &[&rustls::version::TLS12],
+        Some("1.3") => &[&rustls::version::TLS13],
+        Some(v) => return Err(format!("--tls-version {v:?} is not 1.2 or 1.3")),
+    };
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(cert)
@@ -364,7 +398,7 @@ fn load_tls(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
+    .with_protocol_versions(versions)
     .map_err(|e| format!("TLS: {e}"))?
     .with_no_client_auth()
     .with_single_cert(certs, key)
