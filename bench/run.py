@@ -936,23 +936,33 @@ class Bench:
                f"APIGW_APP_KEY={SIGN_APP_KEY}", f"APIGW_APP_SECRET={SIGN_APP_SECRET}",
                f"APIGW_MODULES={json.dumps(modules)}"]
         ours = self.ours(env).start()
-        urls = {"signed": f"http://{domain}:{gw_port}/web/signed",
-                "unsigned": f"http://{domain}:{gw_port}/web/cloudapi"}
-        paths = {k: "/probe?" + urllib.parse.urlencode({"module": k, "target": u})
-                 for k, u in urls.items()}
+        signed_api = f"http://{domain}:{gw_port}/web/signed"
+        anonymous_api = f"http://{domain}:{gw_port}/web/cloudapi"
+
+        def probe_path(module, url):
+            return "/probe?" + urllib.parse.urlencode({"module": module, "target": url})
+
+        def success(module, url):
+            resp = request(ours.port, "GET", probe_path(module, url))
+            text = resp.body.decode()
+            if resp.status != 200:
+                raise RuntimeError(f"ours {module} → {url}: {resp.status} {text[:600]}")
+            return "\nprobe_success 1" in "\n" + text
+
+        # Both variants are timed against the anonymous API, so the gateway does the same work
+        # for each (it verifies no signature there) and the difference is ours alone: signing,
+        # the extra headers, the signature's redaction forms. That the signature is real is
+        # shown on the signed API first: the signed module passes there, the unsigned fails.
+        paths = {k: probe_path(k, anonymous_api) for k in ("unsigned", "signed")}
         cells = {k: {c: []} for k in paths}
         try:
-            for k, path in paths.items():
-                resp = request(ours.port, "GET", path)
-                text = resp.body.decode()
-                if resp.status != 200 or "\nprobe_success 1" not in "\n" + text:
-                    raise RuntimeError(f"ours {k} probe failed: {resp.status} {text[:600]}")
-            # The gateway must have checked a signature: the unsigned API refuses none, the
-            # signed one refuses an unsigned call.
-            resp = request(ours.port, "GET", "/probe?" + urllib.parse.urlencode(
-                {"module": "unsigned", "target": urls["signed"]}))
-            if "\nprobe_success 0" not in "\n" + resp.body.decode():
+            if not success("signed", signed_api):
+                raise RuntimeError("ours signed module failed on the signed API")
+            if success("unsigned", signed_api):
                 raise RuntimeError("the stand-in gateway answered an unsigned call to the signed API")
+            for k in paths:
+                if not success(k, anonymous_api):
+                    raise RuntimeError(f"ours {k} module failed on the anonymous API")
             for _ in range(reps):
                 for k in ("unsigned", "signed"):
                     cpu0 = proc_cpu_ms(ours.pid)
@@ -1208,7 +1218,7 @@ class Bench:
 # ---------------------------------------------------------------- render
 
 # The goals, checked against every run (render step).
-GOAL_COLD_START_MS = 5.0
+GOAL_COLD_START_MS = 2.5  # issue 14: "stays ≤ 2.5 ms" (issue 6 asked ≤ 5 ms)
 GOAL_OVERHEAD = 0.10
 GOAL_IDLE_RSS_MIB = 8.0
 # Issue 14's goals.
@@ -1515,8 +1525,10 @@ def render(doc, json_name):
         add(f"Ours `GET /probe?module=…&target=…` through the stand-in gateway (its own process, "
             "with the stand-in DNS answering the group's VPC domain), `POST` of a "
             f"{sg['body_bytes']}-byte JSON body: module `signed` (`auth: app`, HMAC-SHA256, "
-            "Content-MD5 of the body) to an API that requires the app's signature, module "
-            "`unsigned` (`auth: none`) to the same API without authentication. `wrk` "
+            "Content-MD5 of the body) and module `unsigned` (`auth: none`), both timed against an "
+            "anonymous API, so that the gateway's work is the same and the difference is ours "
+            "(the signed module was first shown to pass on an API that requires the app's "
+            "signature, where the unsigned one fails). `wrk` "
             f"{p['wrk_seconds']} s × {p['wrk_repeats']} per variant, alternating. CPU: the "
             "process's user + system time (`/proc/<pid>/stat`) over the run ÷ probes.")
         add("")

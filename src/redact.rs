@@ -397,8 +397,13 @@ fn json_escape(s: &str) -> String {
 /// `s` JSON-escaped with every non-ASCII character as `\uXXXX` (as Python's `json.dumps`
 /// writes it), in upper or lower case hex.
 fn json_ascii(s: &str, upper: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in json_escape(s).chars() {
+    let escaped = json_escape(s);
+    if escaped.is_ascii() {
+        // The common case (keys, tokens, signatures): nothing to spell as `\uXXXX`.
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len());
+    for c in escaped.chars() {
         if c.is_ascii() {
             out.push(c);
         } else {
@@ -417,6 +422,9 @@ fn json_ascii(s: &str, upper: bool) -> String {
 
 /// `%2B` → `%2b`: percent-escapes in lower case, as some clients write them.
 fn lower_hex(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     let mut pending = 0;
     for c in s.chars() {
