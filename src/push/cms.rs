@@ -17,11 +17,10 @@
 
 use std::time::Instant;
 
-use super::{error, sink, PushClass, PushContext};
-use crate::config::Settings;
+use super::{error, sink, Job, PushClass};
 use crate::metrics::probe::target_families;
 use crate::openapi::cms::{MetricEntry, MAX_ENTRIES_PER_CALL};
-use crate::openapi::{Client, Endpoints, ErrorKind, OpenApiError, Transport};
+use crate::openapi::{Client, Endpoints, ErrorKind, OpenApiError};
 use crate::report::{PushError, Report, SinkReport};
 
 /// The families pushed (by sample name).
@@ -109,20 +108,10 @@ fn call_error(e: &OpenApiError) -> PushError {
 }
 
 /// Pushes `report`'s entries to CloudMonitor before `deadline`.
-pub(crate) async fn push(
-    settings: &Settings,
-    transport: &Transport,
-    ctx: &PushContext,
-    report: &Report,
-    time_ms: i64,
-    deadline: Instant,
-) -> SinkReport {
+pub(crate) async fn push(job: &Job<'_>) -> SinkReport {
     let started = Instant::now();
     let mut out = sink(None);
-    let result = send(
-        settings, transport, ctx, report, time_ms, deadline, &mut out,
-    )
-    .await;
+    let result = send(job, &mut out).await;
     out.error = match result {
         Err(e) => Some(e),
         Ok(invalid) => invalid,
@@ -133,15 +122,15 @@ pub(crate) async fn push(
 }
 
 /// Sends the valid entries; `Ok` with the `push.invalid` error when some were left out.
-async fn send(
-    settings: &Settings,
-    transport: &Transport,
-    ctx: &PushContext,
-    report: &Report,
-    time_ms: i64,
-    deadline: Instant,
-    out: &mut SinkReport,
-) -> Result<Option<PushError>, PushError> {
+async fn send(job: &Job<'_>, out: &mut SinkReport) -> Result<Option<PushError>, PushError> {
+    let Job {
+        settings,
+        transport,
+        ctx,
+        report,
+        time_ms,
+        deadline,
+    } = *job;
     let (Some(credentials), Some(region)) = (&ctx.credentials, &ctx.region) else {
         return Err(error(
             PushClass::Unconfigured,

@@ -428,6 +428,18 @@ pub(crate) fn error(
     }
 }
 
+/// What every sink pushes from: one invocation's report and where and until when to send it.
+pub(crate) struct Job<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) transport: &'a Transport,
+    pub(crate) ctx: &'a PushContext,
+    pub(crate) report: &'a Report,
+    /// The samples' timestamp, in milliseconds since the epoch.
+    pub(crate) time_ms: i64,
+    /// The push's share of the deadline, ended.
+    pub(crate) deadline: Instant,
+}
+
 /// Pushes `report`'s series to every configured sink at once, within the push's share
 /// (`APIGW_PUSH_BUDGET_MS` from now) and `deadline`; logs one line per sink.
 pub(crate) async fn run(
@@ -439,18 +451,23 @@ pub(crate) async fn run(
     deadline: Instant,
 ) -> PushReport {
     let push = &settings.push;
-    let deadline = (Instant::now() + push.budget).min(deadline);
+    let job = Job {
+        settings,
+        transport,
+        ctx,
+        report,
+        time_ms,
+        deadline: (Instant::now() + push.budget).min(deadline),
+    };
     let rw = async {
         match &push.remote_write {
-            Some(rw) => {
-                Some(remote_write::push(rw, transport, ctx, report, time_ms, deadline).await)
-            }
+            Some(rw) => Some(remote_write::push(rw, &job).await),
             None => None,
         }
     };
     let cms = async {
         match push.cms {
-            true => Some(cms::push(settings, transport, ctx, report, time_ms, deadline).await),
+            true => Some(cms::push(&job).await),
             false => None,
         }
     };

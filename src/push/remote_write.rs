@@ -21,7 +21,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use prost::Message;
 
-use super::{error, sink, PushClass, PushContext, RemoteWriteAuth, RemoteWriteSettings};
+use super::{error, sink, Job, PushClass, PushContext, RemoteWriteAuth, RemoteWriteSettings};
 use crate::metrics::probe::target_families;
 use crate::openapi::Transport;
 use crate::report::{Report, SinkReport};
@@ -215,14 +215,15 @@ fn hint(class: PushClass) -> &'static str {
 }
 
 /// Pushes `report`'s series to `rw` before `deadline`.
-pub(crate) async fn push(
-    rw: &RemoteWriteSettings,
-    transport: &Transport,
-    ctx: &PushContext,
-    report: &Report,
-    time_ms: i64,
-    deadline: Instant,
-) -> SinkReport {
+pub(crate) async fn push(rw: &RemoteWriteSettings, job: &Job<'_>) -> SinkReport {
+    let Job {
+        transport,
+        ctx,
+        report,
+        time_ms,
+        deadline,
+        ..
+    } = *job;
     let started = Instant::now();
     let mut out = sink(Some(rw.shown.clone()));
     let (series, dropped, why) = series(rw, report, time_ms);
