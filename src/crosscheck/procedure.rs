@@ -372,35 +372,40 @@ impl Run<'_> {
             return;
         }
         self.pass(Step::Credentials, "credentials present");
-        if self.needs(Step::FunctionVpc) {
-            self.function_vpc().await;
-        }
-        if self.needs(Step::Vswitch) && !self.stopped() {
-            self.vswitches().await;
-        }
-        if self.needs(Step::Group) && !self.stopped() {
-            self.group().await;
-        }
-        if self.needs(Step::Instance) && !self.stopped() {
-            self.instance().await;
-        }
-        if self.needs(Step::Whitelist) && !self.stopped() {
-            self.whitelist().await;
-        }
-        if self.needs(Step::FunctionVpcCen) && !self.stopped() {
-            self.cen().await;
-        }
-        if self.needs(Step::App) && !self.stopped() {
-            self.app().await;
-        }
-        if self.needs(Step::Published) && !self.stopped() {
-            self.published().await;
-        }
-        if self.needs(Step::Protocol) && !self.stopped() {
-            self.protocol().await;
-        }
-        if self.needs(Step::Authorization) && !self.stopped() {
-            self.authorization().await;
+        // In the spec's order; the first finding ends the check (later steps stay skipped).
+        for step in [
+            Step::FunctionVpc,
+            Step::Vswitch,
+            Step::Group,
+            Step::Instance,
+            Step::Whitelist,
+            Step::FunctionVpcCen,
+            Step::App,
+            Step::Published,
+            Step::Protocol,
+            Step::Authorization,
+        ] {
+            if self.stopped() {
+                break;
+            }
+            if !self.needs(step) {
+                continue;
+            }
+            match step {
+                Step::FunctionVpc => self.function_vpc().await,
+                Step::Vswitch => self.vswitches().await,
+                Step::Group => self.group().await,
+                Step::Instance => self.instance().await,
+                Step::Whitelist => self.whitelist().await,
+                Step::FunctionVpcCen => self.cen().await,
+                Step::App => self.app().await,
+                Step::Published => self.published().await,
+                Step::Protocol => self.protocol().await,
+                Step::Authorization => self.authorization().await,
+                // The other steps run inside the checks above: the group's (VPC domain, host),
+                // the instance's (inbound VPC), CEN's (the gateway's VPC, route service, tables).
+                _ => {}
+            }
         }
         if !self.stopped() {
             self.vpc_domain_by_dns();
