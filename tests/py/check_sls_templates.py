@@ -18,6 +18,7 @@ import re
 import sys
 
 from alibabacloud_sls20201230 import models
+from model_diff import diff
 
 EXAMPLE = {
     "SLS_PROJECT": "serverless-cn-shanghai-0123abcd",
@@ -35,29 +36,6 @@ MODELS = {
 
 # Alert rule names as the alerting docs give them.
 ALERT_NAME = re.compile(r"^[0-9a-z][0-9a-z_-]{0,62}[0-9a-z]$")
-
-
-def diff(a, b, path=""):
-    """Paths where a and b differ (keys only in one, or different values)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            # from_map starts some maps and lists empty, and to_map writes them back.
-            if k not in a and b[k] in ([], {}):
-                continue
-            if k not in a or k not in b:
-                out.append(f"{path}.{k}")
-            else:
-                out += diff(a[k], b[k], f"{path}.{k}")
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}[len]"]
-        out = []
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-        return out
-    return [] if a == b else [path or "."]
 
 
 def required(cls):
