@@ -214,14 +214,16 @@ impl Prober {
                             let transport = self
                                 .openapi
                                 .get_or_init(|| crate::openapi::Transport::new(&self.settings));
-                            crate::crosscheck::run(
+                            // Boxed: the cross-check's state (12 KB) would otherwise be part
+                            // of every target's future, checked or not.
+                            Box::pin(crate::crosscheck::run(
                                 &self.settings,
                                 transport,
                                 cross,
                                 &subject,
                                 &mut report,
                                 deadline,
-                            )
+                            ))
                             .await;
                         }
                         report
@@ -271,8 +273,16 @@ impl Prober {
                 .openapi
                 .get_or_init(|| crate::openapi::Transport::new(&self.settings));
             let time_ms = crate::push::epoch_ms(SystemTime::now());
-            report.push =
-                Some(crate::push::run(&self.settings, transport, ctx, &report, time_ms, end).await);
+            // Boxed, as the cross-check: only the invocations that push pay for its state.
+            let pushed = Box::pin(crate::push::run(
+                &self.settings,
+                transport,
+                ctx,
+                &report,
+                time_ms,
+                end,
+            ));
+            report.push = Some(pushed.await);
         }
         report.fit(self.settings.max_report_bytes);
         Ok(report)
@@ -589,14 +599,15 @@ impl Prober {
             }
             Lookup::Resolve(resolver) => {
                 let servers = resolver.servers().to_vec();
-                let result = clock
-                    .limit(
-                        Phase::Dns,
-                        s.dns_timeout,
-                        ctx,
-                        resolver.resolve(&target.host, ctx),
-                    )
-                    .await;
+                // Boxed: the lookup's state (4 KB) is needed only for names, not for the
+                // IP literals and given addresses that skip it.
+                let result = Box::pin(clock.limit(
+                    Phase::Dns,
+                    s.dns_timeout,
+                    ctx,
+                    resolver.resolve(&target.host, ctx),
+                ))
+                .await;
                 match result {
                     Ok(res) => {
                         clock.mark(Phase::Dns);
@@ -677,15 +688,15 @@ impl Prober {
         let mut seen = None;
         let stream: Box<dyn connect::Io> = match tls {
             Some(tls) => {
-                let tls_stream = match clock
-                    .limit(
-                        Phase::Tls,
-                        s.tls_timeout,
-                        ctx,
-                        connect::tls(stream, &target.host, tls, ctx),
-                    )
-                    .await
-                {
+                // Boxed: the handshake's state (4 KB) is needed only until it ends, not for
+                // the whole exchange of every call, http or https.
+                let handshake = Box::pin(clock.limit(
+                    Phase::Tls,
+                    s.tls_timeout,
+                    ctx,
+                    connect::tls(stream, &target.host, tls, ctx),
+                ));
+                let tls_stream = match handshake.await {
                     Ok(stream) => stream,
                     Err(e) => return clock.fail(sample, Phase::Tls, e),
                 };

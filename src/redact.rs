@@ -515,8 +515,10 @@ pub fn current() -> Redactor {
 
 /// Runs `f` with `r` as the [`current`] redactor: values [`note`]d while it runs are added to
 /// `r`, and log lines it writes are redacted with `r`.
-pub async fn scope<F: Future>(r: Redactor, f: F) -> F::Output {
-    CURRENT.scope(r, f).await
+// A plain fn, not an `async fn`: an async fn keeps its argument `f` and the scope future that
+// owns it side by side, twice a request's future (9 KB more per invocation in flight).
+pub fn scope<F: Future>(r: Redactor, f: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(r, f)
 }
 
 /// Adds a value computed while serving (a signature) to the current request's redactor. Outside
