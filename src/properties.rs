@@ -539,6 +539,52 @@ fn check_expected(case: &Value, got: Result<(), ProbeError>) {
     }
 }
 
+/// The redactor searches a value's anchor before its forms (`redact::anchor`): a form without
+/// the anchor would be a secret left in the output.
+#[test]
+fn every_form_of_a_secret_contains_its_anchor() {
+    let value = proptest::collection::vec(
+        prop_oneof![
+            1 => Just('%'),
+            1 => Just('+'),
+            1 => Just('/'),
+            1 => Just('='),
+            1 => Just('"'),
+            1 => Just('\\'),
+            1 => Just(' '),
+            1 => Just('\n'),
+            1 => Just('é'),
+            1 => Just('中'),
+            10 => proptest::char::range('0', '9'),
+            10 => proptest::char::range('A', 'F'),
+            20 => proptest::char::range('a', 'z'),
+        ],
+        8..48,
+    )
+    .prop_map(|chars| chars.into_iter().collect::<String>());
+    let anchored = std::sync::atomic::AtomicUsize::new(0);
+    runner(2000)
+        .run(&value, |value| {
+            if let Some(anchor) = crate::redact::anchor(&value) {
+                anchored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for form in crate::redact::forms(&value) {
+                    prop_assert!(
+                        form.contains(anchor),
+                        "{value:?}: {form:?} lacks {anchor:?}"
+                    );
+                }
+                let r = crate::redact::Redactor::default();
+                r.add(&value);
+                let text = format!("<{value}>");
+                prop_assert_eq!(r.redact(&text), format!("<{}>", crate::redact::MASK));
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The property must have been tried on anchored values, not only skipped.
+    assert!(anchored.into_inner() > 500);
+}
+
 #[test]
 fn regressions_addresses() {
     for case in regressions("addresses.json")["cases"].as_array().unwrap() {

@@ -85,40 +85,75 @@ impl Default for Redactor {
 struct Layer {
     /// Every form of every value, without duplicates.
     forms: BTreeSet<String>,
+    /// One [`anchor`] per value added, or `None` once a value without one was added.
+    anchors: Option<Vec<String>>,
     /// Built on first use after the forms changed, then shared until they change again.
     matcher: Option<Matcher>,
 }
 
+/// At most this many anchors are searched before a layer's forms; a layer of more values (the
+/// configured secrets) is searched by its automaton in one pass anyway.
+const ANCHORS_UP_TO: usize = 4;
+
+/// Shortest anchor worth a search of its own.
+const MIN_ANCHOR: usize = 6;
+
 /// Finds the forms of one layer.
 #[derive(Clone)]
-enum Matcher {
-    Automaton(Arc<AhoCorasick>),
-    Few(Arc<Vec<memchr::memmem::Finder<'static>>>),
+struct Matcher {
+    /// Searched first where set: a text that holds none of these holds no form. A request's
+    /// signature has a dozen forms; most texts (log lines, URLs, reports) hold none, and one
+    /// search per value instead of one per form is most of what signing costs a probe.
+    anchors: Option<Arc<Vec<memchr::memmem::Finder<'static>>>>,
+    forms: Arc<Forms>,
+}
+
+enum Forms {
+    Automaton(AhoCorasick),
+    /// Built when an anchor is first found (or at once, without anchors).
+    Few(Vec<String>, OnceLock<Vec<memchr::memmem::Finder<'static>>>),
 }
 
 impl Matcher {
-    fn build(forms: &BTreeSet<String>) -> Option<Self> {
-        if forms.len() < AUTOMATON_FROM {
-            let finders = forms
-                .iter()
-                .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
-                .collect();
-            return Some(Self::Few(Arc::new(finders)));
-        }
-        // An NFA: building a DFA costs more than the few scans it would speed up.
-        AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(forms)
-            .ok()
-            .map(|ac| Self::Automaton(Arc::new(ac)))
+    fn build(layer: &Layer) -> Option<Self> {
+        let anchors = layer
+            .anchors
+            .as_ref()
+            .filter(|a| !a.is_empty() && a.len() <= ANCHORS_UP_TO)
+            .map(|a| Arc::new(a.iter().map(|x| finder(x)).collect()));
+        let forms = if layer.forms.len() < AUTOMATON_FROM {
+            Forms::Few(layer.forms.iter().cloned().collect(), OnceLock::new())
+        } else {
+            // An NFA: building a DFA costs more than the few scans it would speed up.
+            Forms::Automaton(
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .build(&layer.forms)
+                    .ok()?,
+            )
+        };
+        Some(Self {
+            anchors,
+            forms: Arc::new(forms),
+        })
+    }
+
+    /// False when no form can be in `text` (no anchor is).
+    fn may_match(&self, text: &[u8]) -> bool {
+        self.anchors
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|f| f.find(text).is_some()))
     }
 
     /// Every occurrence of every form, overlapping ones too, as byte ranges.
     fn find_all(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
-        match self {
-            Self::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
-            Self::Few(finders) => {
-                for f in finders.iter() {
+        if !self.may_match(text) {
+            return;
+        }
+        match &*self.forms {
+            Forms::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
+            Forms::Few(forms, finders) => {
+                for f in finders.get_or_init(|| forms.iter().map(|x| finder(x)).collect()) {
                     out.extend(f.find_iter(text).map(|at| at..at + f.needle().len()));
                 }
             }
@@ -126,11 +161,44 @@ impl Matcher {
     }
 
     fn is_match(&self, text: &[u8]) -> bool {
-        match self {
-            Self::Automaton(ac) => ac.is_match(text),
-            Self::Few(finders) => finders.iter().any(|f| f.find(text).is_some()),
+        if !self.may_match(text) {
+            return false;
+        }
+        match &*self.forms {
+            Forms::Automaton(ac) => ac.is_match(text),
+            Forms::Few(forms, finders) => finders
+                .get_or_init(|| forms.iter().map(|x| finder(x)).collect())
+                .iter()
+                .any(|f| f.find(text).is_some()),
         }
     }
+}
+
+fn finder(needle: &str) -> memchr::memmem::Finder<'static> {
+    memchr::memmem::Finder::new(needle.as_bytes()).into_owned()
+}
+
+/// A part of `value` that every one of its [`forms`] contains: its longest run of ASCII letters
+/// and digits, which no percent-encoding or JSON escape changes — except the two characters
+/// after a `%`, which a lower-hex form may change, so those end a run. `None` when the longest
+/// run is shorter than [`MIN_ANCHOR`].
+pub(crate) fn anchor(value: &str) -> Option<&str> {
+    let bytes = value.as_bytes();
+    let mut best = 0..0;
+    let mut start = 0;
+    for i in 0..=bytes.len() {
+        let in_run = i < bytes.len()
+            && bytes[i].is_ascii_alphanumeric()
+            && !(i >= 1 && bytes[i - 1] == b'%')
+            && !(i >= 2 && bytes[i - 2] == b'%');
+        if !in_run {
+            if i - start > best.len() {
+                best = start..i;
+            }
+            start = i + 1;
+        }
+    }
+    (best.len() >= MIN_ANCHOR).then(|| &value[best])
 }
 
 impl std::fmt::Debug for Redactor {
@@ -201,6 +269,15 @@ impl Redactor {
         let before = layer.forms.len();
         layer.forms.extend(forms(value));
         if layer.forms.len() != before {
+            let first = before == 0;
+            layer.anchors = match (anchor(value), layer.anchors.take()) {
+                (Some(a), Some(mut anchors)) => {
+                    anchors.push(a.to_owned());
+                    Some(anchors)
+                }
+                (Some(a), None) if first => Some(vec![a.to_owned()]),
+                _ => None,
+            };
             layer.matcher = None;
         }
     }
@@ -292,7 +369,7 @@ impl Redactor {
                     return None;
                 }
                 if layer.matcher.is_none() {
-                    layer.matcher = Matcher::build(&layer.forms);
+                    layer.matcher = Matcher::build(&layer);
                 }
                 layer.matcher.clone()
             })
@@ -371,9 +448,14 @@ pub fn forms(value: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for p in &plain {
         let json = json_escape(p);
-        out.insert(json.replace('/', "\\/"));
-        out.insert(json_ascii(p, false));
-        out.insert(json_ascii(p, true));
+        if json.contains('/') {
+            out.insert(json.replace('/', "\\/"));
+        }
+        // For ASCII both `\uXXXX` spellings are `json` itself.
+        if !p.is_ascii() {
+            out.insert(json_ascii(p, false));
+            out.insert(json_ascii(p, true));
+        }
         out.insert(json);
         out.insert(p.clone());
     }
@@ -386,6 +468,10 @@ pub fn forms(value: &str) -> BTreeSet<String> {
 
 /// `s` as serde_json writes it inside a string, without the quotes.
 fn json_escape(s: &str) -> String {
+    // serde_json escapes `"`, `\\` and control characters only: most values have none.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return s.to_owned();
+    }
     let quoted = serde_json::to_string(s).unwrap_or_default();
     quoted
         .strip_prefix('"')
@@ -426,18 +512,19 @@ fn lower_hex(s: &str) -> String {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len());
-    let mut pending = 0;
-    for c in s.chars() {
-        if pending > 0 {
+    let mut rest = s;
+    // Runs without `%` copied whole; the two characters after each `%` lowered.
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let mut end = 0;
+        for c in rest.chars().take(2) {
             out.push(c.to_ascii_lowercase());
-            pending -= 1;
-        } else {
-            if c == '%' {
-                pending = 2;
-            }
-            out.push(c);
+            end += c.len_utf8();
         }
+        rest = &rest[end..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -609,6 +696,33 @@ mod tests {
                 "{text} -> {out}"
             );
         }
+    }
+
+    #[test]
+    fn anchored_values_are_masked_in_every_form_and_texts_without_the_anchor_pass() {
+        // `%AB…` has a lower-hex form that changes the letters after the `%`: the anchor must
+        // be a run those do not belong to.
+        let value = "x%ABCDefgh12+/=";
+        assert_eq!(anchor(value), Some("CDefgh12"));
+        // The two characters after a `%` are lowered, a `%` among them starts nothing.
+        assert_eq!(lower_hex("x%2F%%AB%C3%A9"), "x%2f%%aB%c3%a9");
+        let r = redactor(&[value]);
+        for form in forms(value) {
+            let text = format!("before {form} after");
+            assert_eq!(r.redact(&text), format!("before {MASK} after"), "{form}");
+        }
+        assert_eq!(r.redact("no anchor here"), "no anchor here");
+        // Two anchored values in one layer: either one's text is masked.
+        r.add("QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            r.redact("a QWxhZGRpbjpvcGVuIHNlc2FtZQ== b"),
+            format!("a {MASK} b")
+        );
+        assert_eq!(r.redact("c x%ABCDefgh12+/= d"), format!("c {MASK} d"));
+        // A value without an anchor turns the layer's anchors off, not its matching.
+        r.add("a.b-c.d_e");
+        assert_eq!(r.redact("[a.b-c.d_e]"), format!("[{MASK}]"));
+        assert_eq!(r.redact("c x%ABCDefgh12+/= d"), format!("c {MASK} d"));
     }
 
     #[test]
