@@ -72,6 +72,8 @@ SCHEMA = 1
 # together; ours admits the clients plus this many connections (APIGW_MAX_CONNECTIONS).
 C1000_DELAY_MS = 1000
 C1000_HEADROOM = 24
+# The signed path: pairs of runs (unsigned, signed) per `wrk_repeats`.
+SIGNED_PAIRS_PER_REPEAT = 3
 # The signed path: the stand-in gateway's group, region and app (stand-in values, no secret).
 SIGN_GROUP = "5f0a3c9d2b7e4a6f8c1d0e2b3a4c5d6e"
 SIGN_REGION = "cn-shanghai"
@@ -963,16 +965,28 @@ class Bench:
             for k in paths:
                 if not success(k, anonymous_api):
                     raise RuntimeError(f"ours {k} module failed on the anonymous API")
-            for _ in range(reps):
-                for k in ("unsigned", "signed"):
+            # The signature's cost is a few µs in a probe of a few hundred, well inside the
+            # spread of separate runs on a shared machine (about ±10 %). So the step runs pairs
+            # (unsigned, signed) back to back, in alternating order (ABBA: a drift in the
+            # machine's load hits both sides alike), and judges the median of the pairs' own
+            # differences rather than the difference of two medians.
+            pairs = []
+            for i in range(SIGNED_PAIRS_PER_REPEAT * reps):
+                order = ("unsigned", "signed") if i % 2 == 0 else ("signed", "unsigned")
+                pair = {}
+                for k in order:
                     cpu0 = proc_cpu_ms(ours.pid)
                     w = self.wrk(ours.port, paths[k], c, secs)
                     w["cpu_ms_per_probe"] = (proc_cpu_ms(ours.pid) - cpu0) / max(1, w["requests"])
                     cells[k][c].append(w)
+                    pair[k] = w["cpu_ms_per_probe"]
+                pairs.append((pair["signed"] - pair["unsigned"]) / pair["unsigned"]
+                             if pair["unsigned"] else float("nan"))
         finally:
             ours.stop()
         self.results["signed"] = {k: self.wrk_cells(by_c) for k, by_c in cells.items()}
         self.results["signed"]["body_bytes"] = len(body)
+        self.results["signed"]["paired_cpu_share"] = measured(pairs, "ratio")
 
     def c1000(self):
         clients, delay = self.args.c1000_clients, C1000_DELAY_MS
@@ -1529,8 +1543,11 @@ def render(doc, json_name):
             "anonymous API, so that the gateway's work is the same and the difference is ours "
             "(the signed module was first shown to pass on an API that requires the app's "
             "signature, where the unsigned one fails). `wrk` "
-            f"{p['wrk_seconds']} s × {p['wrk_repeats']} per variant, alternating. CPU: the "
-            "process's user + system time (`/proc/<pid>/stat`) over the run ÷ probes.")
+            f"{p['wrk_seconds']} s per run, {len(S(sg['signed'][0]['probes_per_s']).values)} "
+            "pairs of runs (unsigned, signed) back to back in alternating order (ABBA). CPU: the "
+            "process's user + system time (`/proc/<pid>/stat`) over the run ÷ probes. The goal "
+            "is judged on the median of the pairs' own CPU differences: the signature's few µs "
+            "are well inside the spread between separate runs on a shared machine.")
         add("")
         add("| | probes/s | CPU ms per probe | errors |")
         add("|---|---|---|---|")
@@ -1542,12 +1559,20 @@ def render(doc, json_name):
                 f"{cpu[k].fmt(4)} | {sum(cell['errors'])} |")
         u, sgd = cpu["unsigned"].median, cpu["signed"].median
         share = (sgd - u) / u if u else float("nan")
-        add(f"| **signed − unsigned** | {ratio(S(sg['signed'][0]['probes_per_s']).median, S(sg['unsigned'][0]['probes_per_s']).median)} "
+        add(f"| **signed − unsigned** (medians) | {ratio(S(sg['signed'][0]['probes_per_s']).median, S(sg['unsigned'][0]['probes_per_s']).median)} "
             f"of the rate | {sgd - u:+.4f} ms ({share * 100:+.1f} %) | |")
+        paired = sg.get("paired_cpu_share")
+        if paired:
+            pct = Stats([x * 100 for x in paired["samples"]])
+            add(f"| **signed − unsigned** (median of the pairs) | | {pct.fmt(1)} % | |")
+            judged, how = S(paired).median, "median of the pairs"
+        else:  # runs recorded before the pairs were
+            judged, how = share, "difference of the medians"
         add("")
         goals.append((f"the signature costs < {GOAL_SIGNED_SHARE * 100:.0f} % of a loopback probe "
                       "(CPU per probe, signed vs unsigned)",
-                      f"{share * 100:+.1f} % ({sgd:.4f} vs {u:.4f} ms)", share < GOAL_SIGNED_SHARE))
+                      f"{judged * 100:+.1f} % ({how}; medians {sgd:.4f} vs {u:.4f} ms)",
+                      judged < GOAL_SIGNED_SHARE))
 
     if "c1000" in r:
         cm = r["c1000"]

@@ -434,16 +434,23 @@ fn walk(r: &Redactor, value: &mut Value) {
 
 /// The spellings `value` is matched in (see the module's documentation).
 pub fn forms(value: &str) -> BTreeSet<String> {
+    // Each spelling built once: most sets leave most values as they are (a signature has
+    // three distinct spellings among the ten encodings), and a request's signature is added
+    // on every signed probe.
     let mut plain: BTreeSet<String> = BTreeSet::new();
     plain.insert(value.to_owned());
+    let mut add_encoded = |encoded: Cow<'_, str>| {
+        if encoded.contains('%') {
+            plain.insert(lower_hex(&encoded));
+        }
+        if !plain.contains(encoded.as_ref()) {
+            plain.insert(encoded.into_owned());
+        }
+    };
     for set in [NON_ALPHANUMERIC, QUERY, PATH, SPECIAL_QUERY] {
-        let encoded = utf8_percent_encode(value, set).to_string();
-        plain.insert(lower_hex(&encoded));
-        plain.insert(encoded);
+        add_encoded(utf8_percent_encode(value, set).into());
     }
-    let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-    plain.insert(lower_hex(&form));
-    plain.insert(form);
+    add_encoded(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
 
     let mut out = BTreeSet::new();
     for p in &plain {
@@ -456,20 +463,30 @@ pub fn forms(value: &str) -> BTreeSet<String> {
             out.insert(json_ascii(p, false));
             out.insert(json_ascii(p, true));
         }
+        if json != *p {
+            out.insert(p.clone());
+        }
         out.insert(json);
-        out.insert(p.clone());
     }
     // How each of these reads inside a serialized JSON string.
-    let escaped: Vec<String> = out.iter().map(|f| json_escape(f)).collect();
+    let escaped: Vec<String> = out
+        .iter()
+        .filter(|f| needs_json_escape(f))
+        .map(|f| json_escape(f))
+        .collect();
     out.extend(escaped);
     out.retain(|f| !f.is_empty());
     out
 }
 
+/// serde_json escapes `"`, `\\` and control characters only: most values have none.
+fn needs_json_escape(s: &str) -> bool {
+    s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
 /// `s` as serde_json writes it inside a string, without the quotes.
 fn json_escape(s: &str) -> String {
-    // serde_json escapes `"`, `\\` and control characters only: most values have none.
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if !needs_json_escape(s) {
         return s.to_owned();
     }
     let quoted = serde_json::to_string(s).unwrap_or_default();
@@ -695,6 +712,97 @@ mod tests {
                 out.contains(MASK) && !out.contains("YmF6"),
                 "{text} -> {out}"
             );
+        }
+    }
+
+    /// [`forms`] as first written: every encoding built and inserted, escapes through serde.
+    fn forms_as_first_written(value: &str) -> BTreeSet<String> {
+        let escape = |s: &str| {
+            let q = serde_json::to_string(s).unwrap();
+            q[1..q.len() - 1].to_owned()
+        };
+        let ascii = |s: &str, upper: bool| {
+            escape(s)
+                .chars()
+                .map(|c| match c.is_ascii() {
+                    true => c.to_string(),
+                    false => c
+                        .encode_utf16(&mut [0; 2])
+                        .iter()
+                        .map(|u| match upper {
+                            true => format!("\\u{u:04X}"),
+                            false => format!("\\u{u:04x}"),
+                        })
+                        .collect(),
+                })
+                .collect::<String>()
+        };
+        let mut plain = BTreeSet::from([value.to_owned()]);
+        for set in [NON_ALPHANUMERIC, QUERY, PATH, SPECIAL_QUERY] {
+            let encoded = utf8_percent_encode(value, set).to_string();
+            plain.insert(lower_hex(&encoded));
+            plain.insert(encoded);
+        }
+        let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        plain.insert(lower_hex(&form));
+        plain.insert(form);
+        let mut out = BTreeSet::new();
+        for p in &plain {
+            out.insert(escape(p).replace('/', "\\/"));
+            out.insert(ascii(p, false));
+            out.insert(ascii(p, true));
+            out.insert(escape(p));
+            out.insert(p.clone());
+        }
+        let escaped: Vec<String> = out.iter().map(|f| escape(f)).collect();
+        out.extend(escaped);
+        out.retain(|f| !f.is_empty());
+        out
+    }
+
+    #[test]
+    fn forms_are_the_forms_as_first_written() {
+        use proptest::prelude::*;
+        let chars = proptest::collection::vec(
+            prop_oneof![
+                Just('%'),
+                Just('+'),
+                Just('/'),
+                Just('='),
+                Just('"'),
+                Just('\\'),
+                Just(' '),
+                Just('\n'),
+                Just('é'),
+                Just('中'),
+                Just('#'),
+                Just('\''),
+                Just('~'),
+                proptest::char::range('0', '9'),
+                proptest::char::range('A', 'F'),
+                proptest::char::range('a', 'z'),
+            ],
+            0..40,
+        );
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            proptest::test_runner::Config {
+                cases: 3000,
+                failure_persistence: None,
+                ..Default::default()
+            },
+            proptest::test_runner::TestRng::deterministic_rng(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+            ),
+        );
+        runner
+            .run(&chars, |chars| {
+                let value: String = chars.into_iter().collect();
+                prop_assert_eq!(forms(&value), forms_as_first_written(&value));
+                Ok(())
+            })
+            .unwrap();
+        for value in ["Zm9v+YmFy/YmF6PQ==", "x%ABCDefgh12+/=", "a\"b\\c/d é中"] {
+            assert_eq!(forms(value), forms_as_first_written(value), "{value}");
         }
     }
 
