@@ -369,6 +369,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="apigw-bench-")
         self._tls = None
         self._tls_backends = {}
+        self._tls_backend_pids = {}
         self._blackbox_config = None
         self.standins = []
 
@@ -823,11 +824,12 @@ class Bench:
         """The stand-in backend over TLS `version` ("1.2"/"1.3") only; its https base URL."""
         t = self.tls()
         if version not in self._tls_backends:
-            _, line = self.start_standin(
+            proc, line = self.start_standin(
                 "backend", "--listen", f"{LOOPBACK}:0", "--tls-cert", t["cert"],
                 "--tls-key", t["key"], "--tls-version", version)
             port = int(line["listen"].rsplit(":", 1)[1])
             self._tls_backends[version] = f"https://{LOOPBACK}:{port}"
+            self._tls_backend_pids[version] = proc.pid
         return self._tls_backends[version]
 
     def https_env(self):
@@ -860,10 +862,18 @@ class Bench:
                     raise RuntimeError(f"blackbox https probe failed: {status} {m}")
                 if m.get(f'probe_tls_version_info{{version="TLS {version}"}}') != 1.0:
                     raise RuntimeError(f"blackbox: TLS {version} expected: {m}")
+                # CPU per probe of the peer and of the backend they share: on two CPUs the
+                # backend's handshakes (and wrk) take the same share from either peer.
+                backend_pid = self._tls_backend_pids[version]
                 for c in levels:
                     for _ in range(reps):
                         for name, peer in (("ours", ours), ("blackbox", bb)):
-                            cells[name][c].append(self.wrk(peer.port, paths[name], c, secs))
+                            cpu0, back0 = proc_cpu_ms(peer.pid), proc_cpu_ms(backend_pid)
+                            w = self.wrk(peer.port, paths[name], c, secs)
+                            n = max(1, w["requests"])
+                            w["cpu_ms_per_probe"] = (proc_cpu_ms(peer.pid) - cpu0) / n
+                            w["backend_cpu_ms_per_probe"] = (proc_cpu_ms(backend_pid) - back0) / n
+                            cells[name][c].append(w)
             finally:
                 ours.stop()
                 bb.stop()
@@ -880,6 +890,9 @@ class Bench:
                 "errors": [x["errors"] for x in runs],
                 **({"cpu_ms_per_probe": measured([x["cpu_ms_per_probe"] for x in runs], "ms")}
                    if runs and "cpu_ms_per_probe" in runs[0] else {}),
+                **({"backend_cpu_ms_per_probe": measured(
+                    [x["backend_cpu_ms_per_probe"] for x in runs], "ms")}
+                   if runs and "backend_cpu_ms_per_probe" in runs[0] else {}),
             }
             for c, runs in by_c.items()
         ]
@@ -1513,16 +1526,28 @@ def render(doc, json_name):
             "1.2 only (ECDSA P-256 certificate from the run's test CA; ours with `APIGW_CA_FILE`, "
             "blackbox_exporter with a module `https_2xx` whose `tls_config.ca_file` is that CA). "
             "A fresh connection and a whole handshake per probe (neither peer resumes sessions). "
-            f"{p['wrk_repeats']} run(s) per cell, peers alternating.")
+            f"{p['wrk_repeats']} run(s) per cell, peers alternating. CPU: each process's user + "
+            "system time (`/proc/<pid>/stat`) over the run ÷ probes; the backend's is its share "
+            "of the same run (it and wrk run on the same two CPUs as the peer, so probes/s is "
+            "bounded by their cost too, the prober's own cost is the CPU column).")
         add("")
-        add("| TLS | concurrency | ours probes/s | blackbox probes/s | ours ÷ blackbox | errors ours / blackbox |")
-        add("|---|---|---|---|---|---|")
+        add("| TLS | concurrency | ours probes/s | blackbox probes/s | ours ÷ blackbox | "
+            "CPU ms per probe: ours / blackbox / backend | blackbox ÷ ours CPU | "
+            "errors ours / blackbox |")
+        add("|---|---|---|---|---|---|---|---|")
         worst = []
         for version, t in r["https_throughput"].items():
             for oc, bc in zip(t["ours"], t["blackbox"]):
                 o, b = S(oc["probes_per_s"]), S(bc["probes_per_s"])
+                cpu = "n/a | n/a"
+                if "cpu_ms_per_probe" in oc and "cpu_ms_per_probe" in bc:
+                    oc_cpu, bc_cpu = S(oc["cpu_ms_per_probe"]).median, S(bc["cpu_ms_per_probe"]).median
+                    back = Stats(S(oc["backend_cpu_ms_per_probe"]).values
+                                 + S(bc["backend_cpu_ms_per_probe"]).values).median
+                    cpu = f"{oc_cpu:.3f} / {bc_cpu:.3f} / {back:.3f} | {ratio(bc_cpu, oc_cpu)}"
                 add(f"| {version[3:]} | {oc['concurrency']} | {o.fmt(0)} | {b.fmt(0)} | "
-                    f"{ratio(o.median, b.median)} | {sum(oc['errors'])} / {sum(bc['errors'])} |")
+                    f"{ratio(o.median, b.median)} | {cpu} | "
+                    f"{sum(oc['errors'])} / {sum(bc['errors'])} |")
                 worst.append((o.median / b.median if b.median else float("nan"),
                               version[3:], oc["concurrency"]))
         add("")

@@ -109,15 +109,20 @@ def check_json(doc, clients, levels):
             check([c["concurrency"] for c in t[peer]] == levels, f"https {version} {peer}")
             for c in t[peer]:
                 check_measurement(c["probes_per_s"], p["wrk_repeats"], f"https {version} {peer}")
+                for cpu in ("cpu_ms_per_probe", "backend_cpu_ms_per_probe"):
+                    check_measurement(c[cpu], p["wrk_repeats"], f"https {version} {peer} {cpu}")
                 check(all(n > 0 for n in c["requests"]), f"https {version} {peer}: no requests")
     for peer in ("ours", "blackbox", "ours_json"):
         cells = r["scrapes"][peer]
         check([c["concurrency"] for c in cells] == p["scrape_concurrency"], f"scrapes.{peer}")
         check(all(n > 0 for c in cells for n in c["requests"]), f"scrapes.{peer}: no requests")
+    # bench/run.py runs SIGNED_PAIRS_PER_REPEAT (3) pairs per repeat.
+    pairs = 3 * p["wrk_repeats"]
     for k in ("signed", "unsigned"):
         cell = r["signed"][k][0]
-        check_measurement(cell["cpu_ms_per_probe"], p["wrk_repeats"], f"signed.{k}.cpu")
+        check_measurement(cell["cpu_ms_per_probe"], pairs, f"signed.{k}.cpu")
         check(all(n > 0 for n in cell["requests"]), f"signed.{k}: no requests")
+    check_measurement(r["signed"]["paired_cpu_share"], pairs, "signed.paired_cpu_share")
     for peer in ("ours", "blackbox", "seed"):
         x = r["c1000"][peer]
         check(x["invocations"] == C1000 and x["loaded_hwm_mib"] > 0, f"c1000.{peer}: {x}")
