@@ -85,8 +85,8 @@ impl Default for Redactor {
 struct Layer {
     /// Every form of every value, without duplicates.
     forms: BTreeSet<String>,
-    /// One [`anchor`] per value added, or `None` once a value without one was added.
-    anchors: Option<Vec<String>>,
+    /// Each added value's [`anchor`], if it has one.
+    anchors: Vec<Option<String>>,
     /// Built on first use after the forms changed, then shared until they change again.
     matcher: Option<Matcher>,
 }
@@ -116,11 +116,17 @@ enum Forms {
 
 impl Matcher {
     fn build(layer: &Layer) -> Option<Self> {
-        let anchors = layer
-            .anchors
-            .as_ref()
-            .filter(|a| !a.is_empty() && a.len() <= ANCHORS_UP_TO)
-            .map(|a| Arc::new(a.iter().map(|x| finder(x)).collect()));
+        // Only when every value has one: a value without an anchor could match anywhere.
+        let anchors = (!layer.anchors.is_empty() && layer.anchors.len() <= ANCHORS_UP_TO)
+            .then(|| {
+                layer
+                    .anchors
+                    .iter()
+                    .map(|a| a.as_deref().map(finder))
+                    .collect()
+            })
+            .flatten()
+            .map(Arc::new);
         let forms = if layer.forms.len() < AUTOMATON_FROM {
             Forms::Few(layer.forms.iter().cloned().collect(), OnceLock::new())
         } else {
@@ -152,8 +158,8 @@ impl Matcher {
         }
         match &*self.forms {
             Forms::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
-            Forms::Few(forms, finders) => {
-                for f in finders.get_or_init(|| forms.iter().map(|x| finder(x)).collect()) {
+            Forms::Few(..) => {
+                for f in self.forms.finders() {
                     out.extend(f.find_iter(text).map(|at| at..at + f.needle().len()));
                 }
             }
@@ -166,10 +172,19 @@ impl Matcher {
         }
         match &*self.forms {
             Forms::Automaton(ac) => ac.is_match(text),
-            Forms::Few(forms, finders) => finders
-                .get_or_init(|| forms.iter().map(|x| finder(x)).collect())
-                .iter()
-                .any(|f| f.find(text).is_some()),
+            Forms::Few(..) => self.forms.finders().iter().any(|f| f.find(text).is_some()),
+        }
+    }
+}
+
+impl Forms {
+    /// The finders of `Few`, built on first use (none for an automaton).
+    fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
+        match self {
+            Self::Few(forms, finders) => {
+                finders.get_or_init(|| forms.iter().map(|f| finder(f)).collect())
+            }
+            Self::Automaton(_) => &[],
         }
     }
 }
@@ -269,15 +284,7 @@ impl Redactor {
         let before = layer.forms.len();
         layer.forms.extend(forms(value));
         if layer.forms.len() != before {
-            let first = before == 0;
-            layer.anchors = match (anchor(value), layer.anchors.take()) {
-                (Some(a), Some(mut anchors)) => {
-                    anchors.push(a.to_owned());
-                    Some(anchors)
-                }
-                (Some(a), None) if first => Some(vec![a.to_owned()]),
-                _ => None,
-            };
+            layer.anchors.push(anchor(value).map(str::to_owned));
             layer.matcher = None;
         }
     }
