@@ -583,16 +583,32 @@ class Bench:
             avg_ms = float(lat.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[lat.group(2)]
         return {"rps": rps, "requests": total, "errors": errors, "avg_ms": avg_ms}
 
+    def wrk_cpu(self, port, path, conns, seconds, **pids):
+        """`wrk`, and for each named process (`ours=pid`, …) its CPU ms per probe over the run:
+        `<name>_cpu_ms_per_probe`, the first name's as `cpu_ms_per_probe`."""
+        before = {name: proc_cpu_ms(pid) for name, pid in pids.items()}
+        w = self.wrk(port, path, conns, seconds)
+        n = max(1, w["requests"])
+        for i, (name, pid) in enumerate(pids.items()):
+            key = "cpu_ms_per_probe" if i == 0 else f"{name}_cpu_ms_per_probe"
+            w[key] = (proc_cpu_ms(pid) - before[name]) / n
+        return w
+
+    @staticmethod
+    def probe_paths(target, module):
+        """Ours' and blackbox_exporter's `/probe` paths for the same target."""
+        return {
+            "ours": "/probe?" + urllib.parse.urlencode({"url": target}),
+            "blackbox": "/probe?" + urllib.parse.urlencode({"target": target, "module": module}),
+        }
+
     def throughput(self):
         secs, reps = self.args.wrk_seconds, self.args.wrk_repeats
         levels = self.args.concurrency
         log(f"throughput: wrk {secs}s × {reps} at concurrency {levels}")
         ours, bb = self.ours().start(), self.blackbox().start()
         target = self.url("/web/cloudapi")
-        paths = {
-            "ours": "/probe?" + urllib.parse.urlencode({"url": target}),
-            "blackbox": "/probe?" + urllib.parse.urlencode({"target": target, "module": "http_2xx"}),
-        }
+        paths = self.probe_paths(target, "http_2xx")
         res = {name: {c: [] for c in levels} for name in paths}
         try:
             resp = request(ours.port, "GET", paths["ours"])
@@ -608,19 +624,7 @@ class Bench:
         finally:
             ours.stop()
             bb.stop()
-        self.results["throughput"] = {
-            name: [
-                {
-                    "concurrency": c,
-                    "probes_per_s": measured([x["rps"] for x in runs], "1/s"),
-                    "avg_latency": measured([x["avg_ms"] for x in runs], "ms"),
-                    "requests": [x["requests"] for x in runs],
-                    "errors": [x["errors"] for x in runs],
-                }
-                for c, runs in by_c.items()
-            ]
-            for name, by_c in res.items()
-        }
+        self.results["throughput"] = {name: self.wrk_cells(by_c) for name, by_c in res.items()}
 
     def memory(self):
         rounds, clients = self.args.mem_rounds, self.args.mem_clients
@@ -843,10 +847,7 @@ class Bench:
         for version in ("1.3", "1.2"):
             target = self.tls_backend(version) + "/web/cloudapi"
             ours, bb = self.ours(self.https_env()).start(), self.blackbox().start()
-            paths = {
-                "ours": "/probe?" + urllib.parse.urlencode({"url": target}),
-                "blackbox": "/probe?" + urllib.parse.urlencode({"target": target, "module": "https_2xx"}),
-            }
+            paths = self.probe_paths(target, "https_2xx")
             cells = {name: {c: [] for c in levels} for name in paths}
             try:
                 # Both peers must really finish a TLS handshake of this version first.
@@ -868,12 +869,9 @@ class Bench:
                 for c in levels:
                     for _ in range(reps):
                         for name, peer in (("ours", ours), ("blackbox", bb)):
-                            cpu0, back0 = proc_cpu_ms(peer.pid), proc_cpu_ms(backend_pid)
-                            w = self.wrk(peer.port, paths[name], c, secs)
-                            n = max(1, w["requests"])
-                            w["cpu_ms_per_probe"] = (proc_cpu_ms(peer.pid) - cpu0) / n
-                            w["backend_cpu_ms_per_probe"] = (proc_cpu_ms(backend_pid) - back0) / n
-                            cells[name][c].append(w)
+                            cells[name][c].append(self.wrk_cpu(
+                                peer.port, paths[name], c, secs, peer=peer.pid,
+                                backend=backend_pid))
             finally:
                 ours.stop()
                 bb.stop()
@@ -888,11 +886,9 @@ class Bench:
                 "avg_latency": measured([x["avg_ms"] for x in runs], "ms"),
                 "requests": [x["requests"] for x in runs],
                 "errors": [x["errors"] for x in runs],
-                **({"cpu_ms_per_probe": measured([x["cpu_ms_per_probe"] for x in runs], "ms")}
-                   if runs and "cpu_ms_per_probe" in runs[0] else {}),
-                **({"backend_cpu_ms_per_probe": measured(
-                    [x["backend_cpu_ms_per_probe"] for x in runs], "ms")}
-                   if runs and "backend_cpu_ms_per_probe" in runs[0] else {}),
+                # What `wrk_cpu` measured: the peer's CPU per probe, and the others named.
+                **{k: measured([x[k] for x in runs], "ms")
+                   for k in (runs[0] if runs else {}) if k.endswith("cpu_ms_per_probe")},
             }
             for c, runs in by_c.items()
         ]
@@ -988,9 +984,7 @@ class Bench:
                 order = ("unsigned", "signed") if i % 2 == 0 else ("signed", "unsigned")
                 pair = {}
                 for k in order:
-                    cpu0 = proc_cpu_ms(ours.pid)
-                    w = self.wrk(ours.port, paths[k], c, secs)
-                    w["cpu_ms_per_probe"] = (proc_cpu_ms(ours.pid) - cpu0) / max(1, w["requests"])
+                    w = self.wrk_cpu(ours.port, paths[k], c, secs, ours=ours.pid)
                     cells[k][c].append(w)
                     pair[k] = w["cpu_ms_per_probe"]
                 pairs.append((pair["signed"] - pair["unsigned"]) / pair["unsigned"]
