@@ -542,6 +542,20 @@ fn tool(name: &str) -> Option<PathBuf> {
     None
 }
 
+/// Prometheus holds exactly one `probe_failure_info{class="dns.nxdomain"}` series, of `instance`
+/// in `job`, phase `dns`, value 1.
+async fn assert_one_nxdomain_failure(prometheus: &Prometheus, instance: &str, job: &str) {
+    let failures = prometheus
+        .query("probe_failure_info{class=\"dns.nxdomain\"}")
+        .await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let (labels, value) = &failures[0];
+    assert_eq!(*value, 1.0);
+    assert_eq!(labels["instance"], instance);
+    assert_eq!(labels["phase"], "dns");
+    assert_eq!(labels["job"], job);
+}
+
 /// A Prometheus server on 127.0.0.1, on the port the kernel chose: it logs the address it
 /// listens on (`msg="Listening on" address=127.0.0.1:NNNNN`), so nothing races for a port.
 /// Stopped when dropped.
@@ -741,15 +755,7 @@ scrape_configs:
     assert_eq!(by_instance(&healthy), Some(1.0), "{success:?}");
     assert_eq!(by_instance(&disabled), Some(0.0), "{success:?}");
 
-    let failures = prometheus
-        .query("probe_failure_info{class=\"dns.nxdomain\"}")
-        .await;
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    let (labels, value) = &failures[0];
-    assert_eq!(*value, 1.0);
-    assert_eq!(labels["instance"], disabled.as_str());
-    assert_eq!(labels["phase"], "dns");
-    assert_eq!(labels["job"], "apigw");
+    assert_one_nxdomain_failure(&prometheus, &disabled, "apigw").await;
 
     // Prometheus 2.42 negotiated OpenMetrics: the family's type came through as `info`.
     let metadata = prometheus
@@ -866,15 +872,7 @@ async fn the_timer_pushes_the_series_to_a_real_prometheus_by_remote_write() {
     assert_eq!(by_instance("disabled").map(|(_, v)| v), Some(0.0));
     assert_eq!(success.len(), 2, "{success:?}");
 
-    let failures = prometheus
-        .query("probe_failure_info{class=\"dns.nxdomain\"}")
-        .await;
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    let (labels, value) = &failures[0];
-    assert_eq!(*value, 1.0);
-    assert_eq!(labels["instance"], "disabled");
-    assert_eq!(labels["phase"], "dns");
-    assert_eq!(labels["job"], "apigw-vpc-probe");
+    assert_one_nxdomain_failure(&prometheus, "disabled", "apigw-vpc-probe").await;
     // The phases came too, under blackbox's names.
     let phases = prometheus
         .query("probe_http_duration_seconds{instance=\"cloudapi\"}")
