@@ -83,12 +83,27 @@ impl Default for Redactor {
 
 #[derive(Default)]
 struct Layer {
-    /// Every form of every value, without duplicates.
-    forms: BTreeSet<String>,
-    /// Each added value's [`anchor`], if it has one.
+    /// The values as added, without duplicates.
+    values: Vec<String>,
+    /// Each value's [`anchor`], if it has one.
     anchors: Vec<Option<String>>,
-    /// Built on first use after the forms changed, then shared until they change again.
-    matcher: Option<Matcher>,
+    /// Every form of every value, built on first need after the values changed: a layer
+    /// searched by its anchors (a request's signature) needs them only where an anchor is found.
+    forms: Option<BTreeSet<String>>,
+    /// Built on first use after the values changed, then shared until they change again.
+    matcher: Option<Arc<Matcher>>,
+}
+
+impl Layer {
+    /// Every form of every value (see [`forms`]).
+    fn forms(&mut self) -> &BTreeSet<String> {
+        self.forms.get_or_insert_with(|| all_forms(&self.values))
+    }
+}
+
+/// The [`forms`] of every value, without duplicates.
+fn all_forms(values: &[String]) -> BTreeSet<String> {
+    values.iter().flat_map(|v| forms(v)).collect()
 }
 
 /// At most this many anchors are searched before a layer's forms; a layer of more values (the
@@ -99,25 +114,26 @@ const ANCHORS_UP_TO: usize = 4;
 const MIN_ANCHOR: usize = 6;
 
 /// Finds the forms of one layer.
-#[derive(Clone)]
 struct Matcher {
     /// Searched first where set: a text that holds none of these holds no form. A request's
     /// signature has a dozen forms; most texts (log lines, URLs, reports) hold none, and one
     /// search per value instead of one per form is most of what signing costs a probe.
-    anchors: Option<Arc<Vec<memchr::memmem::Finder<'static>>>>,
-    forms: Arc<Forms>,
+    anchors: Option<Vec<memchr::memmem::Finder<'static>>>,
+    forms: Forms,
 }
 
 enum Forms {
     Automaton(AhoCorasick),
-    /// Built when an anchor is first found (or at once, without anchors).
+    /// The values, whose forms and their finders are built when an anchor is first found (or
+    /// at once, without anchors).
     Few(Vec<String>, OnceLock<Vec<memchr::memmem::Finder<'static>>>),
 }
 
 impl Matcher {
-    fn build(layer: &Layer) -> Option<Self> {
+    fn build(layer: &mut Layer) -> Option<Self> {
         // Only when every value has one: a value without an anchor could match anywhere.
-        let anchors = (!layer.anchors.is_empty() && layer.anchors.len() <= ANCHORS_UP_TO)
+        let anchors: Option<Vec<_>> = (!layer.anchors.is_empty()
+            && layer.anchors.len() <= ANCHORS_UP_TO)
             .then(|| {
                 layer
                     .anchors
@@ -125,23 +141,23 @@ impl Matcher {
                     .map(|a| a.as_deref().map(finder))
                     .collect()
             })
-            .flatten()
-            .map(Arc::new);
-        let forms = if layer.forms.len() < AUTOMATON_FROM {
-            Forms::Few(layer.forms.iter().cloned().collect(), OnceLock::new())
+            .flatten();
+        let forms = if anchors.is_some() {
+            // At most ANCHORS_UP_TO values: their forms are few, and most likely never needed.
+            Forms::Few(layer.values.clone(), OnceLock::new())
+        } else if layer.forms().len() < AUTOMATON_FROM {
+            let finders: Vec<_> = layer.forms().iter().map(|f| finder(f)).collect();
+            Forms::Few(Vec::new(), OnceLock::from(finders))
         } else {
             // An NFA: building a DFA costs more than the few scans it would speed up.
             Forms::Automaton(
                 AhoCorasick::builder()
                     .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(&layer.forms)
+                    .build(layer.forms())
                     .ok()?,
             )
         };
-        Some(Self {
-            anchors,
-            forms: Arc::new(forms),
-        })
+        Some(Self { anchors, forms })
     }
 
     /// False when no form can be in `text` (no anchor is).
@@ -156,7 +172,7 @@ impl Matcher {
         if !self.may_match(text) {
             return;
         }
-        match &*self.forms {
+        match &self.forms {
             Forms::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
             Forms::Few(..) => {
                 for f in self.forms.finders() {
@@ -170,7 +186,7 @@ impl Matcher {
         if !self.may_match(text) {
             return false;
         }
-        match &*self.forms {
+        match &self.forms {
             Forms::Automaton(ac) => ac.is_match(text),
             Forms::Few(..) => self.forms.finders().iter().any(|f| f.find(text).is_some()),
         }
@@ -181,8 +197,8 @@ impl Forms {
     /// The finders of `Few`, built on first use (none for an automaton).
     fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
         match self {
-            Self::Few(forms, finders) => {
-                finders.get_or_init(|| forms.iter().map(|f| finder(f)).collect())
+            Self::Few(values, finders) => {
+                finders.get_or_init(|| all_forms(values).iter().map(|f| finder(f)).collect())
             }
             Self::Automaton(_) => &[],
         }
@@ -218,9 +234,9 @@ pub(crate) fn anchor(value: &str) -> Option<&str> {
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the values: only how many forms are held.
-        let forms: usize = self.layers.iter().map(|l| lock(l).forms.len()).sum();
-        write!(f, "Redactor({forms} forms)")
+        // Never the values: only how many are held.
+        let values: usize = self.layers.iter().map(|l| lock(l).values.len()).sum();
+        write!(f, "Redactor({values} values)")
     }
 }
 
@@ -281,22 +297,24 @@ impl Redactor {
             return;
         };
         let mut layer = lock(own);
-        let before = layer.forms.len();
-        layer.forms.extend(forms(value));
-        if layer.forms.len() != before {
-            layer.anchors.push(anchor(value).map(str::to_owned));
-            layer.matcher = None;
+        if layer.values.iter().any(|v| v == value) {
+            return;
         }
+        // Only the value and its anchor now: the forms are built when something needs them.
+        layer.values.push(value.to_owned());
+        layer.anchors.push(anchor(value).map(str::to_owned));
+        layer.forms = None;
+        layer.matcher = None;
     }
 
     /// True when `value` (as given) is held.
     pub fn holds(&self, value: &str) -> bool {
-        self.layers.iter().any(|l| lock(l).forms.contains(value))
+        self.layers.iter().any(|l| lock(l).forms().contains(value))
     }
 
     /// True when no value is held.
     pub fn is_empty(&self) -> bool {
-        self.layers.iter().all(|l| lock(l).forms.is_empty())
+        self.layers.iter().all(|l| lock(l).values.is_empty())
     }
 
     /// `text` with every form of every value replaced by [`MASK`].
@@ -324,7 +342,7 @@ impl Redactor {
         let forms: Vec<String> = self
             .layers
             .iter()
-            .flat_map(|l| lock(l).forms.iter().cloned().collect::<Vec<_>>())
+            .flat_map(|l| lock(l).forms().iter().cloned().collect::<Vec<_>>())
             .collect();
         match cut_tail(&forms, &whole) {
             Some(keep) => format!("{}{MASK}", &whole[..keep]),
@@ -374,11 +392,11 @@ impl Redactor {
         for l in &self.layers {
             let matcher = {
                 let mut layer = lock(l);
-                if layer.forms.is_empty() {
+                if layer.values.is_empty() {
                     continue;
                 }
                 if layer.matcher.is_none() {
-                    layer.matcher = Matcher::build(&layer);
+                    layer.matcher = Matcher::build(&mut layer).map(Arc::new);
                 }
                 layer.matcher.clone()
             };
@@ -391,6 +409,11 @@ impl Redactor {
     /// The ranges to mask in `text`: every occurrence of every form, overlapping ones merged.
     fn find_all(&self, text: &[u8]) -> Vec<Range<usize>> {
         let mut ranges = Vec::new();
+        // Every form is at least as long as its value, and no value is shorter than this: most
+        // of a log line's fields are (a status, a phase, a class).
+        if text.len() < MIN_SECRET_LEN {
+            return ranges;
+        }
         self.each_matcher(|m| m.find_all(text, &mut ranges));
         if ranges.len() < 2 {
             return ranges;
@@ -966,6 +989,29 @@ mod tests {
         base.add("later-role-secret");
         assert_eq!(child.redact("later-role-secret"), MASK);
         assert!(!format!("{child:?}").contains("secret"));
+    }
+
+    #[test]
+    fn forms_built_late_are_those_of_every_value_held_then() {
+        // The forms are built on first need: after a search (which built the matcher from one
+        // value), a second value must be found in its own spellings, and `holds` must know
+        // both values' spellings, not only the values as added.
+        let r = redactor(&["first/secret+value"]);
+        assert_eq!(r.redact("a first/secret+value b"), format!("a {MASK} b"));
+        assert!(r.holds("first%2Fsecret%2Bvalue"));
+        r.add("second/secret+value");
+        let encoded = "second%2Fsecret%2Bvalue";
+        assert_eq!(r.redact(&format!("?q={encoded}")), format!("?q={MASK}"));
+        assert_eq!(
+            r.redact(r#"{"v":"second\/secret+value"}"#),
+            r#"{"v":"***"}"#
+        );
+        assert!(r.holds(encoded));
+        assert!(r.holds("first%2fsecret%2bvalue"));
+        assert!(!r.holds("second"));
+        // Adding a value again changes nothing.
+        r.add("second/secret+value");
+        assert_eq!(format!("{r:?}"), "Redactor(2 values)");
     }
 
     #[tokio::test]
