@@ -116,8 +116,9 @@ def check_json(doc, clients, levels):
         cells = r["scrapes"][peer]
         check([c["concurrency"] for c in cells] == p["scrape_concurrency"], f"scrapes.{peer}")
         check(all(n > 0 for c in cells for n in c["requests"]), f"scrapes.{peer}: no requests")
-    # bench/run.py runs SIGNED_PAIRS_PER_REPEAT (3) pairs per repeat.
-    pairs = 3 * p["wrk_repeats"]
+    # bench/run.py runs SIGNED_PAIRS_PER_REPEAT (10) pairs per repeat, of runs at most 1 s long.
+    pairs = 10 * p["wrk_repeats"]
+    check(0 < r["signed"]["run_seconds"] <= min(1, p["wrk_seconds"]), "signed.run_seconds")
     for k in ("signed", "unsigned"):
         cell = r["signed"][k][0]
         check_measurement(cell["cpu_ms_per_probe"], pairs, f"signed.{k}.cpu")
