@@ -28,7 +28,9 @@ pub(crate) const EXIT_FAILED: i32 = 1;
 /// Exit code: usage or configuration error.
 pub(crate) const EXIT_USAGE: i32 = 2;
 
-/// Probe an API from the command line.
+// The arguments of `probe`. A plain comment, not a doc comment: clap would make a doc comment
+// the subcommand's about, and its arguments are added late (main.rs `Deferred`), after the
+// subcommand's own about, which it would then replace.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Settings such as APIGW_DNS_SERVERS, APIGW_CA_FILE and APIGW_TIMEOUT_MS \
@@ -120,7 +122,7 @@ pub(crate) struct ProbeArgs {
     pub show_string_to_sign: bool,
 }
 
-/// Probe an API and cross-check the configuration it depends on.
+// The arguments of `check`: `probe`'s and the cross-check's (a plain comment, as `ProbeArgs`').
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Credentials: --profile NAME from the Alibaba Cloud CLI's ~/.aliyun/config.json \
