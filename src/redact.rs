@@ -142,13 +142,7 @@ impl Matcher {
                     .collect()
             })
             .flatten();
-        let forms = if anchors.is_some() {
-            // At most ANCHORS_UP_TO values: their forms are few, and most likely never needed.
-            Forms::Few(layer.values.clone(), OnceLock::new())
-        } else if layer.forms().len() < AUTOMATON_FROM {
-            let finders: Vec<_> = layer.forms().iter().map(|f| finder(f)).collect();
-            Forms::Few(Vec::new(), OnceLock::from(finders))
-        } else {
+        let forms = if anchors.is_none() && layer.forms().len() >= AUTOMATON_FROM {
             // An NFA: building a DFA costs more than the few scans it would speed up.
             Forms::Automaton(
                 AhoCorasick::builder()
@@ -156,6 +150,9 @@ impl Matcher {
                     .build(layer.forms())
                     .ok()?,
             )
+        } else {
+            // Anchored, at most ANCHORS_UP_TO values: their forms are most likely never needed.
+            Forms::Few(layer.values.clone(), OnceLock::new())
         };
         Some(Self { anchors, forms })
     }
