@@ -203,7 +203,7 @@ impl Client {
             .await
     }
 
-    async fn cbn<T: serde::de::DeserializeOwned>(
+    async fn cbn<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         action: &'static str,
         query: Vec<(String, String)>,

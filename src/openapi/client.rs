@@ -27,6 +27,7 @@
 //! client built inside a redaction scope (a request's, the command line's run) adds the secret
 //! and the token to it, and each request's signature as it is made.
 
+use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -59,6 +60,17 @@ pub const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// Sent as `User-Agent` (not signed).
 const USER_AGENT: &str = concat!("apigw-vpc-probe/", env!("CARGO_PKG_VERSION"));
+
+/// Parses a successful answer's body into the caller's type. The call's machinery (endpoints,
+/// retry, timeouts, signing, the error envelope) takes this as a plain `fn`, so that it is
+/// compiled once instead of once per response type (it was 150 KB of the binary).
+type Decode = fn(Value) -> Result<Box<dyn Any + Send>, serde_json::Error>;
+
+fn decode<T: DeserializeOwned + Send + 'static>(
+    value: Value,
+) -> Result<Box<dyn Any + Send>, serde_json::Error> {
+    serde_json::from_value::<T>(value).map(|t| Box::new(t) as Box<dyn Any + Send>)
+}
 
 /// A successful call's value, with what identifies the answer for evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,7 +278,7 @@ impl Client {
     /// Calls an RPC `action` of `product` with `params` in the query (`POST /`), the way the
     /// official SDK sends every read action (spec §1.3), and parses the answer as `T`. For
     /// actions without a typed function here (e.g. CloudMonitor's `PutCustomMetric`).
-    pub async fn rpc<T: DeserializeOwned>(
+    pub async fn rpc<T: DeserializeOwned + Send + 'static>(
         &self,
         product: Product,
         region: &str,
@@ -290,13 +302,33 @@ impl Client {
 
     /// Sends `call`: endpoints in order, one retry where the module doc says. Counted once in
     /// `/metrics` (`apigw_probe_control_plane_calls_total`), whatever the callers.
-    pub(crate) async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned + Send + 'static>(
         &self,
         call: Call<'_>,
         deadline: Instant,
     ) -> Result<Answer<T>, OpenApiError> {
+        let answer = self.call_any(call, deadline, decode::<T>).await?;
+        Ok(Answer {
+            // `decode::<T>` boxed a `T`: the downcast cannot fail.
+            value: *answer
+                .value
+                .downcast::<T>()
+                .unwrap_or_else(|_| unreachable!("decode::<T> returns a T")),
+            request_id: answer.request_id,
+            endpoint: answer.endpoint,
+            action: answer.action,
+        })
+    }
+
+    /// [`Client::call`] with the body parsed by `decode`.
+    async fn call_any(
+        &self,
+        call: Call<'_>,
+        deadline: Instant,
+        decode: Decode,
+    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
         let product = call.product;
-        let result = self.call_uncounted(call, deadline).await;
+        let result = self.call_uncounted(call, deadline, decode).await;
         crate::metrics::process::count_control_plane_call(
             product,
             result.as_ref().err().map(|e| e.kind),
@@ -304,11 +336,12 @@ impl Client {
         result
     }
 
-    async fn call_uncounted<T: DeserializeOwned>(
+    async fn call_uncounted(
         &self,
         call: Call<'_>,
         deadline: Instant,
-    ) -> Result<Answer<T>, OpenApiError> {
+        decode: Decode,
+    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
         let ram_action = format!("{}:{}", call.product.ram_code(), call.action);
         let candidates = self.inner.endpoints.candidates(call.product, call.region);
         if candidates.is_empty() {
@@ -325,7 +358,7 @@ impl Client {
         let last = candidates.len() - 1;
         for (i, endpoint) in candidates.iter().enumerate() {
             match self
-                .with_retry(&call, &ram_action, endpoint, deadline)
+                .with_retry(&call, &ram_action, endpoint, deadline, decode)
                 .await
             {
                 Ok(answer) => return Ok(answer),
@@ -348,14 +381,17 @@ impl Client {
         ))
     }
 
-    async fn with_retry<T: DeserializeOwned>(
+    async fn with_retry(
         &self,
         call: &Call<'_>,
         ram_action: &str,
         endpoint: &Endpoint,
         deadline: Instant,
-    ) -> Result<Answer<T>, OpenApiError> {
-        let first = self.attempt(call, ram_action, endpoint, deadline).await;
+        decode: Decode,
+    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
+        let first = self
+            .attempt(call, ram_action, endpoint, deadline, decode)
+            .await;
         let Err(e) = &first else { return first };
         let pause = match (e.kind, e.retry_after) {
             (ErrorKind::Throttled, Some(wait)) => wait,
@@ -366,17 +402,19 @@ impl Client {
             return first;
         }
         tokio::time::sleep(pause).await;
-        self.attempt(call, ram_action, endpoint, deadline).await
+        self.attempt(call, ram_action, endpoint, deadline, decode)
+            .await
     }
 
     /// One signed request to one endpoint, bounded by the call timeout and the deadline.
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt(
         &self,
         call: &Call<'_>,
         ram_action: &str,
         endpoint: &Endpoint,
         deadline: Instant,
-    ) -> Result<Answer<T>, OpenApiError> {
+        decode: Decode,
+    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
         let error = |kind, message: String| {
             let mut e = OpenApiError::new(kind, ram_action, message);
             e.endpoint = Some(endpoint.to_string());
@@ -412,16 +450,17 @@ impl Client {
                 ))
             }
         };
-        self.answer(reply, ram_action, endpoint)
+        self.answer(reply, ram_action, endpoint, decode)
     }
 
     /// Turns a reply into the value or the typed error.
-    fn answer<T: DeserializeOwned>(
+    fn answer(
         &self,
         reply: Reply,
         ram_action: &str,
         endpoint: &Endpoint,
-    ) -> Result<Answer<T>, OpenApiError> {
+        decode: Decode,
+    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
         let header = |name: &str| {
             reply
                 .headers
@@ -459,7 +498,7 @@ impl Client {
                 e.request_id = request_id;
                 return Err(e);
             };
-            return match serde_json::from_value::<T>(json) {
+            return match decode(json) {
                 Ok(value) => Ok(Answer {
                     value,
                     request_id,

@@ -675,7 +675,7 @@ impl Client {
             .await
     }
 
-    async fn cloudapi<T: serde::de::DeserializeOwned>(
+    async fn cloudapi<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         region: &str,
         action: &'static str,

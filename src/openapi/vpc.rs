@@ -303,7 +303,7 @@ impl Client {
             .await
     }
 
-    async fn vpc<T: serde::de::DeserializeOwned>(
+    async fn vpc<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         region: &str,
         action: &'static str,
