@@ -81,6 +81,9 @@ def check_json(doc, clients, levels):
         for k in ("tcp_ready", "first_invoke"):
             check_measurement(r["cold"][peer][k], RUNS, f"cold.{peer}.{k}")
     check_measurement(r["cold"]["exec_floor"], max(5, RUNS), "cold.exec_floor")
+    if shutil.which("cc"):  # bench/floor.c is built with it
+        for k in ("tcp_ready", "first_invoke"):
+            check_measurement(r["cold"]["floor"][k], RUNS, f"cold.floor.{k}")
     check(len(r["invoke"]) == 7, f"invoke: {sorted(r['invoke'])}")
     for k, m in r["invoke"].items():
         check_measurement(m, RUNS, f"invoke.{k}")
