@@ -85,8 +85,6 @@ impl Default for Redactor {
 struct Layer {
     /// The values as added, without duplicates.
     values: Vec<String>,
-    /// Each value's [`anchor`], if it has one.
-    anchors: Vec<Option<String>>,
     /// Every form of every value, built on first need after the values changed: a layer
     /// searched by its anchors (a request's signature) needs them only where an anchor is found.
     forms: Option<BTreeSet<String>>,
@@ -124,23 +122,17 @@ struct Matcher {
 
 enum Forms {
     Automaton(AhoCorasick),
-    /// The values, whose forms and their finders are built when an anchor is first found (or
-    /// at once, without anchors).
+    /// The values, whose forms and their finders are built on first use: when an anchor is
+    /// first found, or at a layer's first search without anchors.
     Few(Vec<String>, OnceLock<Vec<memchr::memmem::Finder<'static>>>),
 }
 
 impl Matcher {
     fn build(layer: &mut Layer) -> Option<Self> {
         // Only when every value has one: a value without an anchor could match anywhere.
-        let anchors: Option<Vec<_>> = (!layer.anchors.is_empty()
-            && layer.anchors.len() <= ANCHORS_UP_TO)
-            .then(|| {
-                layer
-                    .anchors
-                    .iter()
-                    .map(|a| a.as_deref().map(finder))
-                    .collect()
-            })
+        let anchors: Option<Vec<_>> = (!layer.values.is_empty()
+            && layer.values.len() <= ANCHORS_UP_TO)
+            .then(|| layer.values.iter().map(|v| anchor(v).map(finder)).collect())
             .flatten();
         let forms = if anchors.is_none() && layer.forms().len() >= AUTOMATON_FROM {
             // An NFA: building a DFA costs more than the few scans it would speed up.
@@ -151,7 +143,7 @@ impl Matcher {
                     .ok()?,
             )
         } else {
-            // Anchored, at most ANCHORS_UP_TO values: their forms are most likely never needed.
+            // Anchored (most likely never needed), or few forms without anchors.
             Forms::Few(layer.values.clone(), OnceLock::new())
         };
         Some(Self { anchors, forms })
@@ -297,9 +289,8 @@ impl Redactor {
         if layer.values.iter().any(|v| v == value) {
             return;
         }
-        // Only the value and its anchor now: the forms are built when something needs them.
+        // Only the value now: its anchor and forms are built when something needs them.
         layer.values.push(value.to_owned());
-        layer.anchors.push(anchor(value).map(str::to_owned));
         layer.forms = None;
         layer.matcher = None;
     }

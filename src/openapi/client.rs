@@ -307,7 +307,13 @@ impl Client {
         call: Call<'_>,
         deadline: Instant,
     ) -> Result<Answer<T>, OpenApiError> {
-        let answer = self.call_any(call, deadline, decode::<T>).await?;
+        let product = call.product;
+        let result = self.call_uncounted(call, deadline, decode::<T>).await;
+        crate::metrics::process::count_control_plane_call(
+            product,
+            result.as_ref().err().map(|e| e.kind),
+        );
+        let answer = result?;
         Ok(Answer {
             // `decode::<T>` boxed a `T`: the downcast cannot fail.
             value: *answer
@@ -318,22 +324,6 @@ impl Client {
             endpoint: answer.endpoint,
             action: answer.action,
         })
-    }
-
-    /// [`Client::call`] with the body parsed by `decode`.
-    async fn call_any(
-        &self,
-        call: Call<'_>,
-        deadline: Instant,
-        decode: Decode,
-    ) -> Result<Answer<Box<dyn Any + Send>>, OpenApiError> {
-        let product = call.product;
-        let result = self.call_uncounted(call, deadline, decode).await;
-        crate::metrics::process::count_control_plane_call(
-            product,
-            result.as_ref().err().map(|e| e.kind),
-        );
-        result
     }
 
     async fn call_uncounted(
