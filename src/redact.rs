@@ -85,6 +85,10 @@ impl Default for Redactor {
 struct Layer {
     /// The values as added, without duplicates.
     values: Vec<String>,
+    /// The length of the shortest value, in bytes (0 while there is none). No form is
+    /// shorter than its value (every encoding only lengthens it), so a shorter text holds no
+    /// form of this layer: most of a log line's fields are shorter than a signature.
+    shortest: usize,
     /// Every form of every value, built on first need after the values changed: a layer
     /// searched by its anchors (a request's signature) needs them only where an anchor is found.
     forms: Option<BTreeSet<String>>,
@@ -290,6 +294,11 @@ impl Redactor {
             return;
         }
         // Only the value now: its anchor and forms are built when something needs them.
+        layer.shortest = if layer.values.is_empty() {
+            value.len()
+        } else {
+            layer.shortest.min(value.len())
+        };
         layer.values.push(value.to_owned());
         layer.forms = None;
         layer.matcher = None;
@@ -353,7 +362,7 @@ impl Redactor {
         // Every string of the document is in the bytes JSON-escaped, and the forms include the
         // escaped spelling of each form, so no match here means no string holds a form.
         let mut any = false;
-        self.each_matcher(|m| any = any || m.is_match(bytes));
+        self.each_matcher(bytes.len(), |m| any = any || m.is_match(bytes));
         if !any {
             return Cow::Borrowed(bytes);
         }
@@ -374,13 +383,14 @@ impl Redactor {
         Cow::Owned(out)
     }
 
-    /// Calls `f` with each layer's matcher, built where the forms changed since the last use
-    /// (without collecting them: this runs for every string of every log line).
-    fn each_matcher(&self, mut f: impl FnMut(&Matcher)) {
+    /// Calls `f` with the matcher of each layer that may have a form in a text of `len` bytes,
+    /// built where the forms changed since the last use (without collecting them: this runs for
+    /// every string of every log line).
+    fn each_matcher(&self, len: usize, mut f: impl FnMut(&Matcher)) {
         for l in &self.layers {
             let matcher = {
                 let mut layer = lock(l);
-                if layer.values.is_empty() {
+                if layer.values.is_empty() || len < layer.shortest {
                     continue;
                 }
                 if layer.matcher.is_none() {
@@ -402,7 +412,7 @@ impl Redactor {
         if text.len() < MIN_SECRET_LEN {
             return ranges;
         }
-        self.each_matcher(|m| m.find_all(text, &mut ranges));
+        self.each_matcher(text.len(), |m| m.find_all(text, &mut ranges));
         if ranges.len() < 2 {
             return ranges;
         }
@@ -960,6 +970,22 @@ mod tests {
         }
         assert!(r.holds(&values[7]));
         assert!(!r.holds("sig-999-Zm9v+/="));
+    }
+
+    #[test]
+    fn a_text_as_long_as_the_shortest_value_is_searched() {
+        let long = "Hk3Vq9ZpL0sT4wXy8BnM2cRfJ6dGaE1uIoPq7Yt5Ws=";
+        let r = redactor(&[long]);
+        let child = r.child();
+        child.add(long);
+        child.add("short-12");
+        child.add("short-secret");
+        // Shorter than the long value, as long as the shortest one or a little longer: masked.
+        assert_eq!(child.redact("short-12"), "***");
+        assert_eq!(child.redact("[short-12]"), "[***]");
+        assert_eq!(child.redact("(short-secret)"), "(***)");
+        assert_eq!(child.redact(&format!("a {long}")), "a ***");
+        assert_eq!(r.redact(&format!("{long}!")), "***!");
     }
 
     #[test]
