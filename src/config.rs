@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::apigw::Stage;
+use crate::apigw::{AppSecret, Stage};
 use crate::error::ProbeError;
 use crate::openapi::OpenApiSettings;
 use crate::policy::{self, AllowList, SigningHosts};
@@ -211,7 +211,7 @@ impl Settings {
         };
         let credentials = AppCredentials {
             app_key: get("APIGW_APP_KEY").map(|k| k.trim().to_owned()),
-            app_secret,
+            app_secret: app_secret.map(AppSecret::from),
             appcode: get("APIGW_APPCODE").and_then(|c| Secret::new(c.trim())),
         };
         if credentials.app_key.is_some() != credentials.app_secret.is_some() {
@@ -239,12 +239,15 @@ impl Settings {
         let too_short = [
             (
                 "APIGW_APP_SECRET (or APIGW_APP_SECRET_FILE)",
-                &credentials.app_secret,
+                credentials.app_secret.as_ref().map(AppSecret::expose),
             ),
-            ("APIGW_APPCODE", &credentials.appcode),
+            (
+                "APIGW_APPCODE",
+                credentials.appcode.as_ref().map(Secret::expose),
+            ),
         ];
         for (name, secret) in too_short {
-            if secret.as_ref().is_some_and(|s| short(s.expose())) {
+            if secret.is_some_and(short) {
                 problems.push(format!(
                     "{name} is shorter than {} characters; API Gateway's are 32",
                     redact::MIN_SECRET_LEN

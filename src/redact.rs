@@ -40,7 +40,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 use serde_json::Value;
 
+use crate::apigw::AppSecret;
 use crate::config::Settings;
+use crate::secret::Secret;
 use crate::target::TargetSpec;
 
 /// What a secret is replaced with.
@@ -244,8 +246,10 @@ impl Redactor {
     pub fn from_settings(settings: &Settings) -> Self {
         let r = Self::default();
         let creds = &settings.credentials;
-        for secret in [&creds.app_secret, &creds.appcode].into_iter().flatten() {
-            r.add(secret.expose());
+        let app_secret = creds.app_secret.as_ref().map(AppSecret::expose);
+        let appcode = creds.appcode.as_ref().map(Secret::expose);
+        for secret in [app_secret, appcode].into_iter().flatten() {
+            r.add(secret);
         }
         for value in configured_target_secrets(&settings.targets) {
             r.add(&value);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::apigw::{vpc_url, SignatureMethod, Stage};
+use crate::apigw::{vpc_url, AppSecret, SignatureMethod, Stage};
 use crate::error::ProbeError;
 use crate::expect::{JsonCheck, Pattern};
 use crate::named::named_enum;
@@ -301,7 +301,7 @@ pub struct AppCredentials {
     /// `APIGW_APP_KEY`.
     pub app_key: Option<String>,
     /// `APIGW_APP_SECRET`, or the first line of `APIGW_APP_SECRET_FILE`.
-    pub app_secret: Option<Secret>,
+    pub app_secret: Option<AppSecret>,
     /// `APIGW_APPCODE`.
     pub appcode: Option<Secret>,
 }
@@ -316,7 +316,7 @@ pub enum Auth {
         /// The AppKey (`X-Ca-Key`).
         key: String,
         /// The AppSecret.
-        secret: Secret,
+        secret: AppSecret,
         /// The HMAC.
         method: SignatureMethod,
     },
@@ -795,7 +795,7 @@ mod tests {
         );
         d.credentials = AppCredentials {
             app_key: Some("k".into()),
-            app_secret: Secret::new("s"),
+            app_secret: AppSecret::new("s"),
             appcode: None,
         };
         let t = spec.clone().build(&d, Origin::Config).unwrap();

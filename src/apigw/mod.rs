@@ -17,4 +17,4 @@ pub mod sign;
 
 pub use domain::{apigw_domain, is_group_id, vpc_url, ApigwDomain, Stage};
 pub use request::{PROBE_HOP_HEADER, USER_AGENT};
-pub use sign::{sign, SignatureMethod, Signed};
+pub use sign::{sign, AppSecret, SignatureMethod, Signed};

@@ -93,7 +93,7 @@ fn authenticate(
             secret,
             method,
         } => {
-            let signed = sign::sign(request, key, secret.expose(), *method)?;
+            let signed = sign::sign(request, key, secret, *method)?;
             // A signature replays against the gateway for 15 minutes: never in any output.
             crate::redact::note(&signed.signature);
             Ok(Some(signed.string_to_sign))
@@ -148,7 +148,7 @@ mod tests {
         t.body = Bytes::from_static(b"{\"n\":1}");
         t.auth = Auth::App {
             key: "203753385".into(),
-            secret: crate::secret::Secret::new("s3cr3t").unwrap(),
+            secret: sign::AppSecret::new("s3cr3t").unwrap(),
             method: sign::SignatureMethod::HmacSha256,
         };
         let (r, sts) = build_request(&t).unwrap();
@@ -180,7 +180,7 @@ mod tests {
         ));
         t.auth = Auth::App {
             key: "203753385".into(),
-            secret: crate::secret::Secret::new("s3cr3t").unwrap(),
+            secret: sign::AppSecret::new("s3cr3t").unwrap(),
             method: sign::SignatureMethod::HmacSha256,
         };
         let (r, sts) = build_request(&t).unwrap();

@@ -12,11 +12,13 @@
 //! only this specification and the test vectors, so a bug in one cannot hide in the other.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 
 use crate::error::ProbeError;
 use crate::named::named_enum;
+use crate::secret::Secret;
 
 named_enum! {
     /// The HMAC of the signature (`X-Ca-Signature-Method`).
@@ -27,6 +29,71 @@ named_enum! {
         HmacSha256 = "HmacSHA256",
         /// `HmacSHA1`: on request only.
         HmacSha1 = "HmacSHA1",
+    }
+}
+
+impl SignatureMethod {
+    fn algorithm(self) -> ring::hmac::Algorithm {
+        match self {
+            Self::HmacSha256 => ring::hmac::HMAC_SHA256,
+            Self::HmacSha1 => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        }
+    }
+}
+
+/// The AppSecret as signing uses it: the HMAC key of each method is derived on first use and
+/// kept, shared by every clone (deriving it hashes the padded secret, a cost every signed probe
+/// would pay again). `Debug` is redacted, as [`Secret`]'s.
+#[derive(Clone)]
+pub struct AppSecret(Arc<Keyed>);
+
+struct Keyed {
+    secret: Secret,
+    /// By [`SignatureMethod`]: HmacSHA256, HmacSHA1.
+    keys: [OnceLock<ring::hmac::Key>; 2],
+}
+
+impl AppSecret {
+    /// The secret, for signing with; `None` when it is empty.
+    pub fn new(value: impl Into<String>) -> Option<Self> {
+        Secret::new(value).map(Self::from)
+    }
+
+    /// The value, for redaction and checks only.
+    pub fn expose(&self) -> &str {
+        self.0.secret.expose()
+    }
+
+    /// The HMAC key for `method`.
+    fn key(&self, method: SignatureMethod) -> &ring::hmac::Key {
+        let slot = match method {
+            SignatureMethod::HmacSha256 => &self.0.keys[0],
+            SignatureMethod::HmacSha1 => &self.0.keys[1],
+        };
+        slot.get_or_init(|| ring::hmac::Key::new(method.algorithm(), self.expose().as_bytes()))
+    }
+}
+
+impl From<Secret> for AppSecret {
+    fn from(secret: Secret) -> Self {
+        Self(Arc::new(Keyed {
+            secret,
+            keys: Default::default(),
+        }))
+    }
+}
+
+impl PartialEq for AppSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.secret == other.0.secret
+    }
+}
+
+impl Eq for AppSecret {}
+
+impl std::fmt::Debug for AppSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AppSecret").field(&self.0.secret).finish()
     }
 }
 
@@ -132,7 +199,7 @@ impl std::fmt::Debug for Signed {
 /// vectors and against API Gateway's own answers.
 ///
 /// ```
-/// use apigw_vpc_probe::apigw::{sign, SignatureMethod};
+/// use apigw_vpc_probe::apigw::{sign, AppSecret, SignatureMethod};
 ///
 /// let mut request = hyper::Request::builder()
 ///     .method("POST")
@@ -141,7 +208,8 @@ impl std::fmt::Debug for Signed {
 ///     .header("content-type", "application/json")
 ///     .header("x-ca-stage", "RELEASE")
 ///     .body(br#"{"n":1}"#.to_vec())?;
-/// let signed = sign(&mut request, "203753385", "the-app-secret", SignatureMethod::HmacSha256)?;
+/// let secret = AppSecret::new("the-app-secret").ok_or("empty")?;
+/// let signed = sign(&mut request, "203753385", &secret, SignatureMethod::HmacSha256)?;
 ///
 /// let h = request.headers();
 /// assert_eq!(h["x-ca-key"], "203753385");
@@ -156,7 +224,7 @@ impl std::fmt::Debug for Signed {
 pub fn sign<B: AsRef<[u8]>>(
     request: &mut hyper::Request<B>,
     app_key: &str,
-    app_secret: &str,
+    app_secret: &AppSecret,
     method: SignatureMethod,
 ) -> Result<Signed, ProbeError> {
     let timestamp = std::time::SystemTime::now()
@@ -171,7 +239,7 @@ pub fn sign<B: AsRef<[u8]>>(
 fn sign_with<B: AsRef<[u8]>>(
     request: &mut hyper::Request<B>,
     app_key: &str,
-    app_secret: &str,
+    app_secret: &AppSecret,
     method: SignatureMethod,
     timestamp_ms: u64,
     nonce: &str,
@@ -260,7 +328,7 @@ fn sign_with<B: AsRef<[u8]>>(
         form: form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
     };
     let string_to_sign = canonical.string_to_sign();
-    let signature = signature(method, app_secret.as_bytes(), &string_to_sign);
+    let signature = encode_tag(app_secret.key(method), &string_to_sign);
     let signed_names = header(
         &names
             .iter()
@@ -279,12 +347,14 @@ fn sign_with<B: AsRef<[u8]>>(
 
 /// `base64(HMAC(secret, string_to_sign))`.
 pub fn signature(method: SignatureMethod, secret: &[u8], string_to_sign: &str) -> String {
-    let alg = match method {
-        SignatureMethod::HmacSha256 => ring::hmac::HMAC_SHA256,
-        SignatureMethod::HmacSha1 => ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-    };
-    let key = ring::hmac::Key::new(alg, secret);
-    let tag = ring::hmac::sign(&key, string_to_sign.as_bytes());
+    encode_tag(
+        &ring::hmac::Key::new(method.algorithm(), secret),
+        string_to_sign,
+    )
+}
+
+fn encode_tag(key: &ring::hmac::Key, string_to_sign: &str) -> String {
+    let tag = ring::hmac::sign(key, string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
 }
 
@@ -479,7 +549,7 @@ mod tests {
         let signed = sign_with(
             &mut request,
             "203753385",
-            "my-app-secret",
+            &AppSecret::new("my-app-secret").unwrap(),
             SignatureMethod::HmacSha256,
             1700000000000,
             "11111111-2222-3333-4444-555555555555",
@@ -496,6 +566,33 @@ mod tests {
             "x-ca-key,x-ca-nonce,x-ca-signature-method,x-ca-stage,x-ca-timestamp"
         );
         assert!(!format!("{signed:?}").contains(&signed.signature));
+    }
+
+    #[test]
+    fn an_app_secret_keeps_one_key_per_method_for_every_clone() {
+        let secret = AppSecret::new("my-app-secret").unwrap();
+        let clone = secret.clone();
+        for method in [
+            SignatureMethod::HmacSha256,
+            SignatureMethod::HmacSha1,
+            SignatureMethod::HmacSha256,
+        ] {
+            for s in [&secret, &clone] {
+                let mut request = hyper::Request::builder()
+                    .uri("/p")
+                    .body(Vec::new())
+                    .unwrap();
+                let signed = sign(&mut request, "203753385", s, method).unwrap();
+                assert_eq!(
+                    signed.signature,
+                    signature(method, b"my-app-secret", &signed.string_to_sign),
+                    "{method:?}"
+                );
+            }
+        }
+        assert!(Arc::ptr_eq(&secret.0, &clone.0));
+        assert_eq!(secret, AppSecret::new("my-app-secret").unwrap());
+        assert!(!format!("{secret:?}").contains("my-app-secret"));
     }
 
     #[test]
