@@ -54,13 +54,19 @@ impl AllowList {
         if let Some(ip) = ip_literal(host) {
             return self.patterns.iter().any(|p| p == "*") || self.names_address(ip);
         }
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        // Compared without folding a copy: this runs for every request target, and again for
+        // the signing hosts of every signed one. Patterns are lower case already.
+        let host = host.trim_end_matches('.').as_bytes();
         self.patterns.iter().any(|p| match p.strip_prefix("*.") {
             _ if p == "*" => true,
-            Some(suffix) => host
-                .strip_suffix(suffix)
-                .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
-            None => *p == host,
+            // At least one character and a dot before the suffix.
+            Some(suffix) => {
+                let head = host.len().saturating_sub(suffix.len());
+                head >= 2
+                    && host[head - 1] == b'.'
+                    && host[head..].eq_ignore_ascii_case(suffix.as_bytes())
+            }
+            None => p.as_bytes().eq_ignore_ascii_case(host),
         })
     }
 
@@ -318,8 +324,8 @@ impl SigningHosts {
 
     /// True when a request target for `host` may carry the app's credentials.
     pub fn allows(&self, host: &str) -> bool {
-        let folded = host.trim_end_matches('.').to_ascii_lowercase();
-        self.configured.contains(&folded) || self.patterns.allows(host)
+        let bare = host.trim_end_matches('.');
+        self.configured.iter().any(|c| c.eq_ignore_ascii_case(bare)) || self.patterns.allows(host)
     }
 }
 
@@ -502,6 +508,9 @@ mod tests {
         assert!(a.allows("0123-cn-shanghai-vpc.alicloudapi.com"));
         assert!(a.allows("X.ALICLOUDAPI.COM."));
         assert!(!a.allows("alicloudapi.com"));
+        assert!(!a.allows(".alicloudapi.com"));
+        assert!(a.allows("a.alicloudapi.com"));
+        assert!(!a.allows("a.alicloudapi.co"));
         assert!(!a.allows("evilalicloudapi.com"));
         assert!(!a.allows("alicloudapi.com.evil.net"));
         assert!(!a.allows("10.0.0.1"));
@@ -511,6 +520,8 @@ mod tests {
     fn exact_and_star_patterns() {
         let a = AllowList::parse(" api.internal , *.example.com,");
         assert!(a.allows("api.internal"));
+        assert!(a.allows("API.Internal."));
+        assert!(!a.allows("api.internal2"));
         assert!(!a.allows("x.api.internal"));
         assert!(a.allows("a.b.example.com"));
         assert!(AllowList::parse("*").allows("anything"));

@@ -231,8 +231,9 @@ pub fn sign<B: AsRef<[u8]>>(
         .duration_since(std::time::SystemTime::UNIX_EPOCH)
         // Milliseconds fit a u64 for the next 500 million years.
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let nonce = uuid::Uuid::new_v4().to_string();
-    sign_with(request, app_key, app_secret, method, timestamp, &nonce)
+    let mut nonce = uuid::Uuid::encode_buffer();
+    let nonce = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut nonce);
+    sign_with(request, app_key, app_secret, method, timestamp, nonce)
 }
 
 /// [`sign`] with a given timestamp and nonce.
@@ -254,6 +255,7 @@ fn sign_with<B: AsRef<[u8]>>(
     const X_CA_SIGNATURE_HEADERS: HeaderName = HeaderName::from_static("x-ca-signature-headers");
     const X_CA_SIGNATURE: HeaderName = HeaderName::from_static("x-ca-signature");
     const CONTENT_MD5: HeaderName = HeaderName::from_static("content-md5");
+    const FORM: &str = "application/x-www-form-urlencoded";
     let header = |v: &str| {
         HeaderValue::from_str(v)
             .map_err(|_| ProbeError::config("a credential is not a valid header value"))
@@ -265,10 +267,8 @@ fn sign_with<B: AsRef<[u8]>>(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .and_then(|t| t.get(..FORM.len()))
+        .is_some_and(|t| t.eq_ignore_ascii_case(FORM));
     let form: Vec<(String, String)> = if is_form {
         url::form_urlencoded::parse(body).into_owned().collect()
     } else {
@@ -289,20 +289,21 @@ fn sign_with<B: AsRef<[u8]>>(
             h.insert(CONTENT_MD5, header(md5)?);
         }
     }
-    // Sign every X-Ca-* header sent (the stage among them), as Alibaba's SDKs do.
-    let mut names: Vec<HeaderName> = request
-        .headers()
-        .keys()
-        .filter(|n| {
+    // Sign every X-Ca-* header sent (the stage among them), as Alibaba's SDKs do: names and
+    // values in one pass over the map, sorted by name; of a repeated name, the first value
+    // (a stable sort keeps the map's order, `dedup` the first).
+    let headers = request.headers();
+    let mut signed: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(n, _)| {
             n.as_str().starts_with("x-ca-")
                 && **n != X_CA_SIGNATURE
                 && **n != X_CA_SIGNATURE_HEADERS
         })
-        .cloned()
+        .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("")))
         .collect();
-    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    names.dedup();
-    let headers = request.headers();
+    signed.sort_by(|a, b| a.0.cmp(b.0));
+    signed.dedup_by(|a, b| a.0 == b.0);
     let get = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let uri = request.uri();
     let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy();
@@ -310,16 +311,20 @@ fn sign_with<B: AsRef<[u8]>>(
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .into_owned()
             .collect();
+    let mut signed_names = String::with_capacity(signed.iter().map(|(n, _)| n.len() + 1).sum());
+    for (name, _) in &signed {
+        if !signed_names.is_empty() {
+            signed_names.push(',');
+        }
+        signed_names.push_str(name);
+    }
     let canonical = Canonical {
         method: request.method().as_str(),
         accept: get(&ACCEPT),
         content_md5: get(&CONTENT_MD5),
         content_type: get(&CONTENT_TYPE),
         date: get(&DATE),
-        signed_headers: names
-            .iter()
-            .map(|n| (n.as_str(), get(n).unwrap_or("")))
-            .collect(),
+        signed_headers: signed,
         path: &path,
         query: query
             .iter()
@@ -329,13 +334,7 @@ fn sign_with<B: AsRef<[u8]>>(
     };
     let string_to_sign = canonical.string_to_sign();
     let signature = encode_tag(app_secret.key(method), &string_to_sign);
-    let signed_names = header(
-        &names
-            .iter()
-            .map(HeaderName::as_str)
-            .collect::<Vec<_>>()
-            .join(","),
-    )?;
+    let signed_names = header(&signed_names)?;
     let h = request.headers_mut();
     h.insert(X_CA_SIGNATURE_HEADERS, signed_names);
     h.insert(X_CA_SIGNATURE, header(&signature)?);
@@ -566,6 +565,44 @@ mod tests {
             "x-ca-key,x-ca-nonce,x-ca-signature-method,x-ca-stage,x-ca-timestamp"
         );
         assert!(!format!("{signed:?}").contains(&signed.signature));
+    }
+
+    #[test]
+    fn a_form_body_is_signed_by_its_parameters_and_a_repeated_header_by_its_first_value() {
+        let mut request = hyper::Request::builder()
+            .method("POST")
+            .uri("/p?c=3")
+            .header(
+                "content-type",
+                "Application/X-WWW-Form-URLencoded; charset=UTF-8",
+            )
+            .header("x-ca-custom", "1")
+            .header("x-ca-custom", "2")
+            .header("x-ca-another", "a")
+            .body(b"b=2&a=1".to_vec())
+            .unwrap();
+        let signed = sign_with(
+            &mut request,
+            "203753385",
+            &AppSecret::new("my-app-secret").unwrap(),
+            SignatureMethod::HmacSha256,
+            1700000000000,
+            "11111111-2222-3333-4444-555555555555",
+        )
+        .unwrap();
+        let h = request.headers();
+        assert!(h.get("content-md5").is_none(), "a form has no Content-MD5");
+        assert_eq!(
+            h["x-ca-signature-headers"],
+            "x-ca-another,x-ca-custom,x-ca-key,x-ca-nonce,x-ca-signature-method,x-ca-timestamp"
+        );
+        assert_eq!(
+            signed.string_to_sign,
+            "POST\n\n\nApplication/X-WWW-Form-URLencoded; charset=UTF-8\n\n\
+             x-ca-another:a\nx-ca-custom:1\nx-ca-key:203753385\n\
+             x-ca-nonce:11111111-2222-3333-4444-555555555555\n\
+             x-ca-signature-method:HmacSHA256\nx-ca-timestamp:1700000000000\n/p?a=1&b=2&c=3"
+        );
     }
 
     #[test]
