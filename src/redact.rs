@@ -209,20 +209,26 @@ fn finder(needle: &str) -> memchr::memmem::Finder<'static> {
 /// after a `%`, which a lower-hex form may change, so those end a run. `None` when the longest
 /// run is shorter than [`MIN_ANCHOR`].
 pub(crate) fn anchor(value: &str) -> Option<&str> {
-    let bytes = value.as_bytes();
     let mut best = 0..0;
     let mut start = 0;
-    for i in 0..=bytes.len() {
-        let in_run = i < bytes.len()
-            && bytes[i].is_ascii_alphanumeric()
-            && !(i >= 1 && bytes[i - 1] == b'%')
-            && !(i >= 2 && bytes[i - 2] == b'%');
+    // How many of the next bytes still follow a `%` closely enough to be its hex digits.
+    let mut after_percent = 0u8;
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        let in_run = after_percent == 0 && b.is_ascii_alphanumeric();
+        after_percent = if b == b'%' {
+            2
+        } else {
+            after_percent.saturating_sub(1)
+        };
         if !in_run {
             if i - start > best.len() {
                 best = start..i;
             }
             start = i + 1;
         }
+    }
+    if value.len() - start > best.len() {
+        best = start..value.len();
     }
     (best.len() >= MIN_ANCHOR).then(|| &value[best])
 }
@@ -903,6 +909,11 @@ mod tests {
         // be a run those do not belong to.
         let value = "x%ABCDefgh12+/=";
         assert_eq!(anchor(value), Some("CDefgh12"));
+        assert_eq!(anchor("%%ABCDEFGHI"), Some("CDEFGHI"));
+        assert_eq!(anchor("abcdefg%41ghijkl"), Some("abcdefg"));
+        assert_eq!(anchor("abcdef%41ghijklmn"), Some("ghijklmn"));
+        assert_eq!(anchor("ab-cdefghij"), Some("cdefghij"));
+        assert_eq!(anchor("abcde-fghij"), None);
         // The two characters after a `%` are lowered, a `%` among them starts nothing.
         assert_eq!(lower_hex("x%2F%%AB%C3%A9"), "x%2f%%aB%c3%a9");
         let r = redactor(&[value]);
