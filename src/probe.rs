@@ -211,14 +211,11 @@ impl Prober {
                             .await;
                         // After the probe, in what is left of the deadline (crosscheck docs).
                         if let (Some(cross), Some(subject)) = (cross, subject) {
-                            let transport = self
-                                .openapi
-                                .get_or_init(|| crate::openapi::Transport::new(&self.settings));
                             // Boxed: the cross-check's state (12 KB) would otherwise be part
                             // of every target's future, checked or not.
                             Box::pin(crate::crosscheck::run(
                                 &self.settings,
-                                transport,
+                                &self.openapi,
                                 cross,
                                 &subject,
                                 &mut report,
@@ -1018,5 +1015,49 @@ mod tests {
             Duration::from_millis(2500)
         );
         assert_eq!(prober.budget(Some(Duration::from_millis(100))), MIN_BUDGET);
+    }
+    use crate::crosscheck::CrossCheck;
+    use crate::openapi::Credentials;
+    use crate::report::Trigger;
+    use crate::target::TargetSpec;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    #[tokio::test]
+    async fn a_succeeding_invocation_builds_no_openapi_transport() {
+        // A backend that answers 200 to each connection (the listener kept, port 0).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let prober = Prober::new(Arc::new(Settings::default()));
+        let mut inv = Invocation::new(
+            Trigger::Cli,
+            "r-1",
+            Selection::Specs(vec![TargetSpec::from_url(&format!("http://{addr}/"))]),
+        );
+        // Role credentials: the check's mode is `on-failure`.
+        inv.cross_check = Some(CrossCheck {
+            credentials: Credentials::new(
+                Some("LTAI-test".into()),
+                Some("role-secret-0123456789".into()),
+                None,
+            ),
+            function: Default::default(),
+            mode: None,
+        });
+        let report = prober.run(inv).await.unwrap();
+        assert!(report.ok, "{report:?}");
+        assert!(report.targets[0].config_check.is_none());
+        assert!(
+            prober.openapi.get().is_none(),
+            "the cross-check's transport (TLS roots, resolver) was built for a target that passed"
+        );
     }
 }

@@ -39,6 +39,7 @@ mod procedure;
 mod summary;
 mod verdict;
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::apigw::Stage;
@@ -201,10 +202,12 @@ impl Subject {
 }
 
 /// Runs the cross-check of one probed target when the mode asks for it, and puts the result
-/// in `report.config_check` (and the verified cause in `report.error.hint`).
+/// in `report.config_check` (and the verified cause in `report.error.hint`). The transport is
+/// built only then: its TLS roots and resolver are most of a first invocation's own work, and
+/// most invocations succeed.
 pub(crate) async fn run(
     settings: &Settings,
-    transport: &Transport,
+    transport: &OnceLock<Transport>,
     cross: &CrossCheck,
     subject: &Subject,
     report: &mut TargetReport,
@@ -227,6 +230,7 @@ pub(crate) async fn run(
             cross.function.region.as_deref(),
             cross.function.account_id.as_deref(),
         );
+        let transport = transport.get_or_init(|| Transport::new(settings));
         Client::with_transport(transport.clone(), endpoints, creds)
     });
     let check = procedure::check(procedure::Inputs {
