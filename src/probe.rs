@@ -1040,7 +1040,7 @@ mod tests {
         let mut inv = Invocation::new(
             Trigger::Cli,
             "r-1",
-            Selection::Specs(vec![TargetSpec::from_url(&format!("http://{addr}/"))]),
+            Selection::Specs(vec![TargetSpec::from_url(format!("http://{addr}/"))]),
         );
         // Role credentials: the check's mode is `on-failure`.
         inv.cross_check = Some(CrossCheck {
