@@ -89,7 +89,7 @@ struct Layer {
     values: Vec<String>,
     /// The length of the shortest value, in bytes (0 while there is none). No form is
     /// shorter than its value (every encoding only lengthens it), so a shorter text holds no
-    /// form of this layer: most of a log line's fields are shorter than a signature.
+    /// form of this layer (a request id, a status, a class are shorter than a signature).
     shortest: usize,
     /// Every form of every value, built on first need after the values changed: a layer
     /// searched by its anchors (a request's signature) needs them only where an anchor is found.

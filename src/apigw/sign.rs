@@ -352,6 +352,7 @@ pub fn signature(method: SignatureMethod, secret: &[u8], string_to_sign: &str) -
     )
 }
 
+/// `base64(HMAC(key, string_to_sign))`.
 fn encode_tag(key: &ring::hmac::Key, string_to_sign: &str) -> String {
     let tag = ring::hmac::sign(key, string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
