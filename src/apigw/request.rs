@@ -28,9 +28,12 @@ pub(crate) fn build_request(
     Ok((request.map(Full::new), string_to_sign))
 }
 
-/// At most this many headers are added to a target's own: the five below, the hop header,
-/// `Content-Type` and the signature's seven.
-const HEADERS_ADDED: usize = 14;
+/// At most this many headers are added to a target's own: the five below, the hop header and
+/// `Content-Type`.
+const HEADERS_ADDED: usize = 7;
+
+/// And this many by the signature ([`sign::sign`]).
+const SIGNATURE_HEADERS: usize = 7;
 
 /// [`build_request`] with the body as bytes, which the signature reads.
 fn signed_request(target: &Target) -> Result<(Request<Bytes>, Option<String>), ProbeError> {
@@ -45,9 +48,12 @@ fn signed_request(target: &Target) -> Result<(Request<Bytes>, Option<String>), P
     };
     let mut builder = Request::builder().method(target.method.clone()).uri(path);
     if let Some(headers) = builder.headers_mut() {
-        // Room for every header below and the signature's seven: a map that grows rehashes
-        // every header it holds.
-        headers.reserve(HEADERS_ADDED + target.headers.len());
+        // Room for every header of the request at once: a map that grows rehashes every header
+        // it holds. No more: a request's map lives as long as its invocation.
+        let signed = matches!(target.auth, Auth::App { .. });
+        headers.reserve(
+            target.headers.len() + HEADERS_ADDED + if signed { SIGNATURE_HEADERS } else { 0 },
+        );
     }
     builder = builder
         .header(hyper::header::HOST, host)
