@@ -10,10 +10,10 @@
 //!
 //! As a library: build a [`Prober`] from [`Settings`], give it an [`Invocation`] (a
 //! [`Selection`] of [`TargetSpec`]s) and read the [`Report`] — see [`Prober`] for an example.
-//! [`apigw::sign()`] signs any `http::Request` for API Gateway's app authentication. Targets a
-//! program gives itself are trusted like the configuration; the allow-list and the signing
-//! rules of [`policy`] apply to [`Origin::Request`] targets, which the runtime uses for what
-//! its callers send.
+//! [`apigw::sign()`] signs any `http::Request` for API Gateway's app authentication with an
+//! [`apigw::AppSecret`]. Targets a program gives itself are trusted like the configuration; the
+//! allow-list and the signing rules of [`policy`] apply to [`Origin::Request`] targets, which
+//! the runtime uses for what its callers send.
 
 pub mod apigw;
 mod call;
