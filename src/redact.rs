@@ -87,10 +87,6 @@ impl Default for Redactor {
 struct Layer {
     /// The values as added, without duplicates.
     values: Vec<String>,
-    /// The length of the shortest value, in bytes (0 while there is none). No form is
-    /// shorter than its value (every encoding only lengthens it), so a shorter text holds no
-    /// form of this layer (a request id, a status, a class are shorter than a signature).
-    shortest: usize,
     /// Every form of every value, built on first need after the values changed: a layer
     /// searched by its anchors (a request's signature) needs them only where an anchor is found.
     forms: Option<BTreeSet<String>>,
@@ -304,11 +300,6 @@ impl Redactor {
             return;
         }
         // Only the value now: its anchor and forms are built when something needs them.
-        layer.shortest = if layer.values.is_empty() {
-            value.len()
-        } else {
-            layer.shortest.min(value.len())
-        };
         layer.values.push(value.to_owned());
         layer.forms = None;
         layer.matcher = None;
@@ -400,7 +391,11 @@ impl Redactor {
         for l in &self.layers {
             let matcher = {
                 let mut layer = lock(l);
-                if layer.values.is_empty() || len < layer.shortest {
+                // No form is shorter than its value (every encoding only lengthens it), so a
+                // text shorter than every value holds none (a request id, a status, a class are
+                // shorter than a signature). A layer without values holds none either.
+                let shortest = layer.values.iter().map(String::len).min();
+                if shortest.is_none_or(|shortest| len < shortest) {
                     continue;
                 }
                 if layer.matcher.is_none() {

@@ -28,12 +28,9 @@ pub(crate) fn build_request(
     Ok((request.map(Full::new), string_to_sign))
 }
 
-/// At most this many headers are added to a target's own: the five below, the hop header and
-/// `Content-Type`.
+/// At most this many headers are added to a target's own, before the signature's: the five
+/// below, the hop header and `Content-Type`.
 const HEADERS_ADDED: usize = 7;
-
-/// And this many by the signature ([`sign::sign`]).
-const SIGNATURE_HEADERS: usize = 7;
 
 /// [`build_request`] with the body as bytes, which the signature reads.
 fn signed_request(target: &Target) -> Result<(Request<Bytes>, Option<String>), ProbeError> {
@@ -52,7 +49,7 @@ fn signed_request(target: &Target) -> Result<(Request<Bytes>, Option<String>), P
         // it holds. No more: a request's map lives as long as its invocation.
         let signed = matches!(target.auth, Auth::App { .. });
         headers.reserve(
-            target.headers.len() + HEADERS_ADDED + if signed { SIGNATURE_HEADERS } else { 0 },
+            target.headers.len() + HEADERS_ADDED + if signed { sign::HEADERS_ADDED } else { 0 },
         );
     }
     builder = builder

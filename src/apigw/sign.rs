@@ -167,6 +167,10 @@ impl Canonical<'_> {
     }
 }
 
+/// At most this many headers are added by [`sign`]: `X-Ca-Key`, `-Timestamp`, `-Nonce`,
+/// `-Signature-Method`, `-Signature-Headers`, `-Signature` and `Content-MD5`.
+pub(crate) const HEADERS_ADDED: usize = 7;
+
 /// What [`sign`] added to a request: the string it signed (it holds no secret; compare it with
 /// the one an `A403IS` answer carries) and the signature.
 #[derive(Clone, PartialEq, Eq)]
@@ -260,8 +264,8 @@ fn sign_with<B: AsRef<[u8]>>(
         HeaderValue::from_str(v)
             .map_err(|_| ProbeError::config("a credential is not a valid header value"))
     };
-    // Room for the seven headers signing adds: growing the map rehashes every header in it.
-    request.headers_mut().reserve(7);
+    // Room for the headers signing adds: growing the map rehashes every header in it.
+    request.headers_mut().reserve(HEADERS_ADDED);
     let body = request.body().as_ref();
     let is_form = request
         .headers()
@@ -534,6 +538,19 @@ mod tests {
         );
     }
 
+    /// [`sign_with`] with the vectors' app, secret, timestamp and nonce.
+    fn sign_as_the_vectors(request: &mut hyper::Request<Vec<u8>>) -> Signed {
+        sign_with(
+            request,
+            "203753385",
+            &AppSecret::new("my-app-secret").unwrap(),
+            SignatureMethod::HmacSha256,
+            1700000000000,
+            "11111111-2222-3333-4444-555555555555",
+        )
+        .unwrap()
+    }
+
     #[test]
     fn sign_reproduces_a_vector_on_a_request() {
         // tests/fixtures/apigw-sign-vectors.json, "computed-post-json-md5": a JSON body (its
@@ -546,15 +563,7 @@ mod tests {
             .header("x-ca-stage", "TEST")
             .body("{\"name\":\"测试\",\"n\":1}".as_bytes().to_vec())
             .unwrap();
-        let signed = sign_with(
-            &mut request,
-            "203753385",
-            &AppSecret::new("my-app-secret").unwrap(),
-            SignatureMethod::HmacSha256,
-            1700000000000,
-            "11111111-2222-3333-4444-555555555555",
-        )
-        .unwrap();
+        let signed = sign_as_the_vectors(&mut request);
         assert_eq!(
             signed.signature,
             "SqurPtLdUrTsfeZARH/J/SM1Upi/RcDuzbfdu2GTXrg="
@@ -582,15 +591,7 @@ mod tests {
             .header("x-ca-another", "a")
             .body(b"b=2&a=1".to_vec())
             .unwrap();
-        let signed = sign_with(
-            &mut request,
-            "203753385",
-            &AppSecret::new("my-app-secret").unwrap(),
-            SignatureMethod::HmacSha256,
-            1700000000000,
-            "11111111-2222-3333-4444-555555555555",
-        )
-        .unwrap();
+        let signed = sign_as_the_vectors(&mut request);
         let h = request.headers();
         assert!(h.get("content-md5").is_none(), "a form has no Content-MD5");
         assert_eq!(
