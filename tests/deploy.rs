@@ -196,13 +196,20 @@ fn the_release_binary_is_static_x86_64_and_stripped() {
         l.file
     );
     // Still position independent (ASLR), its relocations packed: the run below applies them.
-    assert!(l.file.contains("static-pie linked"), "file says: {}", l.file);
+    assert!(
+        l.file.contains("static-pie linked"),
+        "file says: {}",
+        l.file
+    );
     assert!(l.relr, "the relocations are not packed as RELR");
 
     // The same checks see the difference on the test build, linked against this machine's glibc.
     let dynamic = linking(Path::new(env!("CARGO_BIN_EXE_apigw-vpc-probe")));
     assert!(dynamic.interpreter && !dynamic.needed.is_empty() && dynamic.glibc_versions);
-    assert!(!dynamic.relr, "the test build is not linked with pack-relative-relocs");
+    assert!(
+        !dynamic.relr,
+        "the test build is not linked with pack-relative-relocs"
+    );
 
     // It runs with nothing from the environment (no PATH, no locale, no libraries).
     let (ok, stdout, stderr) = run(Command::new(&bin).arg("--version").env_clear());
@@ -210,6 +217,17 @@ fn the_release_binary_is_static_x86_64_and_stripped() {
     assert_eq!(
         stdout.trim(),
         format!("apigw-vpc-probe {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    // mimalloc was built with .cargo/config.toml's arena size (its verbose start says so).
+    let (ok, _, stderr) = run(Command::new(&bin)
+        .arg("--version")
+        .env_clear()
+        .env("MIMALLOC_VERBOSE", "1"));
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("option 'arena_reserve': 65536 KiB"),
+        "mimalloc's options: {stderr}"
     );
 }
 
