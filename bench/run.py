@@ -341,18 +341,29 @@ def tree_rss(pid):
 class Peer:
     """A server process on a free loopback port."""
 
-    def __init__(self, name, argv, env, port):
+    def __init__(self, name, argv, env, port, cpus=None):
         self.name, self.argv, self.env, self.port = name, argv, env, port
+        # The CPUs the process may use (its affinity), or None for this runner's.
+        self.cpus = cpus
         self.proc = None
 
     def spawn(self):
-        self.proc = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The child inherits the affinity this runner has at the spawn: set it for that moment
+        # only (a `taskset` in argv would add an exec to what a cold start measures).
+        mine = os.sched_getaffinity(0) if self.cpus else None
+        if mine:
+            os.sched_setaffinity(0, self.cpus)
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        finally:
+            if mine:
+                os.sched_setaffinity(0, mine)
         return self.proc
 
     def start(self):
@@ -401,7 +412,7 @@ class Bench:
 
     # peers --------------------------------------------------------------
 
-    def ours(self, extra_env=()):
+    def ours(self, extra_env=(), cpus=None):
         port = free_port()
         env = base_env()
         env.update(
@@ -414,7 +425,7 @@ class Bench:
         )
         env.update(kv.split("=", 1) for kv in self.args.ours_env)
         env.update(kv.split("=", 1) for kv in extra_env)
-        return Peer("ours", [self.bin, "serve"], env, port)
+        return Peer("ours", [self.bin, "serve"], env, port, cpus=cpus)
 
     def floor_bin(self):
         """The cold-start floor (bench/floor.c), built with the system's C compiler into the
@@ -536,6 +547,9 @@ class Bench:
         runs = self.args.cold_runs
         log(f"cold start: {runs} runs per peer (+1 warm-up)")
         makers = {"ours": self.ours, "seed": self.seed}
+        if len(os.sched_getaffinity(0)) > 1:
+            # As FC's `cpu: 0.1` function: ours may use one CPU, so it serves on one thread.
+            makers["ours_one_cpu"] = lambda: self.ours(cpus={min(os.sched_getaffinity(0))})
         floor = self.floor_bin()
         if floor is not None:
             makers["floor"] = lambda: self.floor(floor)
@@ -1369,6 +1383,10 @@ def render(doc, json_name):
             add(f"| {name} | {tcp[name].fmt()} | {inv[name].fmt()} |")
         add(f"| **seed ÷ ours** | {ratio(tcp['seed'].median, tcp['ours'].median)} | "
             f"{ratio(inv['seed'].median, inv['ours'].median)} |")
+        if "ours_one_cpu" in c:
+            one = c["ours_one_cpu"]
+            add("| ours on one CPU (its affinity: one thread serves, as on FC's `cpu: 0.1`) | "
+                f"{S(one['tcp_ready']).fmt()} | {S(one['first_invoke']).fmt()} |")
         if fl:
             add(f"| floor: a static C server that only answers `200 {{}}` (bench/floor.c) | "
                 f"{S(fl['tcp_ready']).fmt()} | {S(fl['first_invoke']).fmt()} |")

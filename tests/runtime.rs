@@ -530,15 +530,55 @@ async fn stdout_is_json_lines_or_fc_markers() {
     }
 }
 
+/// `APIGW_TARGETS` with one target that times out after 1.5 s on `slow`.
+fn slow_target(slow: &apigw_standin::Backend) -> String {
+    format!(
+        r#"[{{"name":"slow","url":"http://{}/","timeout_ms":1500}}]"#,
+        slow.addr()
+    )
+}
+
 #[tokio::test]
 async fn slow_probes_do_not_block_other_requests() {
     let slow = silent_backend().await;
-    let spec = format!(
-        r#"[{{"name":"slow","url":"http://{}/","timeout_ms":1500}}]"#,
-        slow.addr()
-    );
-    let server = Server::start(&[("APIGW_TARGETS", &spec)]);
+    let server = Server::start(&[("APIGW_TARGETS", &slow_target(&slow))]);
+    slow_probes_run_side_by_side(&server, &slow).await;
+}
 
+/// The threads of a running process (`Threads:` in /proc/<pid>/status).
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+    line["Threads:".len()..].trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn on_one_cpu_one_thread_serves_and_probes_still_run_side_by_side() {
+    // As FC's `cpu: 0.1` instance: the process may use one CPU (here its affinity).
+    let slow = silent_backend().await;
+    let pinned = Launch::new("taskset").args([
+        "-c",
+        "0",
+        support::FUNCTION,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let server = Server::launch(pinned, &[("APIGW_TARGETS", &slow_target(&slow))]);
+    assert_eq!(threads(server.pid()), 1, "no worker threads on one CPU");
+    slow_probes_run_side_by_side(&server, &slow).await;
+    assert_eq!(threads(server.pid()), 1);
+
+    // Where the test may use more CPUs, the same binary starts two workers beside main.
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        let server = Server::start(&[]);
+        assert_eq!(threads(server.pid()), 3);
+    }
+}
+
+/// Two 1.5 s probes of `slow` through `server` (its only target) run at once, and health
+/// checks answer while they wait.
+async fn slow_probes_run_side_by_side(server: &Server, slow: &apigw_standin::Backend) {
     let started = Instant::now();
     let first = tokio::spawn({
         let url = server.url("/invoke");
