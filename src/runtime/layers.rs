@@ -16,7 +16,10 @@
 //!   for `/invoke`, else 500) and the server keeps serving.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
+
+use futures_util::FutureExt as _;
 
 use hyper::{Method, StatusCode};
 use tracing::{Instrument as _, Span};
@@ -109,17 +112,18 @@ where
     reply
 }
 
-/// Runs the handler in its own task so that a panic ends only that task; the panic becomes an
-/// error reply.
+/// Polls the handler under `catch_unwind`, so that a panic ends only this request; the panic
+/// becomes an error reply. No task of its own: the request's pipeline already is one, so the
+/// handler stays in its span and on its thread.
 pub(crate) async fn catch_panic<F>(route: Route, request_id: &str, inner: F) -> Reply
 where
-    F: Future<Output = Reply> + Send + 'static,
+    F: Future<Output = Reply>,
 {
-    // Spawned tasks do not inherit the span: pass it on so the handler's lines (and the panic
-    // hook's) carry the request id.
-    match tokio::spawn(inner.in_current_span()).await {
+    // Unwind safety: the panicking handler's state is dropped with it; what it shares with
+    // other requests (settings, the redactor's layers behind their locks) it only reads.
+    match AssertUnwindSafe(inner).catch_unwind().await {
         Ok(reply) => reply,
-        Err(e) => failure(route, request_id, e.is_panic()),
+        Err(_) => failure(route, request_id, true),
     }
 }
 
