@@ -59,9 +59,9 @@ impl<T: Args> Args for Deferred<T> {
 /// The async runtime for the CPUs this process may use (its affinity and cgroup CPU quota, as
 /// `available_parallelism` reads them). On one (FC runs `s.yaml`'s function with `cpu: 0.1`)
 /// a single thread serves everything: no worker threads to start and one allocator heap to
-/// fault in, a cold start 0.5 ms and 73 page faults shorter and an https probe about 10 % less
-/// CPU (bench/NOTES.md). On more, two workers, as the benchmarks measure; with more workers
-/// each adds its own heap pages, and a probe waits on the network.
+/// fault in (a cold start takes 74 page faults fewer, an https probe about 10 % less CPU;
+/// bench/NOTES.md). On more, two workers, as the benchmarks measure; with more workers each
+/// adds its own heap pages, and a probe waits on the network.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
     let mut builder = if one_cpu {
