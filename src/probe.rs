@@ -1005,6 +1005,10 @@ fn dns_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crosscheck::CrossCheck;
+    use crate::openapi::Credentials;
+    use crate::report::Trigger;
+    use crate::target::TargetSpec;
 
     #[test]
     fn budget_is_fc_timeout_less_margin_capped_by_the_deadline() {
@@ -1016,31 +1020,18 @@ mod tests {
         );
         assert_eq!(prober.budget(Some(Duration::from_millis(100))), MIN_BUDGET);
     }
-    use crate::crosscheck::CrossCheck;
-    use crate::openapi::Credentials;
-    use crate::report::Trigger;
-    use crate::target::TargetSpec;
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     #[tokio::test]
     async fn a_succeeding_invocation_builds_no_openapi_transport() {
-        // A backend that answers 200 to each connection (the listener kept, port 0).
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf).await;
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .await;
-            }
-        });
+        let backend = apigw_standin::Backend::start(([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+        let url = format!("http://{}/web/cloudapi", backend.addr());
         let prober = Prober::new(Arc::new(Settings::default()));
         let mut inv = Invocation::new(
             Trigger::Cli,
             "r-1",
-            Selection::Specs(vec![TargetSpec::from_url(format!("http://{addr}/"))]),
+            Selection::Specs(vec![TargetSpec::from_url(url)]),
         );
         // Role credentials: the check's mode is `on-failure`.
         inv.cross_check = Some(CrossCheck {
