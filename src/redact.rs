@@ -36,7 +36,6 @@ use std::future::Future;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 use serde_json::Value;
 
@@ -60,11 +59,6 @@ const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b
 const PATH: &AsciiSet = &QUERY.add(b'?').add(b'`').add(b'{').add(b'}');
 /// The query set of special schemes, which also encodes `'`.
 const SPECIAL_QUERY: &AsciiSet = &QUERY.add(b'\'');
-
-/// Above this many forms a layer is searched with one Aho-Corasick automaton; below, form by
-/// form with `memmem`, which costs nothing to set up (an automaton costs tens of microseconds
-/// to build, more than a probe's own work).
-const AUTOMATON_FROM: usize = 32;
 
 /// The secret values to mask, in every form they are matched in. Cloning shares the values;
 /// [`Redactor::child`] adds a layer of its own (one request's values) on top.
@@ -106,93 +100,63 @@ fn all_forms(values: &[String]) -> BTreeSet<String> {
     values.iter().flat_map(|v| forms(v)).collect()
 }
 
-/// At most this many anchors are searched before a layer's forms; a layer of more values (the
-/// configured secrets) is searched by its automaton in one pass anyway.
-const ANCHORS_UP_TO: usize = 4;
-
 /// Shortest anchor worth a search of its own.
 const MIN_ANCHOR: usize = 6;
 
-/// Finds the forms of one layer.
+/// Finds the forms of one layer's values, value by value.
 struct Matcher {
-    /// Searched first where set: a text that holds none of these holds no form. A request's
-    /// signature has a dozen forms; most texts (log lines, URLs, reports) hold none, and one
-    /// search per value instead of one per form is most of what signing costs a probe.
-    anchors: Option<Vec<memchr::memmem::Finder<'static>>>,
-    forms: Forms,
+    values: Vec<ValueMatcher>,
 }
 
-enum Forms {
-    Automaton(AhoCorasick),
-    /// The values, whose forms and their finders are built on first use: when an anchor is
-    /// first found, or at a layer's first search without anchors.
-    Few(Vec<String>, OnceLock<Vec<memchr::memmem::Finder<'static>>>),
+/// One value: a text that does not hold its anchor holds none of its forms. A request's
+/// signature has a dozen forms; most texts (log lines, URLs, reports) hold none, and one
+/// search per value instead of one per form is most of what signing costs a probe. A value
+/// without an anchor is searched form by form.
+struct ValueMatcher {
+    value: String,
+    anchor: Option<memchr::memmem::Finder<'static>>,
+    /// Built on first use: where the anchor is first found, or at the first search without one.
+    forms: OnceLock<Vec<memchr::memmem::Finder<'static>>>,
 }
 
 impl Matcher {
-    fn build(layer: &mut Layer) -> Option<Self> {
-        // Only when every value has one: a value without an anchor could match anywhere.
-        let anchors: Option<Vec<_>> = (!layer.values.is_empty()
-            && layer.values.len() <= ANCHORS_UP_TO)
-            .then(|| layer.values.iter().map(|v| anchor(v).map(finder)).collect())
-            .flatten();
-        let forms = if anchors.is_none() && layer.forms().len() >= AUTOMATON_FROM {
-            // An NFA: building a DFA costs more than the few scans it would speed up.
-            Forms::Automaton(
-                AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                    .build(layer.forms())
-                    .ok()?,
-            )
-        } else {
-            // Anchored (most likely never needed), or few forms without anchors.
-            Forms::Few(layer.values.clone(), OnceLock::new())
-        };
-        Some(Self { anchors, forms })
+    fn build(values: &[String]) -> Self {
+        let values = values
+            .iter()
+            .map(|v| ValueMatcher {
+                value: v.clone(),
+                anchor: anchor(v).map(finder),
+                forms: OnceLock::new(),
+            })
+            .collect();
+        Self { values }
     }
 
-    /// False when no form can be in `text` (no anchor is).
-    fn may_match(&self, text: &[u8]) -> bool {
-        self.anchors
-            .as_ref()
-            .is_none_or(|a| a.iter().any(|f| f.find(text).is_some()))
+    /// The values whose forms may be in `text` (their anchor is, or they have none).
+    fn candidates<'a>(&'a self, text: &'a [u8]) -> impl Iterator<Item = &'a ValueMatcher> + 'a {
+        self.values
+            .iter()
+            .filter(|v| v.anchor.as_ref().is_none_or(|a| a.find(text).is_some()))
     }
 
     /// Every occurrence of every form, overlapping ones too, as byte ranges.
     fn find_all(&self, text: &[u8], out: &mut Vec<Range<usize>>) {
-        if !self.may_match(text) {
-            return;
-        }
-        match &self.forms {
-            Forms::Automaton(ac) => out.extend(ac.find_overlapping_iter(text).map(|m| m.range())),
-            Forms::Few(..) => {
-                for f in self.forms.finders() {
-                    out.extend(f.find_iter(text).map(|at| at..at + f.needle().len()));
-                }
-            }
+        for f in self.candidates(text).flat_map(ValueMatcher::finders) {
+            out.extend(f.find_iter(text).map(|at| at..at + f.needle().len()));
         }
     }
 
     fn is_match(&self, text: &[u8]) -> bool {
-        if !self.may_match(text) {
-            return false;
-        }
-        match &self.forms {
-            Forms::Automaton(ac) => ac.is_match(text),
-            Forms::Few(..) => self.forms.finders().iter().any(|f| f.find(text).is_some()),
-        }
+        self.candidates(text)
+            .flat_map(ValueMatcher::finders)
+            .any(|f| f.find(text).is_some())
     }
 }
 
-impl Forms {
-    /// The finders of `Few`, built on first use (none for an automaton).
+impl ValueMatcher {
     fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
-        match self {
-            Self::Few(values, finders) => {
-                finders.get_or_init(|| all_forms(values).iter().map(|f| finder(f)).collect())
-            }
-            Self::Automaton(_) => &[],
-        }
+        self.forms
+            .get_or_init(|| forms(&self.value).iter().map(|f| finder(f)).collect())
     }
 }
 
@@ -399,7 +363,7 @@ impl Redactor {
                     continue;
                 }
                 if layer.matcher.is_none() {
-                    layer.matcher = Matcher::build(&mut layer).map(Arc::new);
+                    layer.matcher = Some(Arc::new(Matcher::build(&layer.values)));
                 }
                 layer.matcher.clone()
             };
@@ -969,8 +933,10 @@ mod tests {
     }
 
     #[test]
-    fn many_values_are_found_by_the_automaton_as_by_memmem() {
+    fn many_values_with_and_without_anchors_are_all_found() {
+        // Without anchors (no run of 6 letters and digits), searched form by form ...
         let values: Vec<String> = (0..40).map(|i| format!("sig-{i:03}-Zm9v+/=")).collect();
+        assert_eq!(anchor(&values[0]), None);
         let r = Redactor::default();
         for (i, v) in values.iter().enumerate() {
             r.add(v);
@@ -980,6 +946,15 @@ mod tests {
         }
         assert!(r.holds(&values[7]));
         assert!(!r.holds("sig-999-Zm9v+/="));
+        // ... and with anchors, more than a few in one layer: each value only where its own
+        // anchor is, so a text holding one value's anchor but another's form is still masked.
+        let anchored: Vec<String> = (0..12).map(|i| format!("Secret{i:02}Value/x")).collect();
+        let r = Redactor::default();
+        anchored.iter().for_each(|v| r.add(v));
+        assert_eq!(anchor(&anchored[3]), Some("Secret03Value"));
+        let text = format!("{} and {}", anchored[3], anchored[11].replace('/', "%2F"));
+        assert_eq!(r.redact(&text), format!("{MASK} and {MASK}"));
+        assert_eq!(r.redact("Secret03Value alone"), "Secret03Value alone");
     }
 
     #[test]
