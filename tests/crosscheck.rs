@@ -615,6 +615,19 @@ fn cases() -> Vec<Case> {
             ..base_of(&base)
         },
         Case {
+            name: "the group has a BasePath the target's path lacks",
+            change: |w| patch(w, json!({"groups": {DEMO_GROUP: {"basePath": "/v1"}}})),
+            at: At::Gateway(Host::Demo, "/web/cloudapi"),
+            class: "gateway.I404NF",
+            verdict: "api.basepath_missing",
+            setting: "the path the target calls (the group's BasePath is /v1)",
+            expected: "/v1/web/cloudapi",
+            actual: "/web/cloudapi",
+            evidence: ("apigateway:DescribeApiGroup", "BasePath", "/v1"),
+            hint: "call /v1/web/cloudapi",
+            ..base_of(&base)
+        },
+        Case {
             name: "the API is published in another stage",
             at: At::Gateway(Host::Demo, "/web/preview"),
             class: "gateway.I404NF",

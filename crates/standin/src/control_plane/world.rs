@@ -797,7 +797,10 @@ impl World {
                     } else {
                         Auth::None
                     };
-                    let mut api = Api::new(method.clone(), &a.path, &[stage.as_str()], backend);
+                    // The group's BasePath comes before every API's path on the wire: a call
+                    // without it finds no API (I404NF), as on API Gateway.
+                    let path = format!("{}{}", g.base_path.trim_end_matches('/'), a.path);
+                    let mut api = Api::new(method.clone(), &path, &[stage.as_str()], backend);
                     if let Some(p) = &a.backend_path {
                         api.backend_path = p.clone();
                     }
@@ -1005,6 +1008,28 @@ mod tests {
             ("vpc-b", "vsw-b", 7)
         );
         assert!(i.vpc_intranet_enable);
+    }
+
+    #[test]
+    fn the_gateway_serves_apis_under_their_groups_base_path() {
+        let backend = "127.0.0.1:9".parse().unwrap();
+        let mut w = super::super::seed::demo_world(vec![], Some(backend), None);
+        let paths = |w: &World| -> Vec<String> {
+            let config = w.gateway_config();
+            let group = config.groups.iter().find(|g| g.id == crate::DEMO_GROUP);
+            group.unwrap().apis.iter().map(|a| a.path.clone()).collect()
+        };
+        assert!(paths(&w).contains(&"/web/cloudapi".to_owned()));
+        w.groups.get_mut(crate::DEMO_GROUP).unwrap().base_path = "/v1/".into();
+        let with_base = paths(&w);
+        assert!(
+            with_base.contains(&"/v1/web/cloudapi".to_owned()),
+            "{with_base:?}"
+        );
+        assert!(
+            with_base.iter().all(|p| p.starts_with("/v1/")),
+            "{with_base:?}"
+        );
     }
 
     fn zone_lookup(zone: &Zone, name: &str) -> Behaviour {
