@@ -1,6 +1,6 @@
 //! The command line: the subcommands, their options, `--help` and the usage errors, written by
 //! hand on lexopt's tokenizer (which splits `--opt=value`, `-Xvalue` and `--`, and nothing more).
-//! clap did this before at about 190 KB of the shipped binary; the rules it enforced are here as
+//! clap did this before, for 225,344 bytes of the musl binary; the rules it enforced are here as
 //! plain code: values that are one of a field's names (case-insensitive), numbers, at most one
 //! URL, `--target` without a URL, `--retry-interval` only with `--retry`.
 //!
