@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use apigw_vpc_probe::apigw::{SignatureMethod, Stage};
 use apigw_vpc_probe::config::Settings;
 use apigw_vpc_probe::crosscheck::{CrossCheck, FunctionIdentity, Mode};
 use apigw_vpc_probe::error::{ErrorClass, ProbeError};
@@ -19,7 +18,9 @@ use apigw_vpc_probe::openapi::{CliProfile, Credentials, Network};
 use apigw_vpc_probe::probe::{Invocation, Prober};
 use apigw_vpc_probe::redact::{self, Redactor};
 use apigw_vpc_probe::report::{Report, Trigger};
-use apigw_vpc_probe::target::{AddressMode, AuthKind, HttpMethod, Retry, TargetSpec};
+use apigw_vpc_probe::target::{AddressMode, Retry, TargetSpec};
+
+use crate::args::{CheckArgs, ProbeArgs};
 
 /// Exit code: every target ok.
 pub(crate) const EXIT_OK: i32 = 0;
@@ -27,129 +28,6 @@ pub(crate) const EXIT_OK: i32 = 0;
 pub(crate) const EXIT_FAILED: i32 = 1;
 /// Exit code: usage or configuration error.
 pub(crate) const EXIT_USAGE: i32 = 2;
-
-// The arguments of `probe`. A plain comment, not a doc comment: clap would make a doc comment
-// the subcommand's about, and its arguments are added late (main.rs `Deferred`), after the
-// subcommand's own about, which it would then replace.
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Settings such as APIGW_DNS_SERVERS, APIGW_CA_FILE and APIGW_TIMEOUT_MS \
-    are read from the environment as in the function.\n\nExit status: 0 ok, 1 a target failed, \
-    2 usage or configuration error."
-)]
-pub(crate) struct ProbeArgs {
-    /// URL to call, e.g. http://<group>-cn-shanghai-vpc.alicloudapi.com/web/cloudapi.
-    /// Without it: the configured targets (APIGW_URL, APIGW_GROUP_ID, APIGW_TARGETS).
-    pub url: Option<String>,
-    /// Probe the configured target with this name instead of a URL.
-    #[arg(long, conflicts_with = "url")]
-    pub target: Option<String>,
-    /// HTTP method.
-    #[arg(short = 'X', long, value_enum, ignore_case = true, default_value_t = HttpMethod::Get)]
-    pub method: HttpMethod,
-    /// Extra header 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Request body.
-    #[arg(short = 'd', long)]
-    pub data: Option<String>,
-    /// API Gateway stage sent as X-Ca-Stage: RELEASE, TEST or PRE.
-    #[arg(long, value_enum, ignore_case = true)]
-    pub stage: Option<Stage>,
-    /// Number of calls, each on a fresh connection.
-    #[arg(short = 'n', long, default_value_t = 1)]
-    pub samples: u32,
-    /// Time limit of one call in milliseconds (default APIGW_TIMEOUT_MS, 5000).
-    #[arg(long, value_name = "MS")]
-    pub timeout: Option<u64>,
-    /// Dial ADDR for HOST:PORT instead of resolving, as curl's --resolve (repeatable). HOST
-    /// as in the URL (a trailing dot makes another name), PORT the URL's; an entry that
-    /// applies to no target is an error.
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Statuses that count as success (repeatable; default any 2xx).
-    #[arg(long = "expect-status", value_name = "CODE")]
-    pub expect_status: Vec<u16>,
-    /// A response header that must be present with a value matching REGEX (repeatable; an
-    /// empty REGEX: present).
-    #[arg(long = "expect-header", value_name = "NAME: REGEX")]
-    pub expect_header: Vec<String>,
-    /// A regex the body must match (on the first 64 KiB).
-    #[arg(long = "expect-body", value_name = "REGEX")]
-    pub expect_body: Option<String>,
-    /// A value in the JSON body (repeatable): the RFC 6901 POINTER's value must equal JSON (a
-    /// value that is not JSON is a string); POINTER alone: it must exist.
-    #[arg(long = "expect-json", value_name = "POINTER=JSON")]
-    pub expect_json: Vec<String>,
-    /// A sample slower than this (total, ms) fails as assert.latency.
-    #[arg(long = "max-ms", value_name = "MS")]
-    pub max_ms: Option<u64>,
-    /// Fewest days a certificate the server presents may have left (default 14 for https;
-    /// 0: no check).
-    #[arg(long = "cert-days-min", value_name = "DAYS")]
-    pub cert_days_min: Option<u32>,
-    /// Call every address the name resolves to, in each sample (addresses "all").
-    #[arg(long)]
-    pub all_addresses: bool,
-    /// Try a sample again, up to N times, when it fails with a transport class (dns.timeout,
-    /// dns.servfail, tcp.*, tls.timeout, http.timeout; at most 5).
-    #[arg(long, value_name = "N")]
-    pub retry: Option<u32>,
-    /// Milliseconds between two attempts (default 1000, at most 10000).
-    #[arg(long = "retry-interval", value_name = "MS", requires = "retry")]
-    pub retry_interval: Option<u64>,
-    /// Print the JSON report instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-    /// Include each sample's response body (first 64 KiB each, APIGW_BODY_BUDGET_BYTES in
-    /// all) in the report.
-    #[arg(long)]
-    pub body: bool,
-    /// Authentication: app (signature; the secret from APIGW_APP_SECRET or
-    /// APIGW_APP_SECRET_FILE), appcode (from APIGW_APPCODE) or none. Default: app when an
-    /// AppKey is configured.
-    #[arg(long, value_enum, ignore_case = true)]
-    pub auth: Option<AuthKind>,
-    /// AppKey for the signature (default APIGW_APP_KEY). The secret is never a flag.
-    #[arg(long, value_name = "KEY")]
-    pub app_key: Option<String>,
-    /// HmacSHA256 (default) or HmacSHA1.
-    #[arg(long, value_enum, ignore_case = true)]
-    pub signature_method: Option<SignatureMethod>,
-    /// Print the client's string to sign (it holds no secret), for comparing with the
-    /// gateway's.
-    #[arg(long)]
-    pub show_string_to_sign: bool,
-}
-
-// The arguments of `check`: `probe`'s and the cross-check's (a plain comment, as `ProbeArgs`').
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Credentials: --profile NAME from the Alibaba Cloud CLI's ~/.aliyun/config.json \
-    (modes AK and StsToken), else ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET / \
-    ALIBABA_CLOUD_SECURITY_TOKEN, else the file's current profile. The role needs the read-only \
-    policy deploy/ram-policy.json. OpenAPI endpoints: the public ones unless \
-    APIGW_OPENAPI_NETWORK or APIGW_OPENAPI_ENDPOINT_* say otherwise.\n\nExit status: 0 ok, \
-    1 a target failed, 2 usage or configuration error."
-)]
-pub(crate) struct CheckArgs {
-    #[command(flatten)]
-    pub probe: ProbeArgs,
-    /// Profile of the Alibaba Cloud CLI's configuration (~/.aliyun/config.json) to sign with.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The function's region, compared with the gateway's (default: the profile's region_id,
-    /// else FC_REGION).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// The function whose VPC the gateway must admit (default FC_FUNCTION_NAME); without it the
-    /// checks of the function's VPC are unknown.
-    #[arg(long, value_name = "NAME")]
-    pub function: Option<String>,
-    /// The function's qualifier (LATEST, a version or an alias).
-    #[arg(long, value_name = "QUALIFIER")]
-    pub qualifier: Option<String>,
-}
 
 /// Runs the `probe` subcommand; returns the exit code.
 pub(crate) async fn probe(args: ProbeArgs) -> i32 {

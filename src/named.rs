@@ -38,7 +38,7 @@ impl From<UnknownValue> for ProbeError {
 }
 
 /// Declares a field's enum: its names (matched without regard to case, written as given), and
-/// `FromStr`, `Display`, serde and clap's `ValueEnum` through them.
+/// `FromStr`, `Display` and serde through them (the command line parses with `FromStr`).
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
@@ -99,16 +99,6 @@ macro_rules! named_enum {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
                 text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl clap::ValueEnum for $name {
-            fn value_variants<'a>() -> &'a [Self] {
-                Self::ALL
-            }
-
-            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-                Some(clap::builder::PossibleValue::new(self.name()))
             }
         }
     };

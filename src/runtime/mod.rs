@@ -39,16 +39,12 @@ pub const EXIT_OK: i32 = 0;
 /// Exit status: could not start (address in use, signal handler).
 pub const EXIT_START_FAILED: i32 = 1;
 
-/// Serve FC's requests (what the function's bootstrap runs).
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Listens on 0.0.0.0:$FC_CUSTOM_LISTEN_PORT, else $FC_SERVER_PORT, else 9000. \
-    Settings (APIGW_*) are read from the environment; logs are JSON lines on stdout, level from \
-    RUST_LOG (default info). Stops on SIGTERM or SIGINT."
-)]
+/// The arguments of `serve` (what the function's bootstrap runs; the binary parses them, and its
+/// `serve --help` describes them).
+#[derive(Debug)]
 pub struct ServeArgs {
-    /// Listen on this address instead (e.g. 127.0.0.1:9000 for local tests).
-    #[arg(long, value_name = "ADDR")]
+    /// The address to listen on instead of FC's port from the environment
+    /// (`FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else [`DEFAULT_PORT`], on 0.0.0.0).
     pub listen: Option<SocketAddr>,
 }
 
