@@ -11,17 +11,19 @@
 //! bytes (−196,608).
 //!
 //! **Rules**, serde's as the models used them (`rename`, and `default` with `deserialize_with =
-//! "nullable"`), so that every answer reads as before:
+//! "nullable"`), so that every answer reads as before (and the CLI's configuration file,
+//! `credentials.rs`, with serde's `default` alone):
 //! - a key the model does not name is ignored;
-//! - a missing key is `None` for an `Option` field, the default for a `nullable` one (the
-//!   products omit empty lists and wrappers), an error for any other field;
-//! - `null` is `None` for an `Option`, the default for a `nullable` field, an error elsewhere;
+//! - a missing key is `None` for an `Option` field, the default for a `nullable` or a
+//!   `default` one (the products omit empty lists and wrappers), an error for any other field;
+//! - `null` is `None` for an `Option`, the default for a `nullable` field, an error elsewhere
+//!   (a `default` `String` too);
 //! - a value of another JSON type is an error: a string is never read as a number, nor a
 //!   number as a string; where an integer is expected, a number with a fraction or an exponent
 //!   is an error, and so is one outside `i64`;
 //! - a model may also be written as an array of its fields in declaration order (serde_json
 //!   reads a struct from an array): a missing trailing element is the default of a `nullable`
-//!   field and an error for the others, an extra element is an error.
+//!   or `default` field and an error for the others, an extra element is an error.
 //!
 //! An error says where, as a path from the answer's root, and what was expected:
 //! `` `Apps.AppAttribute[0].AppId`: expected an integer, found a string ``. It names JSON
@@ -290,6 +292,20 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Reads the next field, `key`, into `slot`, which keeps its default when the key is
+    /// missing (serde's `default`: `null` is read as `T`, an error unless `T` is an `Option`).
+    pub(crate) fn default<T: FromJson>(&mut self, slot: &mut T, key: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(v) = self.take(key) {
+            match T::from_json(v) {
+                Ok(value) => *slot = value,
+                Err(e) => self.error = Some(e.in_field(key)),
+            }
+        }
+    }
+
     #[cold]
     fn missing(&self, key: &str) -> DecodeError {
         DecodeError::new(match self.of {
@@ -322,7 +338,8 @@ impl<'a> Fields<'a> {
 
 /// A model struct and its [`FromJson`]: the struct as written (attributes, doc comments,
 /// fields), each field with `#[json("Key")]`, its exact JSON key, or
-/// `#[json("Key", nullable)]` when missing or `null` is its default.
+/// `#[json("Key", nullable)]` when missing or `null` is its default, or `#[json("Key",
+/// default)]` when missing is its default (serde's `default`: `null` is read as the type).
 ///
 /// ```ignore
 /// json_model! {
@@ -344,6 +361,9 @@ macro_rules! json_model {
     };
     (@read $f:ident, $slot:expr, $key:literal, nullable) => {
         $f.nullable(&mut $slot, $key)
+    };
+    (@read $f:ident, $slot:expr, $key:literal, default) => {
+        $f.default(&mut $slot, $key)
     };
     (
         $(#[$attr:meta])*
@@ -441,6 +461,19 @@ mod tests {
         }
     }
 
+    json_model! {
+        /// serde's `default` alone (the CLI's configuration file, `credentials.rs`).
+        #[derive(Debug, PartialEq)]
+        struct Defaults {
+            #[json("S", default)]
+            s: String,
+            #[json("L", default)]
+            l: Vec<i64>,
+            #[json("O", default)]
+            o: Option<bool>,
+        }
+    }
+
     /// The same models with serde's derive, as they were: the reference for the rules. Their
     /// `Debug` output is the same as the models' above.
     #[allow(dead_code)] // Their fields are read through `Debug` only.
@@ -486,6 +519,16 @@ mod tests {
             key: Option<String>,
             #[serde(rename = "Count")]
             count: Option<i64>,
+        }
+
+        #[derive(Debug, Deserialize)]
+        pub(super) struct Defaults {
+            #[serde(rename = "S", default)]
+            s: String,
+            #[serde(rename = "L", default)]
+            l: Vec<i64>,
+            #[serde(rename = "O", default)]
+            o: Option<bool>,
         }
 
         #[derive(Debug, Deserialize)]
@@ -590,6 +633,20 @@ mod tests {
             let r = agree::<Required, serde_twin::Required>(text);
             assert_eq!(r.is_ok(), ok, "{text}: {r:?}");
         }
+        for (text, ok) in [
+            (r#"{}"#, true),
+            (r#"{"S":"s","L":[1],"O":true}"#, true),
+            (r#"{"O":null}"#, true),
+            (r#"{"S":null}"#, false),
+            (r#"{"L":null}"#, false),
+            (r#"{"S":1}"#, false),
+            (r#"["s"]"#, true),
+            (r#"["s",[],null]"#, true),
+            (r#"[null]"#, false),
+        ] {
+            let r = agree::<Defaults, serde_twin::Defaults>(text);
+            assert_eq!(r.is_ok(), ok, "{text}: {r:?}");
+        }
     }
 
     #[test]
@@ -621,6 +678,15 @@ mod tests {
                 },
                 tags: vec!["a".into(), "b".into()],
                 env: [("A".into(), "1".into()), ("B".into(), "2".into())].into(),
+            }
+        );
+        let d: Defaults = from_str(r#"{"O":false}"#).unwrap();
+        assert_eq!(
+            d,
+            Defaults {
+                s: String::new(),
+                l: vec![],
+                o: Some(false)
             }
         );
         // Keys are exact: another casing is another (unknown) key.
@@ -667,6 +733,8 @@ mod tests {
             "`Inner`: expected at most 2 elements for Inner, found 3"
         );
         assert_eq!(err("true"), "expected an object (Outer), found a boolean");
+        let e = from_str::<Defaults>(r#"{"S":null}"#).unwrap_err();
+        assert_eq!(e.to_string(), "`S`: expected a string, found null");
         let e = from_str::<Required>(r#"{"List":[]}"#).unwrap_err();
         assert_eq!((e.path(), e.message()), ("", "missing field `Must`"));
         let e = from_str::<Vec<Vec<i64>>>(r#"[[1],[2,{}]]"#).unwrap_err();
