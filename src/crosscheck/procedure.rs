@@ -2172,7 +2172,7 @@ mod tests {
     use super::*;
 
     fn item(path: &str, method: &str, stage: &str) -> DeployedApiItem {
-        serde_json::from_value(serde_json::json!({
+        crate::openapi::json::FromJson::from_json(&serde_json::json!({
             "ApiId": format!("id-{method}-{path}"), "ApiName": "n", "ApiPath": path,
             "ApiMethod": method, "StageName": stage,
         }))

@@ -4,62 +4,67 @@
 
 use std::time::Instant;
 
-use serde::Deserialize;
-
 use super::client::{Answer, Call, Client};
 use super::endpoint::Product;
 use super::error::OpenApiError;
-use super::{nullable, param};
+use super::json::{json_model, FromJson};
+use super::param;
 
-/// `DescribeCenAttachedChildInstances` (§6.1).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct CenChildInstances {
+json_model! {
+    /// `DescribeCenAttachedChildInstances` (§6.1).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct CenChildInstances {
+        /// `ChildInstances.ChildInstance[]`.
+        #[json("ChildInstances", nullable)]
+        pub child_instances: ChildInstanceList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+        /// `PageNumber`.
+        #[json("PageNumber")]
+        pub page_number: Option<i64>,
+        /// `PageSize`.
+        #[json("PageSize")]
+        pub page_size: Option<i64>,
+    }
+}
+
+json_model! {
+    /// `ChildInstances`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ChildInstanceList {
+        /// `ChildInstance[]`.
+        #[json("ChildInstance", nullable)]
+        pub child_instance: Vec<ChildInstance>,
+    }
+}
+
+json_model! {
     /// `ChildInstances.ChildInstance[]`.
-    #[serde(rename = "ChildInstances", default, deserialize_with = "nullable")]
-    pub child_instances: ChildInstanceList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
-    /// `PageNumber`.
-    #[serde(rename = "PageNumber")]
-    pub page_number: Option<i64>,
-    /// `PageSize`.
-    #[serde(rename = "PageSize")]
-    pub page_size: Option<i64>,
-}
-
-/// `ChildInstances`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ChildInstanceList {
-    /// `ChildInstance[]`.
-    #[serde(rename = "ChildInstance", default, deserialize_with = "nullable")]
-    pub child_instance: Vec<ChildInstance>,
-}
-
-/// `ChildInstances.ChildInstance[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ChildInstance {
-    /// `CenId`.
-    #[serde(rename = "CenId")]
-    pub cen_id: Option<String>,
-    /// `ChildInstanceId`, e.g. a VPC id.
-    #[serde(rename = "ChildInstanceId")]
-    pub child_instance_id: Option<String>,
-    /// `ChildInstanceType`: `VPC` / `VBR` / `CCN`.
-    #[serde(rename = "ChildInstanceType")]
-    pub child_instance_type: Option<String>,
-    /// `ChildInstanceRegionId`.
-    #[serde(rename = "ChildInstanceRegionId")]
-    pub child_instance_region_id: Option<String>,
-    /// `ChildInstanceOwnerId`.
-    #[serde(rename = "ChildInstanceOwnerId")]
-    pub child_instance_owner_id: Option<i64>,
-    /// `Status` (value set \[unverified\]; `Attached` expected).
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `ChildInstanceAttachTime`.
-    #[serde(rename = "ChildInstanceAttachTime")]
-    pub child_instance_attach_time: Option<String>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ChildInstance {
+        /// `CenId`.
+        #[json("CenId")]
+        pub cen_id: Option<String>,
+        /// `ChildInstanceId`, e.g. a VPC id.
+        #[json("ChildInstanceId")]
+        pub child_instance_id: Option<String>,
+        /// `ChildInstanceType`: `VPC` / `VBR` / `CCN`.
+        #[json("ChildInstanceType")]
+        pub child_instance_type: Option<String>,
+        /// `ChildInstanceRegionId`.
+        #[json("ChildInstanceRegionId")]
+        pub child_instance_region_id: Option<String>,
+        /// `ChildInstanceOwnerId`.
+        #[json("ChildInstanceOwnerId")]
+        pub child_instance_owner_id: Option<i64>,
+        /// `Status` (value set \[unverified\]; `Attached` expected).
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `ChildInstanceAttachTime`.
+        #[json("ChildInstanceAttachTime")]
+        pub child_instance_attach_time: Option<String>,
+    }
 }
 
 /// What `DescribeCenAttachedChildInstances` asks for (`CenId` is required).
@@ -77,66 +82,74 @@ pub struct ChildInstancesQuery {
     pub page_size: Option<u32>,
 }
 
-/// `DescribeRouteServicesInCen` (§6.2).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteServices {
+json_model! {
+    /// `DescribeRouteServicesInCen` (§6.2).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteServices {
+        /// `RouteServiceEntries.RouteServiceEntry[]`.
+        #[json("RouteServiceEntries", nullable)]
+        pub route_service_entries: RouteServiceEntries,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+        /// `PageNumber`.
+        #[json("PageNumber")]
+        pub page_number: Option<i64>,
+        /// `PageSize`.
+        #[json("PageSize")]
+        pub page_size: Option<i64>,
+    }
+}
+
+json_model! {
+    /// `RouteServiceEntries`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteServiceEntries {
+        /// `RouteServiceEntry[]`.
+        #[json("RouteServiceEntry", nullable)]
+        pub route_service_entry: Vec<RouteServiceEntry>,
+    }
+}
+
+json_model! {
     /// `RouteServiceEntries.RouteServiceEntry[]`.
-    #[serde(rename = "RouteServiceEntries", default, deserialize_with = "nullable")]
-    pub route_service_entries: RouteServiceEntries,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
-    /// `PageNumber`.
-    #[serde(rename = "PageNumber")]
-    pub page_number: Option<i64>,
-    /// `PageSize`.
-    #[serde(rename = "PageSize")]
-    pub page_size: Option<i64>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteServiceEntry {
+        /// `CenId`.
+        #[json("CenId")]
+        pub cen_id: Option<String>,
+        /// `Host`: the domain, IP or CIDR the entry was made for.
+        #[json("Host")]
+        pub host: Option<String>,
+        /// `HostRegionId`.
+        #[json("HostRegionId")]
+        pub host_region_id: Option<String>,
+        /// `HostVpcId`.
+        #[json("HostVpcId")]
+        pub host_vpc_id: Option<String>,
+        /// `AccessRegionId`.
+        #[json("AccessRegionId")]
+        pub access_region_id: Option<String>,
+        /// `Status`: `Creating` / `Active` / `Deleting`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `Description`.
+        #[json("Description")]
+        pub description: Option<String>,
+        /// `Cidrs.Cidr[]`: the host's addresses or CIDRs.
+        #[json("Cidrs", nullable)]
+        pub cidrs: Cidrs,
+    }
 }
 
-/// `RouteServiceEntries`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteServiceEntries {
-    /// `RouteServiceEntry[]`.
-    #[serde(rename = "RouteServiceEntry", default, deserialize_with = "nullable")]
-    pub route_service_entry: Vec<RouteServiceEntry>,
-}
-
-/// `RouteServiceEntries.RouteServiceEntry[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteServiceEntry {
-    /// `CenId`.
-    #[serde(rename = "CenId")]
-    pub cen_id: Option<String>,
-    /// `Host`: the domain, IP or CIDR the entry was made for.
-    #[serde(rename = "Host")]
-    pub host: Option<String>,
-    /// `HostRegionId`.
-    #[serde(rename = "HostRegionId")]
-    pub host_region_id: Option<String>,
-    /// `HostVpcId`.
-    #[serde(rename = "HostVpcId")]
-    pub host_vpc_id: Option<String>,
-    /// `AccessRegionId`.
-    #[serde(rename = "AccessRegionId")]
-    pub access_region_id: Option<String>,
-    /// `Status`: `Creating` / `Active` / `Deleting`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `Description`.
-    #[serde(rename = "Description")]
-    pub description: Option<String>,
-    /// `Cidrs.Cidr[]`: the host's addresses or CIDRs.
-    #[serde(rename = "Cidrs", default, deserialize_with = "nullable")]
-    pub cidrs: Cidrs,
-}
-
-/// `Cidrs`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct Cidrs {
-    /// `Cidr[]`.
-    #[serde(rename = "Cidr", default, deserialize_with = "nullable")]
-    pub cidr: Vec<String>,
+json_model! {
+    /// `Cidrs`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Cidrs {
+        /// `Cidr[]`.
+        #[json("Cidr", nullable)]
+        pub cidr: Vec<String>,
+    }
 }
 
 /// What `DescribeRouteServicesInCen` asks for (`CenId` is required; `PageSize` 1–50).
@@ -203,7 +216,7 @@ impl Client {
             .await
     }
 
-    async fn cbn<T: serde::de::DeserializeOwned + Send + 'static>(
+    async fn cbn<T: FromJson + Send + 'static>(
         &self,
         action: &'static str,
         query: Vec<(String, String)>,

@@ -36,12 +36,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::HeaderMap;
 use hyper_util::rt::TokioIo;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::credentials::Credentials;
 use super::endpoint::{Endpoint, Endpoints, OpenApiSettings, Product, Scheme};
 use super::error::{classify, sanitize_message, ErrorKind, OpenApiError};
+use super::json::{DecodeError, FromJson};
 use super::sign::{canonical_query, sha256_hex, sign, SignInput};
 use crate::config::Settings;
 use crate::connect::{self, Io};
@@ -64,12 +64,10 @@ const USER_AGENT: &str = concat!("apigw-vpc-probe/", env!("CARGO_PKG_VERSION"));
 /// Parses a successful answer's body into the caller's type. The call's machinery (endpoints,
 /// retry, timeouts, signing, the error envelope) takes this as a plain `fn`, so that it is
 /// compiled once instead of once per response type (it was 150 KB of the binary).
-type Decode = fn(Value) -> Result<Box<dyn Any + Send>, serde_json::Error>;
+type Decode = fn(&Value) -> Result<Box<dyn Any + Send>, DecodeError>;
 
-fn decode<T: DeserializeOwned + Send + 'static>(
-    value: Value,
-) -> Result<Box<dyn Any + Send>, serde_json::Error> {
-    serde_json::from_value::<T>(value).map(|t| Box::new(t) as Box<dyn Any + Send>)
+fn decode<T: FromJson + Send + 'static>(value: &Value) -> Result<Box<dyn Any + Send>, DecodeError> {
+    T::from_json(value).map(|t| Box::new(t) as Box<dyn Any + Send>)
 }
 
 /// A successful call's value, with what identifies the answer for evidence.
@@ -278,7 +276,7 @@ impl Client {
     /// Calls an RPC `action` of `product` with `params` in the query (`POST /`), the way the
     /// official SDK sends every read action (spec §1.3), and parses the answer as `T`. For
     /// actions without a typed function here (e.g. CloudMonitor's `PutCustomMetric`).
-    pub async fn rpc<T: DeserializeOwned + Send + 'static>(
+    pub async fn rpc<T: FromJson + Send + 'static>(
         &self,
         product: Product,
         region: &str,
@@ -302,7 +300,7 @@ impl Client {
 
     /// Sends `call`: endpoints in order, one retry where the module doc says. Counted once in
     /// `/metrics` (`apigw_probe_control_plane_calls_total`), whatever the callers.
-    pub(crate) async fn call<T: DeserializeOwned + Send + 'static>(
+    pub(crate) async fn call<T: FromJson + Send + 'static>(
         &self,
         call: Call<'_>,
         deadline: Instant,
@@ -488,7 +486,7 @@ impl Client {
                 e.request_id = request_id;
                 return Err(e);
             };
-            return match decode(json) {
+            return match decode(&json) {
                 Ok(value) => Ok(Answer {
                     value,
                     request_id,

@@ -1,225 +1,243 @@
 //! API Gateway (CloudAPI 2016-07-14, RPC): the group, its instance, publishing and app
-//! authorization (spec control-plane.md §3). Field names are the spec's, exactly (`rename`),
-//! list wrappers included; only the fields the diagnosis uses or that make good evidence are
-//! read, the others are ignored, and a missing one is `None` (field sets change between SDK
-//! releases, §3). Integers stay integers (`AppId`, `VpcOwnerId`, `TotalCount`).
+//! authorization (spec control-plane.md §3). Field names are the spec's, exactly
+//! (`#[json("…")]`, see [`json_model!`](super::json)), list wrappers included; only the fields
+//! the diagnosis uses or that make good evidence are read, the others are ignored, and a missing
+//! one is `None` (field sets change between SDK releases, §3). Integers stay integers (`AppId`,
+//! `VpcOwnerId`, `TotalCount`).
 //!
 //! The region selects the endpoint; CloudAPI's read actions take no `RegionId` (§1.3 \[sdk\]).
 
 use std::time::Instant;
 
-use serde::Deserialize;
-
 use super::client::{Answer, Call, Client};
 use super::endpoint::Product;
 use super::error::OpenApiError;
-use super::{nullable, param};
+use super::json::{json_model, FromJson};
+use super::param;
 
-/// `DescribeApiGroup` (§3.1). There is no `VpcIntranetEnable` here: an empty `VpcDomain` is the
-/// evidence for a disabled VPC domain \[inferred\].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ApiGroup {
-    /// `GroupId`.
-    #[serde(rename = "GroupId")]
-    pub group_id: Option<String>,
-    /// `GroupName`.
-    #[serde(rename = "GroupName")]
-    pub group_name: Option<String>,
-    /// `Status`: `NORMAL` / `DELETE`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `BillingStatus`: `NORMAL` / `LOCKED`.
-    #[serde(rename = "BillingStatus")]
-    pub billing_status: Option<String>,
-    /// `IllegalStatus`: `NORMAL` / `LOCKED`.
-    #[serde(rename = "IllegalStatus")]
-    pub illegal_status: Option<String>,
-    /// `RegionId`.
-    #[serde(rename = "RegionId")]
-    pub region_id: Option<String>,
-    /// `SubDomain`: the public second-level domain.
-    #[serde(rename = "SubDomain")]
-    pub sub_domain: Option<String>,
-    /// `VpcDomain`: the VPC second-level domain `<gid>-<region>-vpc.alicloudapi.com`.
-    #[serde(rename = "VpcDomain")]
-    pub vpc_domain: Option<String>,
-    /// `VpcSlbIntranetDomain`: the gateway's self-call domain.
-    #[serde(rename = "VpcSlbIntranetDomain")]
-    pub vpc_slb_intranet_domain: Option<String>,
-    /// `ClassicVpcSubDomain` (older models only).
-    #[serde(rename = "ClassicVpcSubDomain")]
-    pub classic_vpc_sub_domain: Option<String>,
-    /// `InstanceId`: the instance serving the group.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: Option<String>,
-    /// `InstanceType`: `CLASSIC_SHARED` / `VPC_SHARED` / `VPC_DEDICATED`.
-    #[serde(rename = "InstanceType")]
-    pub instance_type: Option<String>,
-    /// `DedicatedInstanceType`: `vpc_connect` / `normal`.
-    #[serde(rename = "DedicatedInstanceType")]
-    pub dedicated_instance_type: Option<String>,
-    /// `InstanceVipList` (older models only).
-    #[serde(rename = "InstanceVipList")]
-    pub instance_vip_list: Option<String>,
-    /// `BasePath`: prepended to the APIs' paths.
-    #[serde(rename = "BasePath")]
-    pub base_path: Option<String>,
-    /// `HttpsPolicy`.
-    #[serde(rename = "HttpsPolicy")]
-    pub https_policy: Option<String>,
-    /// `DisableInnerDomain`.
-    #[serde(rename = "DisableInnerDomain")]
-    pub disable_inner_domain: Option<bool>,
+json_model! {
+    /// `DescribeApiGroup` (§3.1). There is no `VpcIntranetEnable` here: an empty `VpcDomain`
+    /// is the evidence for a disabled VPC domain \[inferred\].
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ApiGroup {
+        /// `GroupId`.
+        #[json("GroupId")]
+        pub group_id: Option<String>,
+        /// `GroupName`.
+        #[json("GroupName")]
+        pub group_name: Option<String>,
+        /// `Status`: `NORMAL` / `DELETE`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `BillingStatus`: `NORMAL` / `LOCKED`.
+        #[json("BillingStatus")]
+        pub billing_status: Option<String>,
+        /// `IllegalStatus`: `NORMAL` / `LOCKED`.
+        #[json("IllegalStatus")]
+        pub illegal_status: Option<String>,
+        /// `RegionId`.
+        #[json("RegionId")]
+        pub region_id: Option<String>,
+        /// `SubDomain`: the public second-level domain.
+        #[json("SubDomain")]
+        pub sub_domain: Option<String>,
+        /// `VpcDomain`: the VPC second-level domain `<gid>-<region>-vpc.alicloudapi.com`.
+        #[json("VpcDomain")]
+        pub vpc_domain: Option<String>,
+        /// `VpcSlbIntranetDomain`: the gateway's self-call domain.
+        #[json("VpcSlbIntranetDomain")]
+        pub vpc_slb_intranet_domain: Option<String>,
+        /// `ClassicVpcSubDomain` (older models only).
+        #[json("ClassicVpcSubDomain")]
+        pub classic_vpc_sub_domain: Option<String>,
+        /// `InstanceId`: the instance serving the group.
+        #[json("InstanceId")]
+        pub instance_id: Option<String>,
+        /// `InstanceType`: `CLASSIC_SHARED` / `VPC_SHARED` / `VPC_DEDICATED`.
+        #[json("InstanceType")]
+        pub instance_type: Option<String>,
+        /// `DedicatedInstanceType`: `vpc_connect` / `normal`.
+        #[json("DedicatedInstanceType")]
+        pub dedicated_instance_type: Option<String>,
+        /// `InstanceVipList` (older models only).
+        #[json("InstanceVipList")]
+        pub instance_vip_list: Option<String>,
+        /// `BasePath`: prepended to the APIs' paths.
+        #[json("BasePath")]
+        pub base_path: Option<String>,
+        /// `HttpsPolicy`.
+        #[json("HttpsPolicy")]
+        pub https_policy: Option<String>,
+        /// `DisableInnerDomain`.
+        #[json("DisableInnerDomain")]
+        pub disable_inner_domain: Option<bool>,
+        /// `StageItems.StageInfo[]`.
+        #[json("StageItems", nullable)]
+        pub stage_items: StageItems,
+        /// `CustomDomains.DomainItem[]`.
+        #[json("CustomDomains", nullable)]
+        pub custom_domains: CustomDomains,
+    }
+}
+
+json_model! {
+    /// `StageItems`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct StageItems {
+        /// `StageInfo[]`.
+        #[json("StageInfo", nullable)]
+        pub stage_info: Vec<StageInfo>,
+    }
+}
+
+json_model! {
     /// `StageItems.StageInfo[]`.
-    #[serde(rename = "StageItems", default, deserialize_with = "nullable")]
-    pub stage_items: StageItems,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct StageInfo {
+        /// `StageId`.
+        #[json("StageId")]
+        pub stage_id: Option<String>,
+        /// `StageName`.
+        #[json("StageName")]
+        pub stage_name: Option<String>,
+    }
+}
+
+json_model! {
+    /// `CustomDomains`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct CustomDomains {
+        /// `DomainItem[]`.
+        #[json("DomainItem", nullable)]
+        pub domain_item: Vec<DomainItem>,
+    }
+}
+
+json_model! {
     /// `CustomDomains.DomainItem[]`.
-    #[serde(rename = "CustomDomains", default, deserialize_with = "nullable")]
-    pub custom_domains: CustomDomains,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DomainItem {
+        /// `DomainName`.
+        #[json("DomainName")]
+        pub domain_name: Option<String>,
+        /// `BindStageName`.
+        #[json("BindStageName")]
+        pub bind_stage_name: Option<String>,
+        /// `DomainBindingStatus`.
+        #[json("DomainBindingStatus")]
+        pub domain_binding_status: Option<String>,
+    }
 }
 
-/// `StageItems`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct StageItems {
-    /// `StageInfo[]`.
-    #[serde(rename = "StageInfo", default, deserialize_with = "nullable")]
-    pub stage_info: Vec<StageInfo>,
+json_model! {
+    /// `DescribeInstances` (§3.2).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Instances {
+        /// `Instances.InstanceAttribute[]`.
+        #[json("Instances", nullable)]
+        pub instances: InstanceList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+        /// `PageNumber`.
+        #[json("PageNumber")]
+        pub page_number: Option<i64>,
+        /// `PageSize`.
+        #[json("PageSize")]
+        pub page_size: Option<i64>,
+    }
 }
 
-/// `StageItems.StageInfo[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct StageInfo {
-    /// `StageId`.
-    #[serde(rename = "StageId")]
-    pub stage_id: Option<String>,
-    /// `StageName`.
-    #[serde(rename = "StageName")]
-    pub stage_name: Option<String>,
+json_model! {
+    /// `Instances`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct InstanceList {
+        /// `InstanceAttribute[]`.
+        #[json("InstanceAttribute", nullable)]
+        pub instance_attribute: Vec<InstanceAttribute>,
+    }
 }
 
-/// `CustomDomains`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct CustomDomains {
-    /// `DomainItem[]`.
-    #[serde(rename = "DomainItem", default, deserialize_with = "nullable")]
-    pub domain_item: Vec<DomainItem>,
+json_model! {
+    /// `Instances.InstanceAttribute[]`: an instance, with its inbound VPC ("bind the user's VPC",
+    /// §3.3: read here, written with `ModifyInstanceVpcAttributeForConsole`).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct InstanceAttribute {
+        /// `InstanceId`.
+        #[json("InstanceId")]
+        pub instance_id: Option<String>,
+        /// `InstanceName`.
+        #[json("InstanceName")]
+        pub instance_name: Option<String>,
+        /// `RegionId`.
+        #[json("RegionId")]
+        pub region_id: Option<String>,
+        /// `ZoneId`.
+        #[json("ZoneId")]
+        pub zone_id: Option<String>,
+        /// `InstanceType`: `VPC_SHARED` / `VPC_DEDICATED`.
+        #[json("InstanceType")]
+        pub instance_type: Option<String>,
+        /// `Status`, e.g. `RUNNING`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `DedicatedInstanceType`: `vpc_connect` / `normal`.
+        #[json("DedicatedInstanceType")]
+        pub dedicated_instance_type: Option<String>,
+        /// `VpcIntranetEnable`: the inbound-VPC switch.
+        #[json("VpcIntranetEnable")]
+        pub vpc_intranet_enable: Option<bool>,
+        /// `UserVpcId`: the bound inbound VPC.
+        #[json("UserVpcId")]
+        pub user_vpc_id: Option<String>,
+        /// `UserVswitchId`: the vSwitch used for the binding.
+        #[json("UserVswitchId")]
+        pub user_vswitch_id: Option<String>,
+        /// `VpcOwnerId`: the account owning that VPC.
+        #[json("VpcOwnerId")]
+        pub vpc_owner_id: Option<i64>,
+        /// `VpcSlbIntranetEnable`.
+        #[json("VpcSlbIntranetEnable")]
+        pub vpc_slb_intranet_enable: Option<bool>,
+        /// `VpcEgressAddress`: egress CIDR towards backends.
+        #[json("VpcEgressAddress")]
+        pub vpc_egress_address: Option<String>,
+        /// `NewVpcEgressAddress`.
+        #[json("NewVpcEgressAddress")]
+        pub new_vpc_egress_address: Option<String>,
+        /// `IntranetSegments`: a JSON array in a string; see
+        /// [`InstanceAttribute::intranet_segments`].
+        #[json("IntranetSegments")]
+        pub intranet_segments: Option<String>,
+        /// `AclStatus`: `on` / `off`.
+        #[json("AclStatus")]
+        pub acl_status: Option<String>,
+        /// `AclType`: `white` / `black`.
+        #[json("AclType")]
+        pub acl_type: Option<String>,
+        /// `AclId`.
+        #[json("AclId")]
+        pub acl_id: Option<String>,
+        /// `ConnectVpcId` (`vpc_connect` instances).
+        #[json("ConnectVpcId")]
+        pub connect_vpc_id: Option<String>,
+        /// `InstanceCidrBlock` (`vpc_connect` instances).
+        #[json("InstanceCidrBlock")]
+        pub instance_cidr_block: Option<String>,
+        /// `PrivateDnsList.PrivateDns[]`.
+        #[json("PrivateDnsList", nullable)]
+        pub private_dns_list: PrivateDnsList,
+    }
 }
 
-/// `CustomDomains.DomainItem[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DomainItem {
-    /// `DomainName`.
-    #[serde(rename = "DomainName")]
-    pub domain_name: Option<String>,
-    /// `BindStageName`.
-    #[serde(rename = "BindStageName")]
-    pub bind_stage_name: Option<String>,
-    /// `DomainBindingStatus`.
-    #[serde(rename = "DomainBindingStatus")]
-    pub domain_binding_status: Option<String>,
-}
-
-/// `DescribeInstances` (§3.2).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct Instances {
-    /// `Instances.InstanceAttribute[]`.
-    #[serde(rename = "Instances", default, deserialize_with = "nullable")]
-    pub instances: InstanceList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
-    /// `PageNumber`.
-    #[serde(rename = "PageNumber")]
-    pub page_number: Option<i64>,
-    /// `PageSize`.
-    #[serde(rename = "PageSize")]
-    pub page_size: Option<i64>,
-}
-
-/// `Instances`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct InstanceList {
-    /// `InstanceAttribute[]`.
-    #[serde(rename = "InstanceAttribute", default, deserialize_with = "nullable")]
-    pub instance_attribute: Vec<InstanceAttribute>,
-}
-
-/// `Instances.InstanceAttribute[]`: an instance, with its inbound VPC ("bind the user's VPC",
-/// §3.3: read here, written with `ModifyInstanceVpcAttributeForConsole`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct InstanceAttribute {
-    /// `InstanceId`.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: Option<String>,
-    /// `InstanceName`.
-    #[serde(rename = "InstanceName")]
-    pub instance_name: Option<String>,
-    /// `RegionId`.
-    #[serde(rename = "RegionId")]
-    pub region_id: Option<String>,
-    /// `ZoneId`.
-    #[serde(rename = "ZoneId")]
-    pub zone_id: Option<String>,
-    /// `InstanceType`: `VPC_SHARED` / `VPC_DEDICATED`.
-    #[serde(rename = "InstanceType")]
-    pub instance_type: Option<String>,
-    /// `Status`, e.g. `RUNNING`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `DedicatedInstanceType`: `vpc_connect` / `normal`.
-    #[serde(rename = "DedicatedInstanceType")]
-    pub dedicated_instance_type: Option<String>,
-    /// `VpcIntranetEnable`: the inbound-VPC switch.
-    #[serde(rename = "VpcIntranetEnable")]
-    pub vpc_intranet_enable: Option<bool>,
-    /// `UserVpcId`: the bound inbound VPC.
-    #[serde(rename = "UserVpcId")]
-    pub user_vpc_id: Option<String>,
-    /// `UserVswitchId`: the vSwitch used for the binding.
-    #[serde(rename = "UserVswitchId")]
-    pub user_vswitch_id: Option<String>,
-    /// `VpcOwnerId`: the account owning that VPC.
-    #[serde(rename = "VpcOwnerId")]
-    pub vpc_owner_id: Option<i64>,
-    /// `VpcSlbIntranetEnable`.
-    #[serde(rename = "VpcSlbIntranetEnable")]
-    pub vpc_slb_intranet_enable: Option<bool>,
-    /// `VpcEgressAddress`: egress CIDR towards backends.
-    #[serde(rename = "VpcEgressAddress")]
-    pub vpc_egress_address: Option<String>,
-    /// `NewVpcEgressAddress`.
-    #[serde(rename = "NewVpcEgressAddress")]
-    pub new_vpc_egress_address: Option<String>,
-    /// `IntranetSegments`: a JSON array in a string; see
-    /// [`InstanceAttribute::intranet_segments`].
-    #[serde(rename = "IntranetSegments")]
-    pub intranet_segments: Option<String>,
-    /// `AclStatus`: `on` / `off`.
-    #[serde(rename = "AclStatus")]
-    pub acl_status: Option<String>,
-    /// `AclType`: `white` / `black`.
-    #[serde(rename = "AclType")]
-    pub acl_type: Option<String>,
-    /// `AclId`.
-    #[serde(rename = "AclId")]
-    pub acl_id: Option<String>,
-    /// `ConnectVpcId` (`vpc_connect` instances).
-    #[serde(rename = "ConnectVpcId")]
-    pub connect_vpc_id: Option<String>,
-    /// `InstanceCidrBlock` (`vpc_connect` instances).
-    #[serde(rename = "InstanceCidrBlock")]
-    pub instance_cidr_block: Option<String>,
-    /// `PrivateDnsList.PrivateDns[]`.
-    #[serde(rename = "PrivateDnsList", default, deserialize_with = "nullable")]
-    pub private_dns_list: PrivateDnsList,
-}
-
-/// `PrivateDnsList`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct PrivateDnsList {
-    /// `PrivateDns[]`.
-    #[serde(rename = "PrivateDns", default, deserialize_with = "nullable")]
-    pub private_dns: Vec<String>,
+json_model! {
+    /// `PrivateDnsList`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct PrivateDnsList {
+        /// `PrivateDns[]`.
+        #[json("PrivateDns", nullable)]
+        pub private_dns: Vec<String>,
+    }
 }
 
 impl InstanceAttribute {
@@ -252,61 +270,67 @@ fn parse_string_list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// `DescribeDeployedApis` (§3.4).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DeployedApis {
+json_model! {
+    /// `DescribeDeployedApis` (§3.4).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeployedApis {
+        /// `DeployedApis.DeployedApiItem[]`.
+        #[json("DeployedApis", nullable)]
+        pub deployed_apis: DeployedApiList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+        /// `PageNumber`.
+        #[json("PageNumber")]
+        pub page_number: Option<i64>,
+        /// `PageSize`.
+        #[json("PageSize")]
+        pub page_size: Option<i64>,
+    }
+}
+
+json_model! {
+    /// `DeployedApis`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeployedApiList {
+        /// `DeployedApiItem[]`.
+        #[json("DeployedApiItem", nullable)]
+        pub deployed_api_item: Vec<DeployedApiItem>,
+    }
+}
+
+json_model! {
     /// `DeployedApis.DeployedApiItem[]`.
-    #[serde(rename = "DeployedApis", default, deserialize_with = "nullable")]
-    pub deployed_apis: DeployedApiList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
-    /// `PageNumber`.
-    #[serde(rename = "PageNumber")]
-    pub page_number: Option<i64>,
-    /// `PageSize`.
-    #[serde(rename = "PageSize")]
-    pub page_size: Option<i64>,
-}
-
-/// `DeployedApis`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DeployedApiList {
-    /// `DeployedApiItem[]`.
-    #[serde(rename = "DeployedApiItem", default, deserialize_with = "nullable")]
-    pub deployed_api_item: Vec<DeployedApiItem>,
-}
-
-/// `DeployedApis.DeployedApiItem[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DeployedApiItem {
-    /// `ApiId`.
-    #[serde(rename = "ApiId")]
-    pub api_id: Option<String>,
-    /// `ApiName`.
-    #[serde(rename = "ApiName")]
-    pub api_name: Option<String>,
-    /// `ApiPath` (a template such as `/items/[id]`).
-    #[serde(rename = "ApiPath")]
-    pub api_path: Option<String>,
-    /// `ApiMethod`.
-    #[serde(rename = "ApiMethod")]
-    pub api_method: Option<String>,
-    /// `StageName`.
-    #[serde(rename = "StageName")]
-    pub stage_name: Option<String>,
-    /// `GroupId`.
-    #[serde(rename = "GroupId")]
-    pub group_id: Option<String>,
-    /// `RegionId`.
-    #[serde(rename = "RegionId")]
-    pub region_id: Option<String>,
-    /// `Visibility`.
-    #[serde(rename = "Visibility")]
-    pub visibility: Option<String>,
-    /// `DeployedTime`.
-    #[serde(rename = "DeployedTime")]
-    pub deployed_time: Option<String>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeployedApiItem {
+        /// `ApiId`.
+        #[json("ApiId")]
+        pub api_id: Option<String>,
+        /// `ApiName`.
+        #[json("ApiName")]
+        pub api_name: Option<String>,
+        /// `ApiPath` (a template such as `/items/[id]`).
+        #[json("ApiPath")]
+        pub api_path: Option<String>,
+        /// `ApiMethod`.
+        #[json("ApiMethod")]
+        pub api_method: Option<String>,
+        /// `StageName`.
+        #[json("StageName")]
+        pub stage_name: Option<String>,
+        /// `GroupId`.
+        #[json("GroupId")]
+        pub group_id: Option<String>,
+        /// `RegionId`.
+        #[json("RegionId")]
+        pub region_id: Option<String>,
+        /// `Visibility`.
+        #[json("Visibility")]
+        pub visibility: Option<String>,
+        /// `DeployedTime`.
+        #[json("DeployedTime")]
+        pub deployed_time: Option<String>,
+    }
 }
 
 /// What `DescribeDeployedApis` asks for (`GroupId` is required; `PageSize` at most 100).
@@ -328,168 +352,188 @@ pub struct DeployedApisQuery {
     pub page_size: Option<u32>,
 }
 
-/// `DescribeApi` (§3.5): the definition and the per-stage deploy state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ApiDefinition {
-    /// `ApiId`.
-    #[serde(rename = "ApiId")]
-    pub api_id: Option<String>,
-    /// `ApiName`.
-    #[serde(rename = "ApiName")]
-    pub api_name: Option<String>,
-    /// `GroupId`.
-    #[serde(rename = "GroupId")]
-    pub group_id: Option<String>,
-    /// `Visibility`.
-    #[serde(rename = "Visibility")]
-    pub visibility: Option<String>,
-    /// `AuthType`: `APP` / `ANONYMOUS` / `APPOPENID`.
-    #[serde(rename = "AuthType")]
-    pub auth_type: Option<String>,
-    /// `AppCodeAuthType`: `DEFAULT` / `DISABLE` / `HEADER` / `HEADER_QUERY`.
-    #[serde(rename = "AppCodeAuthType")]
-    pub app_code_auth_type: Option<String>,
-    /// `AllowSignatureMethod`.
-    #[serde(rename = "AllowSignatureMethod")]
-    pub allow_signature_method: Option<String>,
-    /// `ForceNonceCheck`.
-    #[serde(rename = "ForceNonceCheck")]
-    pub force_nonce_check: Option<bool>,
-    /// `DisableInternet`: internal-network calls only.
-    #[serde(rename = "DisableInternet")]
-    pub disable_internet: Option<bool>,
+json_model! {
+    /// `DescribeApi` (§3.5): the definition and the per-stage deploy state.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ApiDefinition {
+        /// `ApiId`.
+        #[json("ApiId")]
+        pub api_id: Option<String>,
+        /// `ApiName`.
+        #[json("ApiName")]
+        pub api_name: Option<String>,
+        /// `GroupId`.
+        #[json("GroupId")]
+        pub group_id: Option<String>,
+        /// `Visibility`.
+        #[json("Visibility")]
+        pub visibility: Option<String>,
+        /// `AuthType`: `APP` / `ANONYMOUS` / `APPOPENID`.
+        #[json("AuthType")]
+        pub auth_type: Option<String>,
+        /// `AppCodeAuthType`: `DEFAULT` / `DISABLE` / `HEADER` / `HEADER_QUERY`.
+        #[json("AppCodeAuthType")]
+        pub app_code_auth_type: Option<String>,
+        /// `AllowSignatureMethod`.
+        #[json("AllowSignatureMethod")]
+        pub allow_signature_method: Option<String>,
+        /// `ForceNonceCheck`.
+        #[json("ForceNonceCheck")]
+        pub force_nonce_check: Option<bool>,
+        /// `DisableInternet`: internal-network calls only.
+        #[json("DisableInternet")]
+        pub disable_internet: Option<bool>,
+        /// `RequestConfig`.
+        #[json("RequestConfig", nullable)]
+        pub request_config: RequestConfig,
+        /// `DeployedInfos.DeployedInfo[]`.
+        #[json("DeployedInfos", nullable)]
+        pub deployed_infos: DeployedInfos,
+    }
+}
+
+json_model! {
     /// `RequestConfig`.
-    #[serde(rename = "RequestConfig", default, deserialize_with = "nullable")]
-    pub request_config: RequestConfig,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RequestConfig {
+        /// `RequestProtocol`: `HTTP`, `HTTPS` or `HTTP,HTTPS`.
+        #[json("RequestProtocol")]
+        pub request_protocol: Option<String>,
+        /// `RequestHttpMethod`.
+        #[json("RequestHttpMethod")]
+        pub request_http_method: Option<String>,
+        /// `RequestPath` (a template).
+        #[json("RequestPath")]
+        pub request_path: Option<String>,
+        /// `RequestMode`.
+        #[json("RequestMode")]
+        pub request_mode: Option<String>,
+    }
+}
+
+json_model! {
+    /// `DeployedInfos`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeployedInfos {
+        /// `DeployedInfo[]`.
+        #[json("DeployedInfo", nullable)]
+        pub deployed_info: Vec<DeployedInfo>,
+    }
+}
+
+json_model! {
     /// `DeployedInfos.DeployedInfo[]`.
-    #[serde(rename = "DeployedInfos", default, deserialize_with = "nullable")]
-    pub deployed_infos: DeployedInfos,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeployedInfo {
+        /// `StageName`.
+        #[json("StageName")]
+        pub stage_name: Option<String>,
+        /// `EffectiveVersion`.
+        #[json("EffectiveVersion")]
+        pub effective_version: Option<String>,
+        /// `DeployedStatus`: `DEPLOYED` / `NONDEPLOYED`.
+        #[json("DeployedStatus")]
+        pub deployed_status: Option<String>,
+    }
 }
 
-/// `RequestConfig`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RequestConfig {
-    /// `RequestProtocol`: `HTTP`, `HTTPS` or `HTTP,HTTPS`.
-    #[serde(rename = "RequestProtocol")]
-    pub request_protocol: Option<String>,
-    /// `RequestHttpMethod`.
-    #[serde(rename = "RequestHttpMethod")]
-    pub request_http_method: Option<String>,
-    /// `RequestPath` (a template).
-    #[serde(rename = "RequestPath")]
-    pub request_path: Option<String>,
-    /// `RequestMode`.
-    #[serde(rename = "RequestMode")]
-    pub request_mode: Option<String>,
+json_model! {
+    /// `DescribeAppAttributes` (§3.6): maps an AppKey to an app.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AppAttributes {
+        /// `Apps.AppAttribute[]`.
+        #[json("Apps", nullable)]
+        pub apps: AppList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+    }
 }
 
-/// `DeployedInfos`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DeployedInfos {
-    /// `DeployedInfo[]`.
-    #[serde(rename = "DeployedInfo", default, deserialize_with = "nullable")]
-    pub deployed_info: Vec<DeployedInfo>,
+json_model! {
+    /// `Apps`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AppList {
+        /// `AppAttribute[]`.
+        #[json("AppAttribute", nullable)]
+        pub app_attribute: Vec<AppAttribute>,
+    }
 }
 
-/// `DeployedInfos.DeployedInfo[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct DeployedInfo {
-    /// `StageName`.
-    #[serde(rename = "StageName")]
-    pub stage_name: Option<String>,
-    /// `EffectiveVersion`.
-    #[serde(rename = "EffectiveVersion")]
-    pub effective_version: Option<String>,
-    /// `DeployedStatus`: `DEPLOYED` / `NONDEPLOYED`.
-    #[serde(rename = "DeployedStatus")]
-    pub deployed_status: Option<String>,
-}
-
-/// `DescribeAppAttributes` (§3.6): maps an AppKey to an app.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AppAttributes {
+json_model! {
     /// `Apps.AppAttribute[]`.
-    #[serde(rename = "Apps", default, deserialize_with = "nullable")]
-    pub apps: AppList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AppAttribute {
+        /// `AppId` (an integer).
+        #[json("AppId")]
+        pub app_id: Option<i64>,
+        /// `AppName`.
+        #[json("AppName")]
+        pub app_name: Option<String>,
+        /// `Disabled`.
+        #[json("Disabled")]
+        pub disabled: Option<bool>,
+        /// `Description`.
+        #[json("Description")]
+        pub description: Option<String>,
+    }
 }
 
-/// `Apps`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AppList {
-    /// `AppAttribute[]`.
-    #[serde(rename = "AppAttribute", default, deserialize_with = "nullable")]
-    pub app_attribute: Vec<AppAttribute>,
+json_model! {
+    /// `DescribeAuthorizedApps` (§3.6).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedApps {
+        /// `AuthorizedApps.AuthorizedApp[]`.
+        #[json("AuthorizedApps", nullable)]
+        pub authorized_apps: AuthorizedAppList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+        /// `PageNumber`.
+        #[json("PageNumber")]
+        pub page_number: Option<i64>,
+        /// `PageSize`.
+        #[json("PageSize")]
+        pub page_size: Option<i64>,
+    }
 }
 
-/// `Apps.AppAttribute[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AppAttribute {
-    /// `AppId` (an integer).
-    #[serde(rename = "AppId")]
-    pub app_id: Option<i64>,
-    /// `AppName`.
-    #[serde(rename = "AppName")]
-    pub app_name: Option<String>,
-    /// `Disabled`.
-    #[serde(rename = "Disabled")]
-    pub disabled: Option<bool>,
-    /// `Description`.
-    #[serde(rename = "Description")]
-    pub description: Option<String>,
+json_model! {
+    /// `AuthorizedApps`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedAppList {
+        /// `AuthorizedApp[]`.
+        #[json("AuthorizedApp", nullable)]
+        pub authorized_app: Vec<AuthorizedApp>,
+    }
 }
 
-/// `DescribeAuthorizedApps` (§3.6).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedApps {
+json_model! {
     /// `AuthorizedApps.AuthorizedApp[]`.
-    #[serde(rename = "AuthorizedApps", default, deserialize_with = "nullable")]
-    pub authorized_apps: AuthorizedAppList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
-    /// `PageNumber`.
-    #[serde(rename = "PageNumber")]
-    pub page_number: Option<i64>,
-    /// `PageSize`.
-    #[serde(rename = "PageSize")]
-    pub page_size: Option<i64>,
-}
-
-/// `AuthorizedApps`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedAppList {
-    /// `AuthorizedApp[]`.
-    #[serde(rename = "AuthorizedApp", default, deserialize_with = "nullable")]
-    pub authorized_app: Vec<AuthorizedApp>,
-}
-
-/// `AuthorizedApps.AuthorizedApp[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedApp {
-    /// `AppId` (an integer).
-    #[serde(rename = "AppId")]
-    pub app_id: Option<i64>,
-    /// `AppName`.
-    #[serde(rename = "AppName")]
-    pub app_name: Option<String>,
-    /// `StageName`.
-    #[serde(rename = "StageName")]
-    pub stage_name: Option<String>,
-    /// `Operator`.
-    #[serde(rename = "Operator")]
-    pub operator: Option<String>,
-    /// `AuthorizationSource`.
-    #[serde(rename = "AuthorizationSource")]
-    pub authorization_source: Option<String>,
-    /// `AuthorizedTime`.
-    #[serde(rename = "AuthorizedTime")]
-    pub authorized_time: Option<String>,
-    /// `AuthVaildTime` (sic): when the authorization expires.
-    #[serde(rename = "AuthVaildTime")]
-    pub auth_vaild_time: Option<String>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedApp {
+        /// `AppId` (an integer).
+        #[json("AppId")]
+        pub app_id: Option<i64>,
+        /// `AppName`.
+        #[json("AppName")]
+        pub app_name: Option<String>,
+        /// `StageName`.
+        #[json("StageName")]
+        pub stage_name: Option<String>,
+        /// `Operator`.
+        #[json("Operator")]
+        pub operator: Option<String>,
+        /// `AuthorizationSource`.
+        #[json("AuthorizationSource")]
+        pub authorization_source: Option<String>,
+        /// `AuthorizedTime`.
+        #[json("AuthorizedTime")]
+        pub authorized_time: Option<String>,
+        /// `AuthVaildTime` (sic): when the authorization expires.
+        #[json("AuthVaildTime")]
+        pub auth_vaild_time: Option<String>,
+    }
 }
 
 /// What `DescribeAuthorizedApps` asks for (`ApiId` is required).
@@ -509,51 +553,59 @@ pub struct AuthorizedAppsQuery {
     pub page_size: Option<u32>,
 }
 
-/// `DescribeAuthorizedApis` (§3.6): the APIs an app may call.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedApis {
+json_model! {
+    /// `DescribeAuthorizedApis` (§3.6): the APIs an app may call.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedApis {
+        /// `AuthorizedApis.AuthorizedApi[]`.
+        #[json("AuthorizedApis", nullable)]
+        pub authorized_apis: AuthorizedApiList,
+        /// `TotalCount`.
+        #[json("TotalCount")]
+        pub total_count: Option<i64>,
+    }
+}
+
+json_model! {
+    /// `AuthorizedApis`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedApiList {
+        /// `AuthorizedApi[]`.
+        #[json("AuthorizedApi", nullable)]
+        pub authorized_api: Vec<AuthorizedApi>,
+    }
+}
+
+json_model! {
     /// `AuthorizedApis.AuthorizedApi[]`.
-    #[serde(rename = "AuthorizedApis", default, deserialize_with = "nullable")]
-    pub authorized_apis: AuthorizedApiList,
-    /// `TotalCount`.
-    #[serde(rename = "TotalCount")]
-    pub total_count: Option<i64>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AuthorizedApi {
+        /// `ApiId`.
+        #[json("ApiId")]
+        pub api_id: Option<String>,
+        /// `ApiName`.
+        #[json("ApiName")]
+        pub api_name: Option<String>,
+        /// `GroupId`.
+        #[json("GroupId")]
+        pub group_id: Option<String>,
+        /// `StageName`.
+        #[json("StageName")]
+        pub stage_name: Option<String>,
+        /// `AuthVaildTime` (sic).
+        #[json("AuthVaildTime")]
+        pub auth_vaild_time: Option<String>,
+    }
 }
 
-/// `AuthorizedApis`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedApiList {
-    /// `AuthorizedApi[]`.
-    #[serde(rename = "AuthorizedApi", default, deserialize_with = "nullable")]
-    pub authorized_api: Vec<AuthorizedApi>,
-}
-
-/// `AuthorizedApis.AuthorizedApi[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AuthorizedApi {
-    /// `ApiId`.
-    #[serde(rename = "ApiId")]
-    pub api_id: Option<String>,
-    /// `ApiName`.
-    #[serde(rename = "ApiName")]
-    pub api_name: Option<String>,
-    /// `GroupId`.
-    #[serde(rename = "GroupId")]
-    pub group_id: Option<String>,
-    /// `StageName`.
-    #[serde(rename = "StageName")]
-    pub stage_name: Option<String>,
-    /// `AuthVaildTime` (sic).
-    #[serde(rename = "AuthVaildTime")]
-    pub auth_vaild_time: Option<String>,
-}
-
-/// `DescribeApiGroupVpcWhitelist` (§3.7).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ApiGroupVpcWhitelist {
-    /// `VpcIds`: a string; see [`ApiGroupVpcWhitelist::vpc_ids`].
-    #[serde(rename = "VpcIds")]
-    pub vpc_ids: Option<String>,
+json_model! {
+    /// `DescribeApiGroupVpcWhitelist` (§3.7).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ApiGroupVpcWhitelist {
+        /// `VpcIds`: a string; see [`ApiGroupVpcWhitelist::vpc_ids`].
+        #[json("VpcIds")]
+        pub vpc_ids: Option<String>,
+    }
 }
 
 impl ApiGroupVpcWhitelist {
@@ -675,7 +727,7 @@ impl Client {
             .await
     }
 
-    async fn cloudapi<T: serde::de::DeserializeOwned + Send + 'static>(
+    async fn cloudapi<T: FromJson + Send + 'static>(
         &self,
         region: &str,
         action: &'static str,
@@ -727,7 +779,8 @@ mod tests {
             Some("api.demo.com")
         );
         // Missing lists and nulls are empty, not errors.
-        let g: ApiGroup = serde_json::from_str(r#"{"GroupId":"g","StageItems":null}"#).unwrap();
+        let g: ApiGroup =
+            crate::openapi::json::from_str(r#"{"GroupId":"g","StageItems":null}"#).unwrap();
         assert!(g.stage_items.stage_info.is_empty() && g.vpc_domain.is_none());
     }
 
@@ -813,7 +866,12 @@ mod tests {
             Some("RELEASE")
         );
         // An AppId written as a string is not the documented shape.
-        assert!(serde_json::from_str::<AppAttribute>(r#"{"AppId":"20112314518278"}"#).is_err());
+        let e = crate::openapi::json::from_str::<AppAttribute>(r#"{"AppId":"20112314518278"}"#)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`AppId`: expected an integer, found a string"
+        );
     }
 
     #[test]

@@ -18,11 +18,10 @@
 
 use std::time::Instant;
 
-use serde::Deserialize;
-
 use super::client::{Answer, Client};
 use super::endpoint::Product;
 use super::error::{ErrorKind, OpenApiError};
+use super::json::json_model;
 
 /// Most `MetricList` entries in one `PutCustomMetric` call.
 pub const MAX_ENTRIES_PER_CALL: usize = 21;
@@ -116,15 +115,17 @@ impl MetricEntry {
     }
 }
 
-/// `PutCustomMetric`'s answer: `Code` is `"200"` on success.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct PutCustomMetricAnswer {
-    /// `Code`: `"200"` on success.
-    #[serde(rename = "Code")]
-    pub code: Option<String>,
-    /// `Message`.
-    #[serde(rename = "Message")]
-    pub message: Option<String>,
+json_model! {
+    /// `PutCustomMetric`'s answer: `Code` is `"200"` on success.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct PutCustomMetricAnswer {
+        /// `Code`: `"200"` on success.
+        #[json("Code")]
+        pub code: Option<String>,
+        /// `Message`.
+        #[json("Message")]
+        pub message: Option<String>,
+    }
 }
 
 impl Client {

@@ -23,8 +23,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use hyper::header::HeaderMap;
-use serde::Deserialize;
 
+use super::json::{json_model, FromJson};
 use crate::redact::Redactor;
 use crate::secret::Secret;
 
@@ -153,31 +153,33 @@ impl fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {}
 
-/// The file's shape, as the CLI writes it (aliyun/aliyun-cli `config/configuration.go`,
-/// `config/profile.go`): `{"current": "...", "profiles": [{"name", "mode", "access_key_id",
-/// "access_key_secret", "sts_token", "region_id", …}]}`. Other fields are ignored.
-#[derive(Deserialize)]
-struct CliConfigFile {
-    #[serde(default)]
-    current: String,
-    #[serde(default)]
-    profiles: Vec<CliProfileEntry>,
+json_model! {
+    /// The file's shape, as the CLI writes it (aliyun/aliyun-cli `config/configuration.go`,
+    /// `config/profile.go`): `{"current": "...", "profiles": [{"name", "mode", "access_key_id",
+    /// "access_key_secret", "sts_token", "region_id", …}]}`. Other fields are ignored.
+    struct CliConfigFile {
+        #[json("current", default)]
+        current: String,
+        #[json("profiles", default)]
+        profiles: Vec<CliProfileEntry>,
+    }
 }
 
-#[derive(Deserialize)]
-struct CliProfileEntry {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    mode: String,
-    #[serde(default)]
-    access_key_id: Option<String>,
-    #[serde(default)]
-    access_key_secret: Option<String>,
-    #[serde(default)]
-    sts_token: Option<String>,
-    #[serde(default)]
-    region_id: Option<String>,
+json_model! {
+    struct CliProfileEntry {
+        #[json("name", default)]
+        name: String,
+        #[json("mode", default)]
+        mode: String,
+        #[json("access_key_id", default)]
+        access_key_id: Option<String>,
+        #[json("access_key_secret", default)]
+        access_key_secret: Option<String>,
+        #[json("sts_token", default)]
+        sts_token: Option<String>,
+        #[json("region_id", default)]
+        region_id: Option<String>,
+    }
 }
 
 impl CliProfile {
@@ -203,9 +205,12 @@ impl CliProfile {
 
     /// Parses the file's text (see [`CliProfile::load`]).
     pub fn parse(text: &str, name: Option<&str>) -> Result<Self, String> {
-        // serde_json's message gives a line and column, never the file's content.
-        let file: CliConfigFile = serde_json::from_str(text)
-            .map_err(|e| format!("not the CLI's JSON configuration ({e})"))?;
+        // serde_json's syntax errors give a line and column, the shape's errors a path and JSON
+        // types (`profiles[0].mode`: expected a string, found null): never the file's content.
+        // A key written twice counts once, its last value (serde's derive refused the file).
+        let not_it = |e: &dyn fmt::Display| format!("not the CLI's JSON configuration ({e})");
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| not_it(&e))?;
+        let file = CliConfigFile::from_json(&json).map_err(|e| not_it(&e))?;
         let wanted = name
             .filter(|n| !n.is_empty())
             .or(Some(file.current.as_str()).filter(|c| !c.is_empty()))
@@ -370,6 +375,16 @@ mod tests {
         let e =
             CliProfile::parse("{\"profiles\": [{\"access_key_secret\": \"zzz", None).unwrap_err();
         assert!(!e.contains("zzz"), "{e}");
+        // The file's types as serde read them: `null` is not a name; the error says where,
+        // never a value.
+        let e = CliProfile::parse(r#"{"current":null,"profiles":[]}"#, None).unwrap_err();
+        assert_eq!(
+            e,
+            "not the CLI's JSON configuration (`current`: expected a string, found null)"
+        );
+        let e = CliProfile::parse(r#"{"profiles":[{"name":"default","mode":["zzz"]}]}"#, None)
+            .unwrap_err();
+        assert!(e.contains("`profiles[0].mode`: expected a string") && !e.contains("zzz"));
         // No `current`: the profile named default.
         let p = CliProfile::parse(
             r#"{"profiles":[{"name":"default","mode":"AK","access_key_id":"a","access_key_secret":"b"}]}"#,

@@ -5,68 +5,64 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde::Deserialize;
-
 use super::client::{Answer, Call, Client};
 use super::endpoint::Product;
 use super::error::OpenApiError;
-use super::nullable;
+use super::json::json_model;
 use super::sign::percent_encode;
 
-/// `GetFunction`'s body: the fields the diagnosis uses and good evidence.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct Function {
-    /// `functionName`.
-    #[serde(rename = "functionName")]
-    pub function_name: Option<String>,
-    /// `functionId`.
-    #[serde(rename = "functionId")]
-    pub function_id: Option<String>,
-    /// `functionArn`: `acs:fc:<region>:<accountId>:functions/<name>`.
-    #[serde(rename = "functionArn")]
-    pub function_arn: Option<String>,
-    /// `runtime`, e.g. `custom.debian10`.
-    #[serde(rename = "runtime")]
-    pub runtime: Option<String>,
-    /// `role`: the RAM role FC assumes for the function's credentials.
-    #[serde(rename = "role")]
-    pub role: Option<String>,
-    /// `internetAccess`: "Default value: true" \[sdk\], so absent means true; see
-    /// [`Function::internet_access`].
-    #[serde(rename = "internetAccess")]
-    pub internet_access: Option<bool>,
-    /// `vpcConfig`: absent or with an empty `vpcId` when the function is not in a VPC.
-    #[serde(rename = "vpcConfig")]
-    pub vpc_config: Option<VpcConfig>,
-    /// `disableInjectCredentials`: `None` / `Env` / `Request` / `All`.
-    #[serde(rename = "disableInjectCredentials")]
-    pub disable_inject_credentials: Option<String>,
-    /// `state` (value set \[unverified\]).
-    #[serde(rename = "state")]
-    pub state: Option<String>,
-    /// `stateReason`.
-    #[serde(rename = "stateReason")]
-    pub state_reason: Option<String>,
-    /// `lastUpdateStatus`: `Successful` / `Failed` / `InProgress`.
-    #[serde(rename = "lastUpdateStatus")]
-    pub last_update_status: Option<String>,
-    /// `timeout` (seconds).
-    #[serde(rename = "timeout")]
-    pub timeout: Option<i64>,
-    /// `memorySize` (MB).
-    #[serde(rename = "memorySize")]
-    pub memory_size: Option<i64>,
-    /// `customDNS`.
-    #[serde(rename = "customDNS")]
-    pub custom_dns: Option<CustomDns>,
-    /// `environmentVariables` (names only are good evidence; values may be secrets, so the
-    /// diagnosis must not report them).
-    #[serde(
-        rename = "environmentVariables",
-        default,
-        deserialize_with = "nullable"
-    )]
-    pub environment_variables: BTreeMap<String, String>,
+json_model! {
+    /// `GetFunction`'s body: the fields the diagnosis uses and good evidence.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct Function {
+        /// `functionName`.
+        #[json("functionName")]
+        pub function_name: Option<String>,
+        /// `functionId`.
+        #[json("functionId")]
+        pub function_id: Option<String>,
+        /// `functionArn`: `acs:fc:<region>:<accountId>:functions/<name>`.
+        #[json("functionArn")]
+        pub function_arn: Option<String>,
+        /// `runtime`, e.g. `custom.debian10`.
+        #[json("runtime")]
+        pub runtime: Option<String>,
+        /// `role`: the RAM role FC assumes for the function's credentials.
+        #[json("role")]
+        pub role: Option<String>,
+        /// `internetAccess`: "Default value: true" \[sdk\], so absent means true; see
+        /// [`Function::internet_access`].
+        #[json("internetAccess")]
+        pub internet_access: Option<bool>,
+        /// `vpcConfig`: absent or with an empty `vpcId` when the function is not in a VPC.
+        #[json("vpcConfig")]
+        pub vpc_config: Option<VpcConfig>,
+        /// `disableInjectCredentials`: `None` / `Env` / `Request` / `All`.
+        #[json("disableInjectCredentials")]
+        pub disable_inject_credentials: Option<String>,
+        /// `state` (value set \[unverified\]).
+        #[json("state")]
+        pub state: Option<String>,
+        /// `stateReason`.
+        #[json("stateReason")]
+        pub state_reason: Option<String>,
+        /// `lastUpdateStatus`: `Successful` / `Failed` / `InProgress`.
+        #[json("lastUpdateStatus")]
+        pub last_update_status: Option<String>,
+        /// `timeout` (seconds).
+        #[json("timeout")]
+        pub timeout: Option<i64>,
+        /// `memorySize` (MB).
+        #[json("memorySize")]
+        pub memory_size: Option<i64>,
+        /// `customDNS`.
+        #[json("customDNS")]
+        pub custom_dns: Option<CustomDns>,
+        /// `environmentVariables` (names only are good evidence; values may be secrets, so the
+        /// diagnosis must not report them).
+        #[json("environmentVariables", nullable)]
+        pub environment_variables: BTreeMap<String, String>,
+    }
 }
 
 impl Function {
@@ -84,32 +80,36 @@ impl Function {
     }
 }
 
-/// `vpcConfig`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct VpcConfig {
-    /// `vpcId`.
-    #[serde(rename = "vpcId")]
-    pub vpc_id: Option<String>,
-    /// `vSwitchIds`.
-    #[serde(rename = "vSwitchIds", default, deserialize_with = "nullable")]
-    pub v_switch_ids: Vec<String>,
-    /// `securityGroupId`.
-    #[serde(rename = "securityGroupId")]
-    pub security_group_id: Option<String>,
-    /// `role`: the role FC assumes to attach to the VPC.
-    #[serde(rename = "role")]
-    pub role: Option<String>,
+json_model! {
+    /// `vpcConfig`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct VpcConfig {
+        /// `vpcId`.
+        #[json("vpcId")]
+        pub vpc_id: Option<String>,
+        /// `vSwitchIds`.
+        #[json("vSwitchIds", nullable)]
+        pub v_switch_ids: Vec<String>,
+        /// `securityGroupId`.
+        #[json("securityGroupId")]
+        pub security_group_id: Option<String>,
+        /// `role`: the role FC assumes to attach to the VPC.
+        #[json("role")]
+        pub role: Option<String>,
+    }
 }
 
-/// `customDNS`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct CustomDns {
-    /// `nameServers`.
-    #[serde(rename = "nameServers", default, deserialize_with = "nullable")]
-    pub name_servers: Vec<String>,
-    /// `searches`.
-    #[serde(rename = "searches", default, deserialize_with = "nullable")]
-    pub searches: Vec<String>,
+json_model! {
+    /// `customDNS`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct CustomDns {
+        /// `nameServers`.
+        #[json("nameServers", nullable)]
+        pub name_servers: Vec<String>,
+        /// `searches`.
+        #[json("searches", nullable)]
+        pub searches: Vec<String>,
+    }
 }
 
 impl Client {
@@ -175,11 +175,12 @@ mod tests {
 
     #[test]
     fn not_in_a_vpc_and_defaults() {
-        let f: Function = serde_json::from_str(r#"{"functionName":"f"}"#).unwrap();
+        let f: Function = crate::openapi::json::from_str(r#"{"functionName":"f"}"#).unwrap();
         assert!(f.vpc_id().is_none());
         assert!(f.internet_access(), "documented default");
         let f: Function =
-            serde_json::from_str(r#"{"vpcConfig":{"vpcId":"","vSwitchIds":null}}"#).unwrap();
+            crate::openapi::json::from_str(r#"{"vpcConfig":{"vpcId":"","vSwitchIds":null}}"#)
+                .unwrap();
         assert!(f.vpc_id().is_none());
     }
 }

@@ -46,6 +46,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod fc;
+pub mod json;
 pub mod sign;
 pub mod vpc;
 
@@ -53,18 +54,6 @@ pub use client::{Answer, Client, Transport};
 pub use credentials::{CliProfile, Credentials, CredentialsError};
 pub use endpoint::{Endpoint, EndpointKind, Endpoints, Network, OpenApiSettings, Product, Scheme};
 pub use error::{ErrorKind, OpenApiError};
-
-use serde::{Deserialize, Deserializer};
-
-/// Reads a list or a list wrapper that may be missing or `null` as its default (empty): the
-/// products omit empty lists, and field sets change between releases (spec §3).
-pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
 
 /// Adds `name=value` to RPC parameters when there is a value.
 pub(crate) fn param(params: &mut Vec<(String, String)>, name: &str, value: Option<impl ToString>) {
@@ -75,7 +64,7 @@ pub(crate) fn param(params: &mut Vec<(String, String)>, name: &str, value: Optio
 
 /// The `body` of a response fixture copied from the spec (each names its source).
 #[cfg(test)]
-pub(crate) fn fixture<T: serde::de::DeserializeOwned>(text: &str) -> T {
+pub(crate) fn fixture<T: json::FromJson>(text: &str) -> T {
     let v: serde_json::Value = serde_json::from_str(text).expect("fixture JSON");
     assert!(
         v["source"]
@@ -83,5 +72,5 @@ pub(crate) fn fixture<T: serde::de::DeserializeOwned>(text: &str) -> T {
             .is_some_and(|s| s.contains("control-plane.md")),
         "a fixture names its source"
     );
-    serde_json::from_value(v["body"].clone()).expect("fixture body")
+    T::from_json(&v["body"]).expect("fixture body")
 }

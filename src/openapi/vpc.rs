@@ -3,231 +3,258 @@
 
 use std::time::Instant;
 
-use serde::Deserialize;
-
 use super::client::{Answer, Call, Client};
 use super::endpoint::Product;
 use super::error::OpenApiError;
-use super::{nullable, param};
+use super::json::{json_model, FromJson};
+use super::param;
 
-/// `DescribeVSwitchAttributes` (§5.1).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct VSwitchAttributes {
-    /// `VSwitchId`.
-    #[serde(rename = "VSwitchId")]
-    pub v_switch_id: Option<String>,
-    /// `VpcId`: must be the function's `vpcConfig.vpcId`.
-    #[serde(rename = "VpcId")]
-    pub vpc_id: Option<String>,
-    /// `Status`: `Pending` / `Available`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `CidrBlock`.
-    #[serde(rename = "CidrBlock")]
-    pub cidr_block: Option<String>,
-    /// `ZoneId`.
-    #[serde(rename = "ZoneId")]
-    pub zone_id: Option<String>,
-    /// `OwnerId`.
-    #[serde(rename = "OwnerId")]
-    pub owner_id: Option<i64>,
-    /// `AvailableIpAddressCount`.
-    #[serde(rename = "AvailableIpAddressCount")]
-    pub available_ip_address_count: Option<i64>,
-    /// `RouteTable`: the table the route check reads.
-    #[serde(rename = "RouteTable", default, deserialize_with = "nullable")]
-    pub route_table: RouteTable,
+json_model! {
+    /// `DescribeVSwitchAttributes` (§5.1).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct VSwitchAttributes {
+        /// `VSwitchId`.
+        #[json("VSwitchId")]
+        pub v_switch_id: Option<String>,
+        /// `VpcId`: must be the function's `vpcConfig.vpcId`.
+        #[json("VpcId")]
+        pub vpc_id: Option<String>,
+        /// `Status`: `Pending` / `Available`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `CidrBlock`.
+        #[json("CidrBlock")]
+        pub cidr_block: Option<String>,
+        /// `ZoneId`.
+        #[json("ZoneId")]
+        pub zone_id: Option<String>,
+        /// `OwnerId`.
+        #[json("OwnerId")]
+        pub owner_id: Option<i64>,
+        /// `AvailableIpAddressCount`.
+        #[json("AvailableIpAddressCount")]
+        pub available_ip_address_count: Option<i64>,
+        /// `RouteTable`: the table the route check reads.
+        #[json("RouteTable", nullable)]
+        pub route_table: RouteTable,
+    }
 }
 
-/// `RouteTable`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteTable {
-    /// `RouteTableId`.
-    #[serde(rename = "RouteTableId")]
-    pub route_table_id: Option<String>,
-    /// `RouteTableType`: `System` / `Custom`.
-    #[serde(rename = "RouteTableType")]
-    pub route_table_type: Option<String>,
+json_model! {
+    /// `RouteTable`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteTable {
+        /// `RouteTableId`.
+        #[json("RouteTableId")]
+        pub route_table_id: Option<String>,
+        /// `RouteTableType`: `System` / `Custom`.
+        #[json("RouteTableType")]
+        pub route_table_type: Option<String>,
+    }
 }
 
-/// `DescribeVpcAttribute` (§5.2).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct VpcAttribute {
-    /// `VpcId`.
-    #[serde(rename = "VpcId")]
-    pub vpc_id: Option<String>,
-    /// `VpcName`.
-    #[serde(rename = "VpcName")]
-    pub vpc_name: Option<String>,
-    /// `RegionId`.
-    #[serde(rename = "RegionId")]
-    pub region_id: Option<String>,
-    /// `Status`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `CidrBlock`.
-    #[serde(rename = "CidrBlock")]
-    pub cidr_block: Option<String>,
-    /// `VRouterId`.
-    #[serde(rename = "VRouterId")]
-    pub v_router_id: Option<String>,
-    /// `SecondaryCidrBlocks.SecondaryCidrBlock[]`.
-    #[serde(rename = "SecondaryCidrBlocks", default, deserialize_with = "nullable")]
-    pub secondary_cidr_blocks: SecondaryCidrBlocks,
-    /// `UserCidrs.UserCidr[]`.
-    #[serde(rename = "UserCidrs", default, deserialize_with = "nullable")]
-    pub user_cidrs: UserCidrs,
-    /// `VSwitchIds.VSwitchId[]`.
-    #[serde(rename = "VSwitchIds", default, deserialize_with = "nullable")]
-    pub v_switch_ids: VSwitchIds,
-    /// `AssociatedCens.AssociatedCen[]`: how the function finds its CEN.
-    #[serde(rename = "AssociatedCens", default, deserialize_with = "nullable")]
-    pub associated_cens: AssociatedCens,
+json_model! {
+    /// `DescribeVpcAttribute` (§5.2).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct VpcAttribute {
+        /// `VpcId`.
+        #[json("VpcId")]
+        pub vpc_id: Option<String>,
+        /// `VpcName`.
+        #[json("VpcName")]
+        pub vpc_name: Option<String>,
+        /// `RegionId`.
+        #[json("RegionId")]
+        pub region_id: Option<String>,
+        /// `Status`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `CidrBlock`.
+        #[json("CidrBlock")]
+        pub cidr_block: Option<String>,
+        /// `VRouterId`.
+        #[json("VRouterId")]
+        pub v_router_id: Option<String>,
+        /// `SecondaryCidrBlocks.SecondaryCidrBlock[]`.
+        #[json("SecondaryCidrBlocks", nullable)]
+        pub secondary_cidr_blocks: SecondaryCidrBlocks,
+        /// `UserCidrs.UserCidr[]`.
+        #[json("UserCidrs", nullable)]
+        pub user_cidrs: UserCidrs,
+        /// `VSwitchIds.VSwitchId[]`.
+        #[json("VSwitchIds", nullable)]
+        pub v_switch_ids: VSwitchIds,
+        /// `AssociatedCens.AssociatedCen[]`: how the function finds its CEN.
+        #[json("AssociatedCens", nullable)]
+        pub associated_cens: AssociatedCens,
+    }
 }
 
-/// `SecondaryCidrBlocks`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct SecondaryCidrBlocks {
-    /// `SecondaryCidrBlock[]`.
-    #[serde(rename = "SecondaryCidrBlock", default, deserialize_with = "nullable")]
-    pub secondary_cidr_block: Vec<String>,
+json_model! {
+    /// `SecondaryCidrBlocks`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct SecondaryCidrBlocks {
+        /// `SecondaryCidrBlock[]`.
+        #[json("SecondaryCidrBlock", nullable)]
+        pub secondary_cidr_block: Vec<String>,
+    }
 }
 
-/// `UserCidrs`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct UserCidrs {
-    /// `UserCidr[]`.
-    #[serde(rename = "UserCidr", default, deserialize_with = "nullable")]
-    pub user_cidr: Vec<String>,
+json_model! {
+    /// `UserCidrs`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct UserCidrs {
+        /// `UserCidr[]`.
+        #[json("UserCidr", nullable)]
+        pub user_cidr: Vec<String>,
+    }
 }
 
-/// `VSwitchIds`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct VSwitchIds {
-    /// `VSwitchId[]`.
-    #[serde(rename = "VSwitchId", default, deserialize_with = "nullable")]
-    pub v_switch_id: Vec<String>,
+json_model! {
+    /// `VSwitchIds`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct VSwitchIds {
+        /// `VSwitchId[]`.
+        #[json("VSwitchId", nullable)]
+        pub v_switch_id: Vec<String>,
+    }
 }
 
-/// `AssociatedCens`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AssociatedCens {
-    /// `AssociatedCen[]`.
-    #[serde(rename = "AssociatedCen", default, deserialize_with = "nullable")]
-    pub associated_cen: Vec<AssociatedCen>,
+json_model! {
+    /// `AssociatedCens`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AssociatedCens {
+        /// `AssociatedCen[]`.
+        #[json("AssociatedCen", nullable)]
+        pub associated_cen: Vec<AssociatedCen>,
+    }
 }
 
-/// `AssociatedCens.AssociatedCen[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct AssociatedCen {
-    /// `CenId`.
-    #[serde(rename = "CenId")]
-    pub cen_id: Option<String>,
-    /// `CenOwnerId`.
-    #[serde(rename = "CenOwnerId")]
-    pub cen_owner_id: Option<i64>,
-    /// `CenStatus` (value set \[unverified\]; `Attached` expected).
-    #[serde(rename = "CenStatus")]
-    pub cen_status: Option<String>,
+json_model! {
+    /// `AssociatedCens.AssociatedCen[]`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct AssociatedCen {
+        /// `CenId`.
+        #[json("CenId")]
+        pub cen_id: Option<String>,
+        /// `CenOwnerId`.
+        #[json("CenOwnerId")]
+        pub cen_owner_id: Option<i64>,
+        /// `CenStatus` (value set \[unverified\]; `Attached` expected).
+        #[json("CenStatus")]
+        pub cen_status: Option<String>,
+    }
 }
 
-/// `DescribeRouteEntryList` (§5.3).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteEntryList {
-    /// `RouteEntrys.RouteEntry[]` (the wrapper is spelled `RouteEntrys`).
-    #[serde(rename = "RouteEntrys", default, deserialize_with = "nullable")]
-    pub route_entrys: RouteEntrys,
-    /// `NextToken`: absent on the last page.
-    #[serde(rename = "NextToken")]
-    pub next_token: Option<String>,
+json_model! {
+    /// `DescribeRouteEntryList` (§5.3).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteEntryList {
+        /// `RouteEntrys.RouteEntry[]` (the wrapper is spelled `RouteEntrys`).
+        #[json("RouteEntrys", nullable)]
+        pub route_entrys: RouteEntrys,
+        /// `NextToken`: absent on the last page.
+        #[json("NextToken")]
+        pub next_token: Option<String>,
+    }
 }
 
-/// `RouteEntrys`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteEntrys {
-    /// `RouteEntry[]`.
-    #[serde(rename = "RouteEntry", default, deserialize_with = "nullable")]
-    pub route_entry: Vec<RouteEntry>,
+json_model! {
+    /// `RouteEntrys`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteEntrys {
+        /// `RouteEntry[]`.
+        #[json("RouteEntry", nullable)]
+        pub route_entry: Vec<RouteEntry>,
+    }
 }
 
-/// `RouteEntrys.RouteEntry[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct RouteEntry {
-    /// `RouteEntryId`.
-    #[serde(rename = "RouteEntryId")]
-    pub route_entry_id: Option<String>,
-    /// `RouteEntryName`.
-    #[serde(rename = "RouteEntryName")]
-    pub route_entry_name: Option<String>,
-    /// `RouteTableId`.
-    #[serde(rename = "RouteTableId")]
-    pub route_table_id: Option<String>,
-    /// `DestinationCidrBlock`.
-    #[serde(rename = "DestinationCidrBlock")]
-    pub destination_cidr_block: Option<String>,
-    /// `Type`: `Custom` / `System` / `BGP` / `CEN` / `ECR`.
-    #[serde(rename = "Type")]
-    pub r#type: Option<String>,
-    /// `Status`: `Pending` / `Available` / `Modifying` / `Deleting`.
-    #[serde(rename = "Status")]
-    pub status: Option<String>,
-    /// `IpVersion`.
-    #[serde(rename = "IpVersion")]
-    pub ip_version: Option<String>,
-    /// `Origin`: `RoutePropagation` / `SystemCreate` / `CustomCreate`.
-    #[serde(rename = "Origin")]
-    pub origin: Option<String>,
-    /// `ServiceType`.
-    #[serde(rename = "ServiceType")]
-    pub service_type: Option<String>,
+json_model! {
+    /// `RouteEntrys.RouteEntry[]`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct RouteEntry {
+        /// `RouteEntryId`.
+        #[json("RouteEntryId")]
+        pub route_entry_id: Option<String>,
+        /// `RouteEntryName`.
+        #[json("RouteEntryName")]
+        pub route_entry_name: Option<String>,
+        /// `RouteTableId`.
+        #[json("RouteTableId")]
+        pub route_table_id: Option<String>,
+        /// `DestinationCidrBlock`.
+        #[json("DestinationCidrBlock")]
+        pub destination_cidr_block: Option<String>,
+        /// `Type`: `Custom` / `System` / `BGP` / `CEN` / `ECR`.
+        #[json("Type")]
+        pub r#type: Option<String>,
+        /// `Status`: `Pending` / `Available` / `Modifying` / `Deleting`.
+        #[json("Status")]
+        pub status: Option<String>,
+        /// `IpVersion`.
+        #[json("IpVersion")]
+        pub ip_version: Option<String>,
+        /// `Origin`: `RoutePropagation` / `SystemCreate` / `CustomCreate`.
+        #[json("Origin")]
+        pub origin: Option<String>,
+        /// `ServiceType`.
+        #[json("ServiceType")]
+        pub service_type: Option<String>,
+        /// `NextHops.NextHop[]`.
+        #[json("NextHops", nullable)]
+        pub next_hops: NextHops,
+    }
+}
+
+json_model! {
+    /// `NextHops`.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NextHops {
+        /// `NextHop[]`.
+        #[json("NextHop", nullable)]
+        pub next_hop: Vec<NextHop>,
+    }
+}
+
+json_model! {
     /// `NextHops.NextHop[]`.
-    #[serde(rename = "NextHops", default, deserialize_with = "nullable")]
-    pub next_hops: NextHops,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NextHop {
+        /// `NextHopId`.
+        #[json("NextHopId")]
+        pub next_hop_id: Option<String>,
+        /// `NextHopType`: `Instance`, `NatGateway`, `Attachment`, `CenBasic`…
+        #[json("NextHopType")]
+        pub next_hop_type: Option<String>,
+        /// `NextHopRegionId`.
+        #[json("NextHopRegionId")]
+        pub next_hop_region_id: Option<String>,
+        /// `Enabled` (an integer).
+        #[json("Enabled")]
+        pub enabled: Option<i64>,
+        /// `Weight`.
+        #[json("Weight")]
+        pub weight: Option<i64>,
+        /// `NextHopRelatedInfo`.
+        #[json("NextHopRelatedInfo")]
+        pub next_hop_related_info: Option<NextHopRelatedInfo>,
+    }
 }
 
-/// `NextHops`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct NextHops {
-    /// `NextHop[]`.
-    #[serde(rename = "NextHop", default, deserialize_with = "nullable")]
-    pub next_hop: Vec<NextHop>,
-}
-
-/// `NextHops.NextHop[]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct NextHop {
-    /// `NextHopId`.
-    #[serde(rename = "NextHopId")]
-    pub next_hop_id: Option<String>,
-    /// `NextHopType`: `Instance`, `NatGateway`, `Attachment`, `CenBasic`…
-    #[serde(rename = "NextHopType")]
-    pub next_hop_type: Option<String>,
-    /// `NextHopRegionId`.
-    #[serde(rename = "NextHopRegionId")]
-    pub next_hop_region_id: Option<String>,
-    /// `Enabled` (an integer).
-    #[serde(rename = "Enabled")]
-    pub enabled: Option<i64>,
-    /// `Weight`.
-    #[serde(rename = "Weight")]
-    pub weight: Option<i64>,
+json_model! {
     /// `NextHopRelatedInfo`.
-    #[serde(rename = "NextHopRelatedInfo")]
-    pub next_hop_related_info: Option<NextHopRelatedInfo>,
-}
-
-/// `NextHopRelatedInfo`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct NextHopRelatedInfo {
-    /// `InstanceId`.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: Option<String>,
-    /// `InstanceType`: `VPC` / `VBR` / `PCONN`.
-    #[serde(rename = "InstanceType")]
-    pub instance_type: Option<String>,
-    /// `RegionId`.
-    #[serde(rename = "RegionId")]
-    pub region_id: Option<String>,
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct NextHopRelatedInfo {
+        /// `InstanceId`.
+        #[json("InstanceId")]
+        pub instance_id: Option<String>,
+        /// `InstanceType`: `VPC` / `VBR` / `PCONN`.
+        #[json("InstanceType")]
+        pub instance_type: Option<String>,
+        /// `RegionId`.
+        #[json("RegionId")]
+        pub region_id: Option<String>,
+    }
 }
 
 /// What `DescribeRouteEntryList` asks for (`RegionId` and `RouteTableId` are required).
@@ -303,7 +330,7 @@ impl Client {
             .await
     }
 
-    async fn vpc<T: serde::de::DeserializeOwned + Send + 'static>(
+    async fn vpc<T: FromJson + Send + 'static>(
         &self,
         region: &str,
         action: &'static str,
@@ -361,7 +388,7 @@ mod tests {
         );
         assert!(v.user_cidrs.user_cidr.is_empty());
         // A VPC in no CEN: no AssociatedCens at all.
-        let v: VpcAttribute = serde_json::from_str(r#"{"VpcId":"vpc-x"}"#).unwrap();
+        let v: VpcAttribute = crate::openapi::json::from_str(r#"{"VpcId":"vpc-x"}"#).unwrap();
         assert!(v.associated_cens.associated_cen.is_empty());
     }
 
@@ -391,7 +418,7 @@ mod tests {
         );
         // The wrapper is RouteEntrys: a RouteEntries wrapper is not read.
         let r: RouteEntryList =
-            serde_json::from_str(r#"{"RouteEntries":{"RouteEntry":[{}]}}"#).unwrap();
+            crate::openapi::json::from_str(r#"{"RouteEntries":{"RouteEntry":[{}]}}"#).unwrap();
         assert!(r.route_entrys.route_entry.is_empty());
     }
 }
