@@ -548,7 +548,7 @@ class Bench:
         log(f"cold start: {runs} runs per peer (+1 warm-up)")
         makers = {"ours": self.ours, "seed": self.seed}
         if len(os.sched_getaffinity(0)) > 1:
-            # As FC's `cpu: 0.1` function: ours may use one CPU, so it serves on one thread.
+            # As FC's `cpu: 0.1` function: ours may use one CPU (and shares it with the runner).
             makers["ours_one_cpu"] = lambda: self.ours(cpus={min(os.sched_getaffinity(0))})
         floor = self.floor_bin()
         if floor is not None:
@@ -1385,7 +1385,7 @@ def render(doc, json_name):
             f"{ratio(inv['seed'].median, inv['ours'].median)} |")
         if "ours_one_cpu" in c:
             one = c["ours_one_cpu"]
-            add("| ours on one CPU (its affinity: one thread serves, as on FC's `cpu: 0.1`) | "
+            add("| ours pinned to one CPU (its affinity, as on FC's `cpu: 0.1`) | "
                 f"{S(one['tcp_ready']).fmt()} | {S(one['first_invoke']).fmt()} |")
         if fl:
             add(f"| floor: a static C server that only answers `200 {{}}` (bench/floor.c) | "

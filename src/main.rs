@@ -13,22 +13,17 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The async runtime for the CPUs this process may use (its affinity and cgroup CPU quota, as
-/// `available_parallelism` reads them). On one (FC runs `s.yaml`'s function with `cpu: 0.1`)
-/// a single thread serves everything: no worker threads to start and one allocator heap to
-/// fault in (a cold start takes 74 page faults fewer, an https probe about 10 % less CPU;
-/// bench/NOTES.md). On more, two workers, as the benchmarks measure; with more workers each
-/// adds its own heap pages, and a probe waits on the network.
+/// The async runtime: one thread serves everything, on any number of CPUs. A probe's timings are
+/// taken when its task wakes up on a socket's readiness, and with two worker threads a wake-up
+/// that crosses to the other thread added about 45 µs to every loopback probe's measured time
+/// (an 18 % error on a 0.25 ms probe), started two threads' allocator heaps on a cold start
+/// (0.6 ms later to the first answer), and cost more CPU per https probe; it gained up to 13 %
+/// https probes/s at concurrency 100 on two CPUs (bench/NOTES.md, sixth pass). FC runs
+/// `s.yaml`'s function with `cpu: 0.1`, where a second thread has no CPU to run on anyway.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
-    let mut builder = if one_cpu {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(2);
-        builder
-    };
-    builder.enable_all().build()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 fn main() {
