@@ -263,17 +263,19 @@ impl<'a> Fields<'a> {
         if self.error.is_some() {
             return;
         }
-        let read = match self.take(key) {
-            Some(v) => T::from_json(v).map_err(|e| e.in_field(key)),
-            None => match self.of {
-                Of::Object(_) => T::missing(),
-                Of::Array(_) => None,
+        match self.take(key) {
+            Some(v) => self.store(slot, key, v),
+            None => {
+                // An array's missing element is an error, whatever the type.
+                let default = match self.of {
+                    Of::Object(_) => T::missing(),
+                    Of::Array(_) => None,
+                };
+                match default {
+                    Some(value) => *slot = value,
+                    None => self.error = Some(self.missing(key)),
+                }
             }
-            .ok_or_else(|| self.missing(key)),
-        };
-        match read {
-            Ok(value) => *slot = value,
-            Err(e) => self.error = Some(e),
         }
     }
 
@@ -285,10 +287,7 @@ impl<'a> Fields<'a> {
         }
         match self.take(key) {
             None | Some(Value::Null) => {}
-            Some(v) => match T::from_json(v) {
-                Ok(value) => *slot = value,
-                Err(e) => self.error = Some(e.in_field(key)),
-            },
+            Some(v) => self.store(slot, key, v),
         }
     }
 
@@ -299,10 +298,15 @@ impl<'a> Fields<'a> {
             return;
         }
         if let Some(v) = self.take(key) {
-            match T::from_json(v) {
-                Ok(value) => *slot = value,
-                Err(e) => self.error = Some(e.in_field(key)),
-            }
+            self.store(slot, key, v);
+        }
+    }
+
+    /// Reads `v`, the value of `key`, into `slot`, or keeps its error.
+    fn store<T: FromJson>(&mut self, slot: &mut T, key: &str, v: &Value) {
+        match T::from_json(v) {
+            Ok(value) => *slot = value,
+            Err(e) => self.error = Some(e.in_field(key)),
         }
     }
 

@@ -26,8 +26,10 @@ use wire::{Question, Rcode, Reject, Response, TYPE_A, TYPE_AAAA};
 /// A resolver and the servers it asks.
 pub(crate) struct Resolver {
     servers: Vec<SocketAddr>,
-    /// `servers` as `ip:port`, for the report and messages.
+    /// `servers` as `ip:port`, for the report.
     names: Vec<String>,
+    /// `names` joined, for the messages (built once, not per lookup).
+    listed: String,
     hosts: Hosts,
     timeout: Duration,
 }
@@ -42,7 +44,7 @@ pub(crate) struct Resolution {
 #[derive(Debug)]
 enum Failure {
     /// The name cannot be asked (an empty or overlong label).
-    BadName(&'static str),
+    BadName(String),
     /// No answer in time.
     Timeout,
     /// A server could not be reached (its address and the error).
@@ -95,8 +97,10 @@ impl Resolver {
         let hosts = std::fs::read_to_string("/etc/hosts")
             .map(|text| Hosts::parse(&text))
             .unwrap_or_default();
+        let names: Vec<String> = servers.iter().map(SocketAddr::to_string).collect();
         Ok(Self {
-            names: servers.iter().map(SocketAddr::to_string).collect(),
+            listed: names.join(", "),
+            names,
             servers,
             hosts,
             timeout,
@@ -125,7 +129,7 @@ impl Resolver {
             Ok(addresses) if !addresses.is_empty() => Ok(addresses),
             _ => self.lookup(host, TYPE_AAAA).await,
         };
-        match classify(host, &self.names.join(", "), outcome) {
+        match classify(host, &self.listed, outcome) {
             Ok(addresses) => Ok(Resolution { addresses }),
             Err((class, message)) => Err(ProbeError::new(class, message, ctx)),
         }
@@ -150,7 +154,7 @@ impl Resolver {
             Some(Special::NxDomain) => return Err(Failure::Rcode(Rcode::NxDomain)),
             None => {}
         }
-        let question = Question::new(host, qtype).map_err(Failure::BadName)?;
+        let question = Question::new(host, qtype).map_err(|e| Failure::BadName(e.to_owned()))?;
         let mut asks: FuturesUnordered<_> = self
             .servers
             .iter()
@@ -230,11 +234,7 @@ fn classify(
             ErrorClass::DnsTimeout,
             format!("the DNS servers ({servers}) could not be reached for {host}: {e}"),
         ),
-        Err(Failure::BadName(e)) => (
-            ErrorClass::DnsServfail,
-            format!("resolving {host} via {servers} failed: {e}"),
-        ),
-        Err(Failure::Malformed(e)) => (
+        Err(Failure::BadName(e) | Failure::Malformed(e)) => (
             ErrorClass::DnsServfail,
             format!("resolving {host} via {servers} failed: {e}"),
         ),
@@ -556,7 +556,7 @@ mod tests {
         assert_eq!(class, ErrorClass::DnsTimeout);
         assert!(message.contains("could not be reached for api.example: 10.0.0.2:53: refused"));
         assert_eq!(
-            err(Err(Failure::BadName("empty label in the name"))).0,
+            err(Err(Failure::BadName("empty label in the name".to_owned()))).0,
             ErrorClass::DnsServfail
         );
     }
