@@ -109,12 +109,12 @@ async fn execute(args: ProbeArgs, cross: Option<CrossCheck>) -> i32 {
                 match serde_json::to_value(&report) {
                     Ok(mut v) => {
                         redactor.redact_json(&mut v);
-                        println!("{v:#}");
+                        emit(&format!("{v:#}\n"));
                     }
                     Err(e) => eprintln!("error: cannot write the report: {e}"),
                 }
             } else {
-                print!("{}", redactor.redact(&report.summary()));
+                emit(&redactor.redact(&report.summary()));
             }
             exit_code(&report)
         }
@@ -123,6 +123,19 @@ async fn execute(args: ProbeArgs, cross: Option<CrossCheck>) -> i32 {
             eprintln!("{}", redactor.redact(&text));
             EXIT_USAGE
         }
+    }
+}
+
+/// Writes the report to stdout. A reader that went away (`probe … | head`) is not an error of
+/// the probe: the exit status stays the report's, where `print!` would panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write the report: {e}");
+        }
+        _ => {}
     }
 }
 

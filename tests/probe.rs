@@ -325,3 +325,29 @@ async fn ttfb_ends_at_the_final_response_not_an_interim_one() {
     assert!(s.phases_ms.ttfb >= 300.0, "{report:?}");
     assert_phases_add_up(&report);
 }
+
+/// `probe … | head -1`: the reader goes away before the report is written. The probe's exit
+/// status stands and nothing panics (Rust ignores SIGPIPE, so `print!` would panic on EPIPE).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_went_away_is_not_a_panic() {
+    let backend = support::backend().await;
+    // The backend waits 300 ms: the pipe is closed long before the report is written.
+    let url = format!("http://{}/delay/300", backend.addr());
+    for json in [true, false] {
+        let mut cmd = tokio::process::Command::new(support::FUNCTION);
+        cmd.arg("probe").arg(&url);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().await.expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "json {json}: {stderr}");
+        assert!(stderr.is_empty(), "json {json}: {stderr}");
+    }
+}
