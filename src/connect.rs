@@ -114,7 +114,14 @@ pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, Pr
         }
     }
     // Pick the provider explicitly: more than one may be compiled into the dependency tree.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut provider = rustls::crypto::ring::default_provider();
+    // Offer AES-128-GCM first, as browsers and Go do: its SHA-256 runs on the CPU's SHA
+    // extensions, where AES-256-GCM's SHA-384 has none; a server that picks by its own order
+    // still picks.
+    provider
+        .cipher_suites
+        .sort_by_key(|s| !aes_128_gcm(s.suite()));
+    let provider = Arc::new(provider);
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ProbeError::config(format!("TLS configuration failed: {e}")))?
@@ -125,4 +132,45 @@ pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, Pr
     // would make the second sample's `tls` phase a fraction of the first's.
     config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
+}
+
+fn aes_128_gcm(suite: rustls::CipherSuite) -> bool {
+    use rustls::CipherSuite as S;
+    matches!(
+        suite,
+        S::TLS13_AES_128_GCM_SHA256
+            | S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+            | S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aes_128_gcm_is_offered_first_for_each_version() {
+        let config = tls_config(None).expect("the built-in roots");
+        let suites = &config.crypto_provider().cipher_suites;
+        let first = |version: &rustls::SupportedProtocolVersion| {
+            suites
+                .iter()
+                .find(|s| s.version() == version)
+                .map(|s| s.suite())
+        };
+        use rustls::CipherSuite as S;
+        assert_eq!(
+            first(&rustls::version::TLS13),
+            Some(S::TLS13_AES_128_GCM_SHA256)
+        );
+        assert_eq!(
+            first(&rustls::version::TLS12),
+            Some(S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        );
+        // Reordered, not narrowed: every suite of ring's default provider is still offered.
+        assert_eq!(
+            suites.len(),
+            rustls::crypto::ring::default_provider().cipher_suites.len()
+        );
+    }
 }
