@@ -1047,28 +1047,11 @@ async fn every_verdict_through_serve() {
         );
     }
     // deploy/ram-policy.json grants exactly the actions the cross-check called.
-    let policy: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/deploy/ram-policy.json"
-        ))
-        .expect("deploy/ram-policy.json"),
-    )
-    .expect("the policy is JSON");
-    let mut granted = std::collections::BTreeSet::new();
-    for statement in policy["Statement"].as_array().unwrap() {
-        assert_eq!(statement["Effect"], "Allow");
-        match &statement["Action"] {
-            serde_json::Value::String(a) => granted.insert(a.clone()),
-            v => {
-                for a in v.as_array().unwrap() {
-                    granted.insert(a.as_str().unwrap().to_owned());
-                }
-                true
-            }
-        };
-    }
-    assert_eq!(granted, called, "the policy's actions and the calls made");
+    assert_eq!(
+        support::policy_actions("ram-policy.json"),
+        called,
+        "the policy's actions and the calls made"
+    );
     for server in servers.values() {
         let log = server.stdout().join("\n");
         assert_no_credentials("the function's log", &log);

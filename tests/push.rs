@@ -340,6 +340,17 @@ async fn cloudmonitor_gets_the_entries_signed_split_and_checked() {
         assert_eq!(c.status, 200, "{c:?}");
         assert_eq!(c.version, "2019-01-01");
     }
+    // deploy/ram-policy-cms.json grants exactly what the push called (the check is off).
+    let called: std::collections::BTreeSet<String> = s
+        .control_plane
+        .requests()
+        .iter()
+        .map(|r| {
+            assert_eq!(r.version, "2019-01-01", "CloudMonitor's: {r:?}");
+            format!("cms:{}", r.action)
+        })
+        .collect();
+    assert_eq!(support::policy_actions("ram-policy-cms.json"), called);
     let line = server.wait_for_line("the cms push line", |l| {
         l.contains("\"sink\":\"cms\"") && l.contains("push failed")
     });

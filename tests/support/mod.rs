@@ -340,3 +340,27 @@ impl TestPki {
         }
     }
 }
+
+/// The actions a RAM policy under `deploy/` grants (`"product:Action"`), every statement an
+/// `Allow`: what the tests compare with the calls the function made.
+pub fn policy_actions(file: &str) -> std::collections::BTreeSet<String> {
+    let path = format!("{}/deploy/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let policy: Value = serde_json::from_str(&text).expect("the policy is JSON");
+    let mut granted = std::collections::BTreeSet::new();
+    for statement in policy["Statement"].as_array().expect("Statement") {
+        assert_eq!(statement["Effect"], "Allow", "{path}");
+        match &statement["Action"] {
+            Value::String(a) => {
+                granted.insert(a.clone());
+            }
+            v => granted.extend(
+                v.as_array()
+                    .expect("Action: a string or a list")
+                    .iter()
+                    .map(|a| a.as_str().expect("an action").to_owned()),
+            ),
+        }
+    }
+    granted
+}
