@@ -68,6 +68,23 @@ impl Failure {
     }
 }
 
+/// The servers of the system's `/etc/resolv.conf`, given what reading it gave: none or an
+/// unreadable file is a configuration error naming the setting that replaces it.
+fn system_servers(read: std::io::Result<String>) -> Result<Vec<SocketAddr>, ProbeError> {
+    let found = read
+        .map(|text| conf::nameservers(&text))
+        .map_err(|e| e.to_string())
+        .and_then(|found| match found.is_empty() {
+            true => Err("no nameserver line".to_owned()),
+            false => Ok(found),
+        });
+    found.map_err(|e| {
+        ProbeError::config(format!(
+            "cannot read the system DNS configuration (/etc/resolv.conf): {e}; set APIGW_DNS_SERVERS"
+        ))
+    })
+}
+
 impl Resolver {
     /// Builds a resolver for `servers`, or from `/etc/resolv.conf` when `servers` is empty;
     /// reads `/etc/hosts`.
@@ -76,21 +93,7 @@ impl Resolver {
     /// VPC's DNS each time, as a fresh process (the seed's curl) would.
     pub(crate) fn new(servers: &[SocketAddr], timeout: Duration) -> Result<Self, ProbeError> {
         let servers = if servers.is_empty() {
-            let system = std::fs::read_to_string("/etc/resolv.conf")
-                .map(|text| conf::nameservers(&text))
-                .map_err(|e| e.to_string())
-                .and_then(|found| {
-                    if found.is_empty() {
-                        Err("no nameserver line".to_owned())
-                    } else {
-                        Ok(found)
-                    }
-                });
-            system.map_err(|e| {
-                ProbeError::config(format!(
-                    "cannot read the system DNS configuration (/etc/resolv.conf): {e}; set APIGW_DNS_SERVERS"
-                ))
-            })?
+            system_servers(std::fs::read_to_string("/etc/resolv.conf"))?
         } else {
             servers.to_vec()
         };
@@ -563,11 +566,20 @@ mod tests {
 
     #[test]
     fn the_system_configuration_is_required_without_servers() {
-        // This machine's resolv.conf decides which: servers read, or the error naming the
-        // setting.
-        match Resolver::new(&[], Duration::from_secs(1)) {
-            Ok(r) => assert!(!r.servers().is_empty()),
-            Err(e) => assert!(e.message.contains("set APIGW_DNS_SERVERS"), "{}", e.message),
+        let read = |text: &str| Ok(text.to_owned());
+        assert_eq!(
+            system_servers(read("search vpc\nnameserver 100.100.2.136\n")).unwrap(),
+            ["100.100.2.136:53".parse::<SocketAddr>().unwrap()]
+        );
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        for (what, outcome) in [
+            ("no nameserver line", system_servers(read("search vpc\n"))),
+            ("entity not found", system_servers(Err(missing))),
+        ] {
+            let e = outcome.unwrap_err();
+            assert_eq!(e.class, ErrorClass::ConfigInvalid, "{e:?}");
+            assert!(e.message.contains(what), "{}", e.message);
+            assert!(e.message.contains("set APIGW_DNS_SERVERS"), "{}", e.message);
         }
     }
 }
