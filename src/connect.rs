@@ -116,8 +116,8 @@ pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, Pr
     // Pick the provider explicitly: more than one may be compiled into the dependency tree.
     let mut provider = rustls::crypto::ring::default_provider();
     // Offer AES-128-GCM first, as browsers and Go do: its SHA-256 runs on the CPU's SHA
-    // extensions, where AES-256-GCM's SHA-384 has none; a server that picks by its own order
-    // still picks.
+    // extensions, where AES-256-GCM's SHA-384 has none. A server that prefers its own order
+    // still gets its choice: every suite stays offered.
     provider
         .cipher_suites
         .sort_by_key(|s| !aes_128_gcm(s.suite()));

@@ -74,9 +74,12 @@ fn system_servers(read: std::io::Result<String>) -> Result<Vec<SocketAddr>, Prob
     let found = read
         .map(|text| conf::nameservers(&text))
         .map_err(|e| e.to_string())
-        .and_then(|found| match found.is_empty() {
-            true => Err("no nameserver line".to_owned()),
-            false => Ok(found),
+        .and_then(|found| {
+            if found.is_empty() {
+                Err("no nameserver line".to_owned())
+            } else {
+                Ok(found)
+            }
         });
     found.map_err(|e| {
         ProbeError::config(format!(
