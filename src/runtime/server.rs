@@ -466,7 +466,9 @@ mod serving_tests {
         )
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // One thread, as `main` runs the server: the panic is caught on the thread that also
+    // serves the client's next request.
+    #[tokio::test(flavor = "current_thread")]
     async fn a_panicking_handler_does_not_stop_the_server() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
