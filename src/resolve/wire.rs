@@ -10,6 +10,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub(super) const TYPE_A: u16 = 1;
 /// Record type AAAA (an IPv6 address).
 pub(super) const TYPE_AAAA: u16 = 28;
+/// Record type CNAME (an alias: the name's records are its target's).
+const TYPE_CNAME: u16 = 5;
+/// CNAMEs followed from the question's name, at most (a chain longer than this, or a loop,
+/// ends there; servers rarely send more than two).
+const MAX_CNAMES: usize = 8;
 /// Class IN.
 const CLASS_IN: u16 = 1;
 /// Size of the header.
@@ -166,32 +171,65 @@ pub(super) fn parse_response(msg: &[u8], id: u16, question: &Question) -> Result
             addresses: Vec::new(),
         });
     }
-    let mut addresses = Vec::new();
+    // The answer's records, then the addresses of the names the question leads to: the
+    // question's own and its CNAMEs' targets, as a stub resolver takes them (a record owned by
+    // any other name is not an answer to this question).
+    let mut records = Vec::new();
     for _ in 0..ancount {
-        r.name()?;
+        let owner = r.name()?;
         let rtype = r.u16()?;
         let class = r.u16()?;
         r.take(4)?; // TTL
         let len = usize::from(r.u16()?);
+        let start = r.pos;
         let rdata = r.take(len)?;
         if class != CLASS_IN {
             continue;
         }
-        match (rtype, rdata) {
-            (TYPE_A, &[a, b, c, d]) => addresses.push(IpAddr::V4(Ipv4Addr::new(a, b, c, d))),
+        let data = match (rtype, rdata) {
+            (TYPE_A, &[a, b, c, d]) => Data::Address(IpAddr::V4(Ipv4Addr::new(a, b, c, d))),
             (TYPE_AAAA, rdata) if rdata.len() == 16 => {
                 let mut octets = [0u8; 16];
                 octets.copy_from_slice(rdata);
-                addresses.push(IpAddr::V6(Ipv6Addr::from(octets)));
+                Data::Address(IpAddr::V6(Ipv6Addr::from(octets)))
             }
-            _ => {}
+            // The target may point back into the message, so it is read where it lies.
+            (TYPE_CNAME, _) => Data::Alias(Reader { msg, pos: start }.name()?),
+            _ => continue,
+        };
+        records.push((owner, data));
+    }
+    let mut names = vec![question.name.clone()];
+    while names.len() <= MAX_CNAMES {
+        let current = &names[names.len() - 1];
+        let next = records.iter().find_map(|(owner, data)| match data {
+            Data::Alias(target) if owner == current => Some(target),
+            _ => None,
+        });
+        match next {
+            Some(target) if !names.contains(target) => names.push(target.clone()),
+            _ => break,
         }
     }
+    let addresses = records
+        .into_iter()
+        .filter_map(|(owner, data)| match data {
+            Data::Address(ip) if names.contains(&owner) => Some(ip),
+            _ => None,
+        })
+        .collect();
     Ok(Response {
         rcode,
         truncated: false,
         addresses,
     })
+}
+
+/// What an answer record says, of the kinds the resolver reads.
+enum Data {
+    Address(IpAddr),
+    /// A CNAME's target, in the form [`Reader::name`] gives.
+    Alias(Vec<u8>),
 }
 
 /// A cursor over a message.
@@ -366,6 +404,72 @@ mod tests {
         let msg = response(&QUERY, 0, &[cname, a]);
         let r = parse_response(&msg, 0x1234, &q).expect("our response");
         assert_eq!(r.addresses, ["192.168.1.9".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn takes_only_the_addresses_of_the_question_and_its_aliases() {
+        let q = question("api.example", TYPE_A);
+        // API.example CNAME a.example, a.example CNAME b.example (owner names in any case),
+        // then addresses owned by b.example, by a name outside the chain, and by the question.
+        let name = |labels: &[&str]| {
+            let mut out = Vec::new();
+            for l in labels {
+                out.push(l.len() as u8);
+                out.extend_from_slice(l.as_bytes());
+            }
+            out.push(0);
+            out
+        };
+        let msg = response(
+            &QUERY,
+            0,
+            &[
+                record(
+                    &name(&["API", "example"]),
+                    TYPE_CNAME,
+                    &name(&["a", "example"]),
+                ),
+                record(
+                    &name(&["a", "example"]),
+                    TYPE_CNAME,
+                    &name(&["b", "EXAMPLE"]),
+                ),
+                record(&name(&["b", "example"]), TYPE_A, &[10, 0, 0, 1]),
+                record(&name(&["evil", "example"]), TYPE_A, &[6, 6, 6, 6]),
+                record(&TO_QNAME, TYPE_A, &[10, 0, 0, 2]),
+            ],
+        );
+        let r = parse_response(&msg, 0x1234, &q).expect("our response");
+        let want: Vec<IpAddr> = ["10.0.0.1", "10.0.0.2"].map(|a| a.parse().unwrap()).into();
+        assert_eq!(r.addresses, want);
+
+        // A CNAME loop ends; the addresses of the names on it are still answers.
+        let msg = response(
+            &QUERY,
+            0,
+            &[
+                record(&TO_QNAME, TYPE_CNAME, &name(&["a", "example"])),
+                record(
+                    &name(&["a", "example"]),
+                    TYPE_CNAME,
+                    &name(&["api", "example"]),
+                ),
+                record(&name(&["a", "example"]), TYPE_A, &[10, 0, 0, 3]),
+            ],
+        );
+        let r = parse_response(&msg, 0x1234, &q).expect("our response");
+        assert_eq!(r.addresses, ["10.0.0.3".parse::<IpAddr>().unwrap()]);
+
+        // A chain longer than MAX_CNAMES stops there: the last target's address is not taken.
+        let hop = |i: usize| name(&[&format!("h{i}"), "example"]);
+        let mut records = vec![record(&TO_QNAME, TYPE_CNAME, &hop(0))];
+        for i in 0..MAX_CNAMES {
+            records.push(record(&hop(i), TYPE_CNAME, &hop(i + 1)));
+        }
+        records.push(record(&hop(MAX_CNAMES), TYPE_A, &[10, 0, 0, 4]));
+        records.push(record(&hop(MAX_CNAMES - 1), TYPE_A, &[10, 0, 0, 5]));
+        let r = parse_response(&response(&QUERY, 0, &records), 0x1234, &q).expect("ours");
+        assert_eq!(r.addresses, ["10.0.0.5".parse::<IpAddr>().unwrap()]);
     }
 
     #[test]
