@@ -598,4 +598,61 @@ mod tests {
         let r = parse_response(&msg, 0x1234, &q).expect("our response");
         assert_eq!(r.addresses, ["10.0.0.8".parse::<IpAddr>().unwrap()]);
     }
+
+    /// What a server, or anything on the path that wins the race, can send: a real response
+    /// with bytes changed, cut or appended. Nothing panics or loops, and an address is taken
+    /// only from a record that carries one, so there are never more than the answer count.
+    #[test]
+    fn a_mangled_response_is_read_or_refused_never_a_panic() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let q = question("api.example", TYPE_A);
+        let alias = [2, b'g', b'w', 0xc0, 12];
+        let target_at = (QUERY.len() + 12 + alias.len() - 5) as u8;
+        let valid = response(
+            &QUERY,
+            0,
+            &[
+                record(&TO_QNAME, TYPE_CNAME, &alias),
+                record(&[0xc0, target_at], TYPE_A, &[192, 168, 1, 9]),
+                record(&[0xc0, target_at], TYPE_AAAA, &[0xfd; 16]),
+            ],
+        );
+        assert_eq!(
+            parse_response(&valid, 0x1234, &q).map(|r| r.addresses.len()),
+            Ok(2),
+            "the unmangled response"
+        );
+        let edits = proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6);
+        let mangled = (
+            edits,
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 0..24),
+        )
+            .prop_map(move |(edits, cut, tail)| {
+                let mut msg = valid.clone();
+                // Keep the ID and the question most of the time, so the answers are read.
+                for (at, byte) in edits {
+                    let at = HEADER.saturating_sub(6) + at % (msg.len() - HEADER + 6);
+                    msg[at] = byte;
+                }
+                msg.truncate(cut % (msg.len() + 1) + (cut & 1) * msg.len());
+                msg.extend(tail);
+                msg
+            });
+        let config = Config {
+            cases: 4096,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
+            .run(&mangled, |msg| {
+                if let Ok(r) = parse_response(&msg, 0x1234, &q) {
+                    let ancount = usize::from(u16::from_be_bytes([msg[6], msg[7]]));
+                    prop_assert!(r.addresses.len() <= ancount, "{:?}", r.addresses);
+                }
+                Ok(())
+            })
+            .expect("no mangled response panics or yields more addresses than records");
+    }
 }
