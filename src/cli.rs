@@ -126,16 +126,22 @@ async fn execute(args: ProbeArgs, cross: Option<CrossCheck>) -> i32 {
     }
 }
 
-/// Writes the report to stdout. A reader that went away (`probe … | head`) is not an error of
-/// the probe: the exit status stays the report's, where `print!` would panic.
+/// Writes the report to stdout; an error other than a reader that went away is printed.
 fn emit(text: &str) {
+    if let Err(e) = write_stdout(text) {
+        eprintln!("error: cannot write the report: {e}");
+    }
+}
+
+/// Writes `text` to stdout and flushes it. A reader that went away (`… | head`) is not an
+/// error of ours: the exit status stays what the command decided, where `print!` would panic
+/// (Rust ignores SIGPIPE, so the write fails with `EPIPE`).
+pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("error: cannot write the report: {e}");
-        }
-        _ => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 

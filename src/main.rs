@@ -1,8 +1,6 @@
 //! `apigw-vpc-probe`: the FC custom runtime (`serve`) and the command line (`probe`, `check`). The local
 //! stand-in and the demo are another crate's binary (`apigw-standin`), so they never ship.
 
-use std::io::Write;
-
 use apigw_vpc_probe::runtime;
 
 mod args;
@@ -30,8 +28,8 @@ fn main() {
     let command = match args::parse(lexopt::Parser::from_env()) {
         Ok(args::Parsed::Run(command)) => command,
         Ok(args::Parsed::Print(text)) => {
-            // `--help`, `--version`: a closed stdout (`| head`) is no error of ours.
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            // `--help`, `--version`: nothing to report if stdout cannot take them.
+            let _ = cli::write_stdout(&text);
             std::process::exit(cli::EXIT_OK);
         }
         Err(e) => {
