@@ -1547,9 +1547,9 @@ def render(doc, json_name):
         add("## Cold start, https target")
         add("")
         add("As *Cold start*, for ours with `APIGW_URL` an https URL of the stand-in's TLS 1.3 "
-            "backend and `APIGW_CA_FILE` the run's test CA: the built-in root store and the CA "
-            "file are loaded before the port accepts, and the first `/invoke` makes a whole TLS "
-            "handshake.")
+            "backend and `APIGW_CA_FILE` the run's test CA: the CA file is read and checked before "
+            "the port accepts; the first `/invoke` builds the TLS configuration (the built-in "
+            "roots and the CA's) and makes a whole TLS handshake.")
         add("")
         add("| | TCP ready (ms) | first /invoke 200 (ms) |")
         add("|---|---|---|")

@@ -17,7 +17,8 @@ use crate::redact;
 use crate::secret::Secret;
 use crate::target::{AppCredentials, HttpMethod, TargetDefaults, TargetSpec};
 
-/// All settings, read once at start-up (no I/O besides the environment).
+/// All settings, read once at start-up: the environment, and the files it names
+/// (`APIGW_APP_SECRET_FILE`, `APIGW_CA_FILE`).
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// The configured targets: `APIGW_TARGETS`, else `APIGW_URL`, else `APIGW_GROUP_ID` +
@@ -39,6 +40,9 @@ pub struct Settings {
     /// `APIGW_CA_FILE`: a PEM file of extra CA certificates for https targets. Default: none
     /// (the Mozilla roots built into the binary).
     pub ca_file: Option<PathBuf>,
+    /// The certificates of `ca_file`, read and checked here once (an unreadable file, one
+    /// without a certificate or with one that is not a valid CA is a problem). Default: none.
+    pub(crate) ca_roots: rustls::RootCertStore,
     /// `APIGW_REGION`, else `FC_REGION`: region for group targets. Default: none.
     pub region: Option<String>,
     /// `FC_REGION`: the function's own region, which hints compare with the domain's region
@@ -221,6 +225,19 @@ impl Settings {
             );
         }
 
+        let ca_file = get("APIGW_CA_FILE").map(|p| PathBuf::from(p.trim()));
+        let ca_roots = match ca_file.as_deref().map(crate::connect::ca_file_roots) {
+            Some(Ok(roots)) => roots,
+            Some(Err(e)) => {
+                // As for the secret file: every answer names the variable, the log the path.
+                let path = ca_file.as_deref().map(|p| p.display().to_string());
+                tracing::warn!(path, error = %e, "APIGW_CA_FILE cannot be used");
+                problems.push(e);
+                rustls::RootCertStore::empty()
+            }
+            None => rustls::RootCertStore::empty(),
+        };
+
         let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
         let config_check = crate::crosscheck::CheckSettings::from_lookup(&get, &mut problems);
         let push = crate::push::PushSettings::from_lookup(&get, &mut problems);
@@ -270,7 +287,8 @@ impl Settings {
             sign_hosts,
             request_methods,
             dns_servers,
-            ca_file: get("APIGW_CA_FILE").map(PathBuf::from),
+            ca_file,
+            ca_roots,
             region,
             function_region,
             sample_timeout,
@@ -570,6 +588,45 @@ mod tests {
             assert!(s.problems[0].contains("APIGW_MODULES"), "{:?}", s.problems);
             assert!(!s.problems[0].contains("0123456789"), "{:?}", s.problems);
             assert!(!s.modules.contains_key("m"));
+        }
+    }
+
+    #[test]
+    fn the_ca_file_is_read_and_checked_once_at_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let ca = params.self_signed(&key).expect("the CA");
+        std::fs::write(path("ca.pem"), ca.pem()).expect("write");
+        std::fs::write(path("notes.txt"), "no PEM here\n").expect("write");
+        std::fs::write(
+            path("bad.pem"),
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+
+        let good = settings(&[("APIGW_CA_FILE", &format!(" {} ", path("ca.pem")))]);
+        assert!(good.problems.is_empty(), "{:?}", good.problems);
+        assert_eq!(good.ca_roots.len(), 1);
+        assert!(settings(&[]).ca_roots.is_empty());
+
+        for (file, says) in [
+            ("missing.pem", "cannot be read as PEM certificates"),
+            ("notes.txt", "holds no PEM certificate"),
+            ("bad.pem", "a certificate in APIGW_CA_FILE is not valid"),
+        ] {
+            let s = settings(&[("APIGW_CA_FILE", &path(file))]);
+            assert_eq!(s.problems.len(), 1, "{file}: {:?}", s.problems);
+            assert!(s.problems[0].contains(says), "{file}: {:?}", s.problems);
+            // The answer names the variable; the path is the operator's (the log has it).
+            assert!(!s.problems[0].contains(file), "{file}: {:?}", s.problems);
+            assert!(s.ca_roots.is_empty());
+            let err = s
+                .check()
+                .expect_err("every invocation answers config.invalid");
+            assert_eq!(err.class, crate::error::ErrorClass::ConfigInvalid);
         }
     }
 

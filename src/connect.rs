@@ -84,35 +84,31 @@ fn tls_error(host: &str, e: &io::Error, ctx: &HintContext) -> ProbeError {
     ProbeError::new(class, message, ctx)
 }
 
+/// The certificates of `APIGW_CA_FILE`, read and checked once at start-up: a bad file is one of
+/// the settings' problems, logged then, not a surprise at the first https probe. The message
+/// names the variable, not the path (the operator's layout; the start-up log has it).
+pub(crate) fn ca_file_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| format!("APIGW_CA_FILE cannot be read as PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err("APIGW_CA_FILE holds no PEM certificate".into());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| format!("a certificate in APIGW_CA_FILE is not valid: {e}"))?;
+    }
+    Ok(roots)
+}
+
 /// The client TLS configuration: Mozilla's roots built into the binary (the function image's
-/// CA bundle may be old or absent) plus the PEM certificates in `ca_file`.
-pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, ProbeError> {
+/// CA bundle may be old or absent) plus `extra` (the CA file's, [`ca_file_roots`]).
+pub(crate) fn tls_config(extra: &rustls::RootCertStore) -> Result<Arc<ClientConfig>, ProbeError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .and_then(|it| it.collect::<Result<_, _>>())
-            .map_err(|e| {
-                ProbeError::config(format!(
-                    "APIGW_CA_FILE {} cannot be read as PEM certificates: {e}",
-                    path.display()
-                ))
-            })?;
-        if certs.is_empty() {
-            return Err(ProbeError::config(format!(
-                "APIGW_CA_FILE {} holds no certificate",
-                path.display()
-            )));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| {
-                ProbeError::config(format!(
-                    "a certificate in APIGW_CA_FILE {} is not valid: {e}",
-                    path.display()
-                ))
-            })?;
-        }
-    }
+    roots.extend(extra.roots.iter().cloned());
     // Pick the provider explicitly: more than one may be compiled into the dependency tree.
     let mut provider = rustls::crypto::ring::default_provider();
     // Offer AES-128-GCM first, as browsers and Go do: its SHA-256 runs on the CPU's SHA
@@ -150,7 +146,7 @@ mod tests {
 
     #[test]
     fn aes_128_gcm_is_offered_first_for_each_version() {
-        let config = tls_config(None).expect("the built-in roots");
+        let config = tls_config(&rustls::RootCertStore::empty()).expect("the built-in roots");
         let suites = &config.crypto_provider().cipher_suites;
         let first = |version: &rustls::SupportedProtocolVersion| {
             suites

@@ -803,7 +803,7 @@ impl Prober {
 
     async fn tls(&self) -> Result<Arc<rustls::ClientConfig>, ProbeError> {
         self.tls
-            .get_or_init(|| async { connect::tls_config(self.settings.ca_file.as_deref()) })
+            .get_or_init(|| async { connect::tls_config(&self.settings.ca_roots) })
             .await
             .clone()
     }

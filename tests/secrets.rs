@@ -559,4 +559,23 @@ async fn caller_errors_do_not_reveal_the_configuration() {
         l.contains("APIGW_APP_SECRET_FILE cannot be read")
     });
     assert!(line.contains(path), "{line}");
+
+    // The CA file likewise, read at start-up: a plain-http target fails too, as for any
+    // setting that is not valid.
+    let ca = dir.path().join("pki-mount-9c1").join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let server = Server::start(&[("APIGW_TARGETS", targets.as_str()), ("APIGW_CA_FILE", ca)]);
+    let line = server.wait_for_line("the CA file's warning", |l| {
+        l.contains("APIGW_CA_FILE cannot be used")
+    });
+    assert!(line.contains(ca), "{line}");
+    for a in [
+        invoke(&server, "conf-ca", "{}").await,
+        get(&server.url("/probe"), &[]).await,
+    ] {
+        let text = answer_text(&a);
+        assert_eq!(a.json()["errorType"], "config.invalid", "{text}");
+        assert!(text.contains("APIGW_CA_FILE cannot be read"), "{text}");
+        assert!(!text.contains("pki-mount-9c1"), "{text}");
+    }
 }

@@ -39,7 +39,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use super::credentials::Credentials;
-use super::endpoint::{Endpoint, Endpoints, OpenApiSettings, Product, Scheme};
+use super::endpoint::{Endpoint, Endpoints, Product, Scheme};
 use super::error::{classify, sanitize_message, ErrorKind, OpenApiError};
 use super::json::{DecodeError, FromJson};
 use super::sign::{canonical_query, sha256_hex, sign, SignInput};
@@ -94,32 +94,17 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// The crate's TLS configuration (`APIGW_CA_FILE`), resolver (`APIGW_DNS_SERVERS`,
-    /// `APIGW_DNS_TIMEOUT_MS`) and `APIGW_OPENAPI_TIMEOUT_MS`. A problem with either (an
-    /// unreadable CA file, no resolver configuration) fails the calls that need it, with its
-    /// message, rather than this constructor.
+    /// The crate's TLS configuration (the built-in roots and `APIGW_CA_FILE`'s, read at
+    /// start-up), resolver (`APIGW_DNS_SERVERS`, `APIGW_DNS_TIMEOUT_MS`) and
+    /// `APIGW_OPENAPI_TIMEOUT_MS`. A problem with the resolver (no configuration) fails the calls
+    /// that need it, with its message, rather than this constructor.
     pub fn new(settings: &Settings) -> Self {
-        Self::with(
-            settings.ca_file.as_deref(),
-            &settings.dns_servers,
-            settings.dns_timeout,
-            &settings.openapi,
-        )
-    }
-
-    /// The same from the parts.
-    pub fn with(
-        ca_file: Option<&std::path::Path>,
-        dns_servers: &[SocketAddr],
-        dns_timeout: Duration,
-        openapi: &OpenApiSettings,
-    ) -> Self {
         Self {
-            tls: connect::tls_config(ca_file).map_err(|e| e.message),
-            resolver: Resolver::new(dns_servers, dns_timeout)
+            tls: connect::tls_config(&settings.ca_roots).map_err(|e| e.message),
+            resolver: Resolver::new(&settings.dns_servers, settings.dns_timeout)
                 .map(Arc::new)
                 .map_err(|e| e.message),
-            timeout: openapi.timeout,
+            timeout: settings.openapi.timeout,
         }
     }
 }
