@@ -278,7 +278,7 @@ const PROBE_OPTIONS: &[Opt] = &[
 ];
 const PROBE_AFTER_HELP: &str = "Settings such as APIGW_DNS_SERVERS, APIGW_CA_FILE and \
     APIGW_TIMEOUT_MS are read from the environment as in the function.\n\nExit status: 0 ok, 1 a \
-    target failed, 2 usage or configuration error.";
+    target failed, 2 usage or configuration error, 3 the report could not be written.";
 
 /// `check`'s own options, after `probe`'s.
 const CHECK_OPTIONS: &[Opt] = &[
@@ -292,7 +292,8 @@ const CHECK_AFTER_HELP: &str = "Credentials: --profile NAME from the Alibaba Clo
     ALIBABA_CLOUD_ACCESS_KEY_SECRET / ALIBABA_CLOUD_SECURITY_TOKEN, else the file's current \
     profile. The role needs the read-only policy deploy/ram-policy.json. OpenAPI endpoints: the \
     public ones unless APIGW_OPENAPI_NETWORK or APIGW_OPENAPI_ENDPOINT_* say otherwise.\n\nExit \
-    status: 0 ok, 1 a target failed, 2 usage or configuration error.";
+    status: 0 ok, 1 a target failed, 2 usage or configuration error, 3 the report could not be \
+    written.";
 
 /// A usage error: printed on stderr, with the usage line, before exiting with
 /// [`crate::cli::EXIT_USAGE`].

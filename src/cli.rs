@@ -28,6 +28,9 @@ pub(crate) const EXIT_OK: i32 = 0;
 pub(crate) const EXIT_FAILED: i32 = 1;
 /// Exit code: usage or configuration error.
 pub(crate) const EXIT_USAGE: i32 = 2;
+/// Exit code: the report could not be written (a full disk, a closed file): the caller must
+/// not take a cut report for a verdict.
+pub(crate) const EXIT_OUTPUT: i32 = 3;
 
 /// Runs the `probe` subcommand; returns the exit code.
 pub(crate) async fn probe(args: ProbeArgs) -> i32 {
@@ -105,31 +108,29 @@ async fn execute(args: ProbeArgs, cross: Option<CrossCheck>) -> i32 {
     }
     match redact::scope(redactor.clone(), run(args, settings, cross)).await {
         Ok((report, json)) => {
-            if json {
-                match serde_json::to_value(&report) {
-                    Ok(mut v) => {
+            let written = if json {
+                serde_json::to_value(&report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|mut v| {
                         redactor.redact_json(&mut v);
-                        emit(&format!("{v:#}\n"));
-                    }
-                    Err(e) => eprintln!("error: cannot write the report: {e}"),
-                }
+                        write_stdout(&format!("{v:#}\n"))
+                    })
             } else {
-                emit(&redactor.redact(&report.summary()));
+                write_stdout(&redactor.redact(&report.summary()))
+            };
+            match written {
+                Ok(()) => exit_code(&report),
+                Err(e) => {
+                    eprintln!("error: cannot write the report: {e}");
+                    EXIT_OUTPUT
+                }
             }
-            exit_code(&report)
         }
         Err(e) => {
             let text = format!("error {}: {}\nhint: {}", e.class, e.message, e.hint);
             eprintln!("{}", redactor.redact(&text));
             EXIT_USAGE
         }
-    }
-}
-
-/// Writes the report to stdout; an error other than a reader that went away is printed.
-fn emit(text: &str) {
-    if let Err(e) = write_stdout(text) {
-        eprintln!("error: cannot write the report: {e}");
     }
 }
 

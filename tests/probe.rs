@@ -351,3 +351,35 @@ async fn a_reader_that_went_away_is_not_a_panic() {
         assert!(stderr.is_empty(), "json {json}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_report_that_cannot_be_written_is_its_own_exit_status() {
+    let backend = support::backend().await;
+    let url = format!("http://{}/echo", backend.addr());
+    for json in [true, false] {
+        // /dev/full: every write fails with ENOSPC, as on a full disk.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut cmd = tokio::process::Command::new(support::FUNCTION);
+        cmd.arg("probe").arg(&url);
+        if json {
+            cmd.arg("--json");
+        }
+        // Not `output()`: tokio's sets stdout to a pipe.
+        let child = cmd
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let out = child.wait_with_output().await.expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The probe itself passed; a cut report must not read as a verdict.
+        assert_eq!(out.status.code(), Some(3), "json {json}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the report"),
+            "json {json}: {stderr}"
+        );
+    }
+}
