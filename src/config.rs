@@ -41,7 +41,7 @@ pub struct Settings {
     /// (the Mozilla roots built into the binary).
     pub ca_file: Option<PathBuf>,
     /// The certificates of `ca_file`, read and checked here once (an unreadable file, one
-    /// without a certificate or with one that is not a valid CA is a problem). Default: none.
+    /// without a certificate or with one that does not parse is a problem). Default: none.
     pub(crate) ca_roots: rustls::RootCertStore,
     /// `APIGW_REGION`, else `FC_REGION`: region for group targets. Default: none.
     pub region: Option<String>,
