@@ -226,16 +226,14 @@ impl Settings {
         }
 
         let ca_file = get("APIGW_CA_FILE").map(|p| PathBuf::from(p.trim()));
-        let ca_roots = match ca_file.as_deref().map(crate::connect::ca_file_roots) {
-            Some(Ok(roots)) => roots,
-            Some(Err(e)) => {
+        let ca_roots = match &ca_file {
+            None => rustls::RootCertStore::empty(),
+            Some(path) => crate::connect::ca_file_roots(path).unwrap_or_else(|e| {
                 // As for the secret file: every answer names the variable, the log the path.
-                let path = ca_file.as_deref().map(|p| p.display().to_string());
-                tracing::warn!(path, error = %e, "APIGW_CA_FILE cannot be used");
+                tracing::warn!(path = %path.display(), error = %e, "APIGW_CA_FILE cannot be used");
                 problems.push(e);
                 rustls::RootCertStore::empty()
-            }
-            None => rustls::RootCertStore::empty(),
+            }),
         };
 
         let openapi = OpenApiSettings::from_lookup(&get, &mut problems);
