@@ -3,8 +3,11 @@
 //!
 //! Taken in two steps so that none of the work counts towards a phase: right after the
 //! handshake only what rustls already holds is copied ([`Seen`]: a few kilobytes of DER); the
-//! certificates are parsed ([`Seen::facts`]) once the sample's clock has stopped.
+//! certificates are parsed ([`Seen::facts`]) once the sample's clock has stopped, and a
+//! certificate already parsed is taken from a small cache (the handshake itself always verifies
+//! the whole chain).
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::CertificateDer;
@@ -14,6 +17,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::name::Name;
 
+use crate::openapi::sign::hex;
 use crate::report::{CertInfo, TlsInfo};
 
 /// The longest text taken from a certificate (subject, issuer, one SAN): the server's to write.
@@ -24,6 +28,16 @@ const MAX_SANS: usize = 64;
 
 /// The most certificates of a chain looked at.
 const MAX_CHAIN: usize = 8;
+
+/// The most certificates whose facts are kept, by SHA-256 of their DER. A probe on a timer meets
+/// the same chain every time, and parsing it was the largest part of an https probe's CPU outside
+/// the handshake (about 3 %, bench/NOTES.md). What a certificate says never changes; only
+/// `days_left` is counted again for each sample. 16 entries of at most `MAX_SANS` texts of
+/// `MAX_TEXT_CHARS` each: bounded whatever the servers send.
+const CACHED_CERTS: usize = 16;
+
+/// The certificates already read, oldest first.
+static READ: Mutex<Vec<([u8; 32], Arc<CertInfo>)>> = Mutex::new(Vec::new());
 
 /// What the handshake left, copied out of the connection.
 #[derive(Clone, Debug)]
@@ -88,13 +102,53 @@ impl Seen {
 
 /// What one DER certificate says; `None` when it cannot be parsed.
 fn cert_info(der: &[u8], now: SystemTime) -> Option<CertInfo> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let key: [u8; 32] = digest.as_ref().try_into().ok()?;
+    // A poisoned lock only costs the cache: the certificate is parsed again.
+    let cached = READ
+        .lock()
+        .ok()
+        .and_then(|read| read.iter().find(|(k, _)| *k == key).map(|(_, c)| c.clone()));
+    let info = match cached {
+        Some(info) => info,
+        None => {
+            let (info, whole) = parse(der, &key)?;
+            let info = Arc::new(info);
+            // A text that was cut was redacted with this request's secrets first (`text`);
+            // another request has other secrets, so such a certificate is read anew each time.
+            if whole {
+                if let Ok(mut read) = READ.lock() {
+                    if read.len() >= CACHED_CERTS {
+                        read.remove(0);
+                    }
+                    read.push((key, info.clone()));
+                }
+            }
+            info
+        }
+    };
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Some(CertInfo {
+        days_left: (info.not_after_unix - now.as_secs() as i64).div_euclid(86_400),
+        ..CertInfo::clone(&info)
+    })
+}
+
+/// Reads `der` (whose SHA-256 is `sha256`); `days_left` is left at 0 for the caller. The flag
+/// is false when a text had to be cut.
+fn parse(der: &[u8], sha256: &[u8]) -> Option<(CertInfo, bool)> {
+    let whole = std::cell::Cell::new(true);
+    let text = |s: &str| {
+        if s.chars().nth(MAX_TEXT_CHARS).is_some() {
+            whole.set(false);
+        }
+        text(s)
+    };
     let cert = x509_cert::Certificate::from_der(der).ok()?;
     let tbs = cert.tbs_certificate();
     let validity = tbs.validity();
     let not_before = validity.not_before.to_unix_duration();
     let not_after = validity.not_after.to_unix_duration();
-    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let left = not_after.as_secs() as i64 - now.as_secs() as i64;
     let sans = match tbs.get_extension::<SubjectAltName>() {
         Ok(Some((_, SubjectAltName(names)))) => names
             .iter()
@@ -108,12 +162,8 @@ fn cert_info(der: &[u8], now: SystemTime) -> Option<CertInfo> {
         _ => Vec::new(),
     };
     let serial = tbs.serial_number().as_bytes();
-    let serial = serial
-        .iter()
-        .skip_while(|b| **b == 0)
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    Some(CertInfo {
+    let serial = hex(&serial[serial.iter().take_while(|b| **b == 0).count()..]);
+    let info = CertInfo {
         subject: text(&distinguished_name(tbs.subject())),
         issuer: text(&distinguished_name(tbs.issuer())),
         sans,
@@ -125,13 +175,10 @@ fn cert_info(der: &[u8], now: SystemTime) -> Option<CertInfo> {
         not_before: rfc3339(not_before),
         not_after: rfc3339(not_after),
         not_after_unix: not_after.as_secs() as i64,
-        days_left: left.div_euclid(86_400),
-        sha256: ring::digest::digest(&ring::digest::SHA256, der)
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    })
+        days_left: 0,
+        sha256: hex(sha256),
+    };
+    Some((info, whole.get()))
 }
 
 /// A text from the certificate: the server's to write, so bounded, and redacted before the cut
@@ -275,6 +322,55 @@ mod tests {
         assert_eq!(cert_info(&der, later).unwrap().days_left, -2);
 
         assert!(cert_info(b"not a certificate", now).is_none());
+    }
+
+    fn cached(der: &[u8]) -> bool {
+        let key = ring::digest::digest(&ring::digest::SHA256, der);
+        let read = READ.lock().unwrap();
+        read.iter().any(|(k, _)| k[..] == *key.as_ref())
+    }
+
+    #[test]
+    fn a_certificate_read_once_is_kept_and_its_days_counted_again() {
+        let make = |cn: &str| {
+            let mut p = CertificateParams::new(vec!["x.example".to_owned()]).unwrap();
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p.not_after = rcgen::date_time_ymd(2026, 3, 1);
+            p.self_signed(&KeyPair::generate().unwrap())
+                .unwrap()
+                .der()
+                .to_vec()
+        };
+        let der = make("kept.example");
+        let now = UNIX_EPOCH + Duration::from_secs(1_771_545_600);
+        let first = cert_info(&der, now).unwrap();
+        assert!(cached(&der));
+        let later = UNIX_EPOCH + Duration::from_secs(1_771_545_600 + 5 * 86_400);
+        let again = cert_info(&der, later).unwrap();
+        assert_eq!((first.days_left, again.days_left), (9, 4));
+        assert_eq!(
+            CertInfo {
+                days_left: 9,
+                ..again
+            },
+            first
+        );
+
+        // A text cut to 256 characters was redacted with one request's secrets: not kept.
+        let long = make(&"a".repeat(300));
+        assert_eq!(cert_info(&long, now).unwrap().subject.chars().count(), 256);
+        assert!(!cached(&long));
+
+        // Bounded, the oldest dropped first.
+        let many: Vec<Vec<u8>> = (0..CACHED_CERTS + 1)
+            .map(|i| make(&format!("n{i}.example")))
+            .collect();
+        for der in &many {
+            cert_info(der, now).unwrap();
+        }
+        assert!(READ.lock().unwrap().len() <= CACHED_CERTS);
+        assert!(cached(&many[CACHED_CERTS]));
+        assert!(!cached(&der), "the oldest is dropped");
     }
 
     #[test]
