@@ -383,12 +383,12 @@ fn build_one(
     origin: Origin,
     signing: &SigningHosts,
 ) -> Planned {
-    // A refused target's entry shows its URL without the query, which may be why it was refused
-    // (an AppCode) and is repeated in answers and logs.
+    // A refused target's entry shows its URL without the query and userinfo, which may be why
+    // it was refused (an AppCode, a password) and is repeated in answers and logs.
     let url = spec
         .url
         .as_deref()
-        .map(target::without_query)
+        .map(target::shown_url)
         .unwrap_or_default();
     let name = spec.name.clone().unwrap_or_else(|| {
         if url.is_empty() {

@@ -395,12 +395,24 @@ pub fn bracket(host: &str) -> String {
     }
 }
 
-/// `url` up to its query, with `?…` standing for what was cut: what messages and the entries of
-/// refused targets show, since a query can carry a credential (an `AppCode`).
-pub fn without_query(url: &str) -> String {
+/// `url` as messages and the entries of refused targets show it: up to its query, with `?…`
+/// standing for what was cut, and `…@` for a userinfo (`user:password@`). Either can carry a
+/// credential (an `AppCode` in the query, a password before the host), and these texts are
+/// repeated in answers and logs.
+pub fn shown_url(url: &str) -> String {
+    // As the URL standard reads an authority: from after `://` to the first `/`, `?`, `#` or
+    // `\`; its last `@` ends the userinfo.
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#', '\\'])
+        .map_or(url.len(), |i| start + i);
+    let url = match url[start..end].rfind('@') {
+        Some(at) => format!("{}…{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    };
     match url.split_once('?') {
         Some((head, _)) => format!("{head}?…"),
-        None => url.to_owned(),
+        None => url,
     }
 }
 
@@ -555,8 +567,8 @@ impl TargetSpec {
                 "\"region\" and \"path\" go with \"group\"; with \"url\" put them in the URL",
             ));
         }
-        // Messages show the URL without its query, which may hold a credential.
-        let shown = without_query(&raw_url);
+        // Messages show the URL without its query and userinfo, which may hold a credential.
+        let shown = shown_url(&raw_url);
         let url = Url::parse(&raw_url)
             .map_err(|e| ProbeError::config(format!("URL {shown:?} is not valid: {e}")))?;
         let https = match url.scheme() {
@@ -898,6 +910,37 @@ mod tests {
             .unwrap_err();
         assert!(e.message.contains("\"http://%/x?…\""), "{e}");
         assert!(!e.message.contains("c0de"), "{e}");
+    }
+
+    #[test]
+    fn shown_urls_leave_the_query_and_the_userinfo_out() {
+        for (url, shown) in [
+            ("http://h/p", "http://h/p"),
+            ("http://h/p?AppCode=c0de", "http://h/p?…"),
+            ("http://u:c0de@h:80/p", "http://…@h:80/p"),
+            ("https://u:c0de@h", "https://…@h"),
+            ("http://u:c0de@h?x=1", "http://…@h?…"),
+            // `@` in the path or the query is not a userinfo's.
+            ("http://h/a@b?c@d", "http://h/a@b?…"),
+            ("http://h?AppCode=a@b", "http://h?…"),
+            ("http://h\\a@b", "http://h\\a@b"),
+            ("http://a@b:c0de@h/p", "http://…@h/p"),
+            ("no scheme@h/p", "…@h/p"),
+            ("", ""),
+        ] {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
+        let e = TargetSpec::from_url("http://user:c0de@h/x")
+            .build(&defaults(), Origin::Request)
+            .unwrap_err();
+        assert!(e.message.contains("credentials in the URL"), "{e}");
+        let failed = crate::event::check_request_targets(
+            &[TargetSpec::from_url("http://user:c0de@h/x")],
+            &crate::Settings::default(),
+        )
+        .unwrap_err();
+        assert!(failed.message.contains("\"http://…@h/x\""), "{failed}");
+        assert!(!failed.message.contains("c0de"), "{failed}");
     }
 
     #[test]

@@ -579,3 +579,38 @@ async fn caller_errors_do_not_reveal_the_configuration() {
         assert!(!text.contains("pki-mount-9c1"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_password_in_a_url_is_never_repeated() {
+    // Refused from the configuration and from a caller alike, and the refusal shows the URL
+    // with `…@` for its userinfo: the password reaches neither the answer nor the log.
+    const PASSWORD: &str = "pw-7d2e91c4";
+    let backend = echo_backend([127, 0, 0, 1]).await;
+    let url = format!("http://ops:{PASSWORD}@{}/echo", backend.addr());
+    let shown = format!("http://…@{}/echo", backend.addr());
+    let server = Server::start(&[
+        ("APIGW_URL", url.as_str()),
+        ("APIGW_ALLOW_HOSTS", "127.0.0.1"),
+    ]);
+    let answers = [
+        invoke(&server, "url-password", "{}").await,
+        probe_query(&server, &[("url", url.as_str())]).await,
+    ];
+    for a in &answers {
+        let text = answer_text(a);
+        assert!(text.contains("credentials in the URL"), "{text}");
+        assert!(text.contains(&shown), "{text}");
+        assert!(!text.contains(PASSWORD), "{text}");
+    }
+    assert_eq!(answers[1].status, 400, "{}", answer_text(&answers[1]));
+    server.wait_for_access_log("url-password");
+    let log = server.json_lines();
+    assert!(
+        log.iter().any(|v| v["target_name"] == shown.as_str()),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().all(|v| !v.to_string().contains(PASSWORD)),
+        "{log:#?}"
+    );
+}
