@@ -350,7 +350,8 @@ fn modules(json: Option<&str>, problems: &mut Vec<String>) -> BTreeMap<String, T
         Ok(m) => m,
         Err(e) => {
             problems.push(format!(
-                "APIGW_MODULES is not a JSON object of modules (target fields without url): {e}"
+                "APIGW_MODULES is not a JSON object of modules (target fields without url): {}",
+                json_problem(&e)
             ));
             return modules;
         }
@@ -386,6 +387,34 @@ fn modules(json: Option<&str>, problems: &mut Vec<String>) -> BTreeMap<String, T
     modules
 }
 
+/// What is wrong with a setting's JSON, quoting none of its values. serde quotes the value it
+/// did not expect (`invalid type: string "Bearer …", expected a map`), and a header written as
+/// a string is a credential; the setting did not parse, so the redaction knows none of its
+/// values. The kind of value, what was expected and where are kept.
+fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if e.classify() != serde_json::error::Category::Data {
+        return text; // syntax and end-of-input messages quote nothing
+    }
+    // serde_json ends the message with " at line L column C".
+    let (message, at) = text
+        .rsplit_once(" at line ")
+        .map_or((text.as_str(), String::new()), |(m, l)| {
+            (m, format!(" at line {l}"))
+        });
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // The expectation is the program's text; the value before it may hold anything,
+            // ", expected " too, hence the last one.
+            let (unexpected, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, "?"));
+            // `string "…"`, `integer `5``, `map`: the kind is the first word.
+            let kind = unexpected.split([' ', '`', '"']).next().unwrap_or_default();
+            return format!("{prefix}{kind}, expected {expected}{at}");
+        }
+    }
+    text
+}
+
 /// `ip` or `ip:port` (IPv6 as `[ip]:port`); port 53 by default.
 fn parse_server(s: &str) -> Option<SocketAddr> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
@@ -400,8 +429,12 @@ fn parse_server(s: &str) -> Option<SocketAddr> {
 
 fn configured_targets(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<TargetSpec>, String> {
     if let Some(json) = get("APIGW_TARGETS") {
-        let specs: Vec<TargetSpec> = serde_json::from_str(&json)
-            .map_err(|e| format!("APIGW_TARGETS is not a JSON array of targets: {e}"))?;
+        let specs: Vec<TargetSpec> = serde_json::from_str(&json).map_err(|e| {
+            format!(
+                "APIGW_TARGETS is not a JSON array of targets: {}",
+                json_problem(&e)
+            )
+        })?;
         return Ok(specs);
     }
     let method = get("APIGW_METHOD")
@@ -442,6 +475,48 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_json_setting_that_does_not_parse_is_described_without_its_values() {
+        let problem = |name: &str, json: &str| {
+            let s = settings(&[(name, json)]);
+            assert_eq!(s.problems.len(), 1, "{:?}", s.problems);
+            s.problems[0].clone()
+        };
+        // A header written as curl's -H takes it: the token must not be quoted.
+        let p = problem(
+            "APIGW_TARGETS",
+            r#"[{"url": "http://h/x", "headers": "Authorization: Bearer tok-91c7, expected x"}]"#,
+        );
+        assert_eq!(
+            p,
+            "APIGW_TARGETS is not a JSON array of targets: invalid type: string, expected a map \
+             at line 1 column 78"
+        );
+        let p = problem("APIGW_MODULES", r#"{"m": {"samples": "tok-91c7"}}"#);
+        assert!(
+            p.starts_with("APIGW_MODULES is not a JSON object of modules"),
+            "{p}"
+        );
+        assert!(
+            p.contains("invalid type: string, expected u32 at line 1 column"),
+            "{p}"
+        );
+        assert!(!p.contains("tok-91c7"), "{p}");
+        let p = problem("APIGW_TARGETS", r#"[{"url": "http://h/x", "samples": -1}]"#);
+        assert!(p.contains("invalid value: integer, expected u32"), "{p}");
+        // What quotes no value is kept whole: the field's name, a syntax error.
+        let p = problem("APIGW_TARGETS", r#"[{"url": "http://h/x", "headerz": {}}]"#);
+        assert!(
+            p.contains("unknown field `headerz`, expected one of"),
+            "{p}"
+        );
+        let p = problem("APIGW_TARGETS", r#"[{"url": "#);
+        assert!(
+            p.contains("EOF while parsing a value at line 1 column 9"),
+            "{p}"
+        );
     }
 
     #[test]

@@ -614,3 +614,35 @@ async fn a_password_in_a_url_is_never_repeated() {
         "{log:#?}"
     );
 }
+
+#[tokio::test]
+async fn settings_that_do_not_parse_are_logged_at_start_without_their_values() {
+    // A header written as curl's -H takes it: APIGW_TARGETS does not parse, so the redaction
+    // knows none of its values, and serde would quote the token.
+    const TOKEN: &str = "tok-e81f6a02c9";
+    let targets = format!(
+        r#"[{{"url": "http://127.0.0.1:9/x", "headers": "Authorization: Bearer {TOKEN}"}}]"#
+    );
+    let server = Server::start(&[
+        ("APIGW_TARGETS", targets.as_str()),
+        ("APIGW_TIMEOUT_MS", "soon"),
+    ]);
+    let line = server.wait_for_line("the settings' warning", |l| {
+        l.contains("the APIGW_* settings are not valid")
+    });
+    assert!(line.contains("APIGW_TIMEOUT_MS"), "{line}");
+    assert!(
+        line.contains(
+            "APIGW_TARGETS is not a JSON array of targets: invalid type: string, expected a map"
+        ),
+        "{line}"
+    );
+    let answer = answer_text(&invoke(&server, "bad-settings", "{}").await);
+    assert!(
+        answer.contains("invalid type: string, expected a map"),
+        "{answer}"
+    );
+    for text in [line, answer] {
+        assert!(!text.contains(TOKEN), "{text}");
+    }
+}

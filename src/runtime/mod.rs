@@ -87,12 +87,14 @@ pub async fn serve(args: ServeArgs) -> i32 {
             .stop_on(crate::timing::Stopping::new(stopping_rx)),
     );
     crate::redact::set_global(app.redactor().clone());
-    let problems = app.settings().problems.len();
-    if problems > 0 {
-        // Only the count: the messages can quote APIGW_TARGETS, whose headers may hold
-        // secrets. Each invocation answers config.invalid with the details.
+    let problems = &app.settings().problems;
+    if !problems.is_empty() {
+        // What every invocation's config.invalid will say, for whoever reads only the log (a
+        // timer's invocations have no reader). The messages quote no value of a JSON setting
+        // that did not parse (`config::json_problem`), and the line is redacted as any other.
         tracing::warn!(
-            problems,
+            problems = problems.len(),
+            details = %problems.join("; "),
             "the APIGW_* settings are not valid; every probe will answer config.invalid"
         );
     }
