@@ -138,7 +138,7 @@ fn cert_info(der: &[u8], now: SystemTime) -> Option<CertInfo> {
 /// is false when a text had to be cut.
 fn parse(der: &[u8], sha256: &[u8]) -> Option<(CertInfo, bool)> {
     let whole = std::cell::Cell::new(true);
-    let text = |s: &str| {
+    let bounded = |s: &str| {
         if s.chars().nth(MAX_TEXT_CHARS).is_some() {
             whole.set(false);
         }
@@ -153,7 +153,7 @@ fn parse(der: &[u8], sha256: &[u8]) -> Option<(CertInfo, bool)> {
         Ok(Some((_, SubjectAltName(names)))) => names
             .iter()
             .filter_map(|n| match n {
-                GeneralName::DnsName(name) => Some(text(name.as_str())),
+                GeneralName::DnsName(name) => Some(bounded(name.as_str())),
                 GeneralName::IpAddress(ip) => ip_text(ip.as_bytes()),
                 _ => None,
             })
@@ -164,8 +164,8 @@ fn parse(der: &[u8], sha256: &[u8]) -> Option<(CertInfo, bool)> {
     let serial = tbs.serial_number().as_bytes();
     let serial = hex(&serial[serial.iter().take_while(|b| **b == 0).count()..]);
     let info = CertInfo {
-        subject: text(&distinguished_name(tbs.subject())),
-        issuer: text(&distinguished_name(tbs.issuer())),
+        subject: bounded(&distinguished_name(tbs.subject())),
+        issuer: bounded(&distinguished_name(tbs.issuer())),
         sans,
         serial: if serial.is_empty() {
             "0".into()
