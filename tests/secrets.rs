@@ -364,7 +364,9 @@ async fn no_secret_leaves_by_any_output_path() {
     let a = get(&server.url("/probe"), &fc).await;
     assert_masked(&a.json());
 
-    // An error answer: a configuration mistake that quotes the AppCode in every answer.
+    // Error answers: configuration mistakes that would quote the AppCode in every answer. A
+    // JSON setting that does not parse is described without its values; a list entry is
+    // quoted, and redacted.
     let broken = json!([{
         "url": format!("http://{}/echo", backend.addr()),
         "headers": format!("Authorization: APPCODE {SECRET_CODE}"),
@@ -373,6 +375,7 @@ async fn no_secret_leaves_by_any_output_path() {
     let broken_server = Server::start(&[
         ("APIGW_TARGETS", broken.as_str()),
         ("APIGW_APPCODE", SECRET_CODE),
+        ("APIGW_DNS_SERVERS", SECRET_CODE),
     ]);
     for a in [
         support::invoke(&broken_server, "leak-error", "{}").await,
@@ -384,7 +387,15 @@ async fn no_secret_leaves_by_any_output_path() {
             "{}",
             answer_text(&a)
         );
-        assert!(a.json()["errorMessage"].as_str().unwrap().contains("***"));
+        let message = a.json()["errorMessage"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("invalid type: string, expected a map"),
+            "{message}"
+        );
+        assert!(
+            message.contains("APIGW_DNS_SERVERS entry \"***\""),
+            "{message}"
+        );
         assert_clean("a config.invalid answer", &answer_text(&a));
     }
 
