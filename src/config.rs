@@ -388,9 +388,10 @@ fn modules(json: Option<&str>, problems: &mut Vec<String>) -> BTreeMap<String, T
 }
 
 /// What is wrong with a setting's JSON, quoting none of its values. serde quotes the value it
-/// did not expect (`invalid type: string "Bearer …", expected a map`), and a header written as
-/// a string is a credential; the setting did not parse, so the redaction knows none of its
-/// values. The kind of value, what was expected and where are kept.
+/// did not expect (`invalid type: string "Bearer …", expected a map`), and so do the fields' own
+/// messages (`auth "…" is not one of none, app, appcode`); a header written as a string is a
+/// credential, and the setting did not parse, so the redaction knows none of its values. The
+/// kind of value, what was expected, field names and where are kept.
 fn json_problem(e: &serde_json::Error) -> String {
     let text = e.to_string();
     if e.classify() != serde_json::error::Category::Data {
@@ -412,7 +413,31 @@ fn json_problem(e: &serde_json::Error) -> String {
             return format!("{prefix}{kind}, expected {expected}{at}");
         }
     }
-    text
+    // The fields' own messages quote the value as `{:?}` writes it; serde's name fields in
+    // backquotes (`unknown field `headerz``), which stay.
+    format!("{}{at}", without_quoted(message))
+}
+
+/// `text` with each `"…"` string (`{:?}`'s, escapes included) written as `"…"`.
+fn without_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => break,
+                    _ => {}
+                }
+            }
+            out.push_str("…\"");
+        }
+    }
+    out
 }
 
 /// `ip` or `ip:port` (IPv6 as `[ip]:port`); port 53 by default.
@@ -506,6 +531,16 @@ mod tests {
         assert!(!p.contains("tok-91c7"), "{p}");
         let p = problem("APIGW_TARGETS", r#"[{"url": "http://h/x", "samples": -1}]"#);
         assert!(p.contains("invalid value: integer, expected u32"), "{p}");
+        // The fields' own messages: the value, escaped quotes and all, is left out.
+        let p = problem(
+            "APIGW_TARGETS",
+            r#"[{"url": "http://h/x", "auth": "APPCODE \"tok-91c7\" x"}]"#,
+        );
+        assert!(
+            p.contains(r#"auth "…" is not one of none, app, appcode at line 1 column"#),
+            "{p}"
+        );
+        assert!(!p.contains("tok-91c7"), "{p}");
         // What quotes no value is kept whole: the field's name, a syntax error.
         let p = problem("APIGW_TARGETS", r#"[{"url": "http://h/x", "headerz": {}}]"#);
         assert!(
