@@ -413,8 +413,8 @@ fn json_problem(e: &serde_json::Error) -> String {
             return format!("{prefix}{kind}, expected {expected}{at}");
         }
     }
-    // The fields' own messages quote the value as `{:?}` writes it; serde's name fields in
-    // backquotes (`unknown field `headerz``), which stay.
+    // The fields' own messages quote the value as `{:?}` writes it. serde writes field names
+    // in backquotes (`unknown field `headerz``); those stay.
     format!("{}{at}", without_quoted(message))
 }
 
