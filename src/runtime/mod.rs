@@ -87,14 +87,13 @@ pub async fn serve(args: ServeArgs) -> i32 {
             .stop_on(crate::timing::Stopping::new(stopping_rx)),
     );
     crate::redact::set_global(app.redactor().clone());
-    let problems = &app.settings().problems;
-    if !problems.is_empty() {
+    if let Err(e) = app.settings().check() {
         // What every invocation's config.invalid will say, for whoever reads only the log (a
         // timer's invocations have no reader). The messages quote no value of a JSON setting
         // that did not parse (`config::json_problem`), and the line is redacted as any other.
         tracing::warn!(
-            problems = problems.len(),
-            details = %problems.join("; "),
+            problems = app.settings().problems.len(),
+            details = %e.message,
             "the APIGW_* settings are not valid; every probe will answer config.invalid"
         );
     }
