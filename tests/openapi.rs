@@ -513,13 +513,12 @@ async fn the_next_endpoint_is_tried_only_without_an_openapi_answer() {
         200,
         serde_json::json!({"RequestId": "R-second", "VpcId": "vpc-x"}),
     );
-    // Refused connection first (nothing listens there), then a good endpoint.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        drop(l);
-        Endpoint::parse_override(&format!("http://127.0.0.1:{port}"), false).unwrap()
-    };
+    // Refused connection first (nothing listens there), then a good endpoint. The port stays
+    // bound, without listening, for the whole test: a port freed at once was taken by one of
+    // the scripted servers below, which then answered where a refusal was expected.
+    let closed_port = apigw_standin::ClosedPort::on([127, 0, 0, 1].into()).unwrap();
+    let closed =
+        Endpoint::parse_override(&format!("http://{}", closed_port.addr()), false).unwrap();
     let (good, _) = scripted(vec![ok.clone()]).await;
     let a = client_for(Product::Vpc, vec![closed.clone(), good.clone()], 3000)
         .describe_vpc_attribute("cn-hangzhou", "vpc-x", soon())
