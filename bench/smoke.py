@@ -112,8 +112,10 @@ def check_json(doc, clients, levels):
             check([c["concurrency"] for c in t[peer]] == levels, f"https {version} {peer}")
             for c in t[peer]:
                 check_measurement(c["probes_per_s"], p["wrk_repeats"], f"https {version} {peer}")
-                for cpu in ("cpu_ms_per_probe", "backend_cpu_ms_per_probe"):
+                for cpu in ("cpu_ms_per_probe", "backend_cpu_ms_per_probe",
+                            "machine_cpu_ms_per_probe"):
                     check_measurement(c[cpu], p["wrk_repeats"], f"https {version} {peer} {cpu}")
+                check(c.get("threads", 0) >= 1, f"https {version} {peer}: threads {c.get('threads')}")
                 check(all(n > 0 for n in c["requests"]), f"https {version} {peer}: no requests")
     for peer in ("ours", "blackbox", "ours_json"):
         cells = r["scrapes"][peer]
