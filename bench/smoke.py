@@ -80,6 +80,7 @@ def check_json(doc, clients, levels):
     for peer in ("ours", "seed"):
         for k in ("tcp_ready", "first_invoke"):
             check_measurement(r["cold"][peer][k], RUNS, f"cold.{peer}.{k}")
+    check_measurement(r["cold"]["ours"]["first_probe"], RUNS, "cold.ours.first_probe")
     check_measurement(r["cold"]["exec_floor"], max(5, RUNS), "cold.exec_floor")
     if shutil.which("cc"):  # bench/floor.c is built with it
         for k in ("tcp_ready", "first_invoke"):
@@ -101,7 +102,7 @@ def check_json(doc, clients, levels):
     for peer in ("ours", "curl", "blackbox"):
         for k in ("dns", "connect", "first_byte", "total"):
             check_measurement(r["accuracy"][peer][k], RUNS, f"accuracy.{peer}.{k}")
-    for k in ("tcp_ready", "first_invoke"):
+    for k in ("tcp_ready", "first_invoke", "first_probe", "first_tls"):
         check_measurement(r["cold_https"][k], RUNS, f"cold_https.{k}")
     check(len(r["https_invoke"]) == 5, f"https_invoke: {sorted(r['https_invoke'])}")
     for k, m in r["https_invoke"].items():
