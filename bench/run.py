@@ -286,7 +286,7 @@ def wait_tcp(port, deadline, interval=CONNECT_POLL_S, proc=None):
 
 
 def proc_status(pid):
-    """VmRSS and VmHWM of a process in MiB."""
+    """VmRSS and VmHWM of a process in MiB, and its number of Threads."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -294,6 +294,8 @@ def proc_status(pid):
                 if line.startswith(("VmRSS:", "VmHWM:")):
                     k, v = line.split(":", 1)
                     out[k] = int(v.split()[0]) / 1024.0
+                elif line.startswith("Threads:"):
+                    out["Threads"] = int(line.split()[1])
     except OSError:
         pass
     return out
@@ -314,18 +316,6 @@ def proc_cpu_ms(pid):
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
-
-
-def proc_threads(pid):
-    """The number of threads of a process (`Threads:` of /proc/<pid>/status), 0 if unreadable."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def machine_busy_ms():
@@ -684,7 +674,7 @@ class Bench:
             key = "cpu_ms_per_probe" if i == 0 else f"{name}_cpu_ms_per_probe"
             w[key] = (proc_cpu_ms(pid) - before[name]) / n
         # How many CPUs the peer can use at most: its threads at the end of the run.
-        w["threads"] = proc_threads(next(iter(pids.values())))
+        w["threads"] = proc_status(next(iter(pids.values()))).get("Threads", 0)
         return w
 
     @staticmethod
@@ -1596,19 +1586,16 @@ def render(doc, json_name):
             "the port accepts; the first `/invoke` builds the TLS configuration (the built-in "
             "roots and the CA's) and makes a whole TLS handshake.")
         add("")
-        if "first_probe" in ch:
-            add("| | TCP ready (ms) | first /invoke 200 (ms) | of it, the probe (`duration_ms`) | "
-                "of that, the TLS handshake (`phases_ms.tls`) |")
-            add("|---|---|---|---|---|")
-            add(f"| ours, https target | {ch['tcp_ready'].fmt()} | {ch['first_invoke'].fmt()} | "
-                f"{ch['first_probe'].fmt()} | {ch['first_tls'].fmt()} |")
-            of_it = (f"; the probe {ch['first_probe'].median:.2f} ms of it, its handshake "
-                     f"{ch['first_tls'].median:.2f} ms")
-        else:  # a run before the tenth pass
-            add("| | TCP ready (ms) | first /invoke 200 (ms) |")
-            add("|---|---|---|")
-            add(f"| ours, https target | {ch['tcp_ready'].fmt()} | {ch['first_invoke'].fmt()} |")
-            of_it = ""
+        # Runs before the tenth pass did not record the first probe's own time.
+        cols = [("TCP ready (ms)", "tcp_ready"), ("first /invoke 200 (ms)", "first_invoke"),
+                ("of it, the probe (`duration_ms`)", "first_probe"),
+                ("of that, the TLS handshake (`phases_ms.tls`)", "first_tls")]
+        cols = [(head, k) for head, k in cols if k in ch]
+        add("| | " + " | ".join(head for head, _ in cols) + " |")
+        add("|---" * (len(cols) + 1) + "|")
+        add("| ours, https target | " + " | ".join(ch[k].fmt() for _, k in cols) + " |")
+        of_it = (f"; the probe {ch['first_probe'].median:.2f} ms of it, its handshake "
+                 f"{ch['first_tls'].median:.2f} ms" if "first_tls" in ch else "")
         add("")
         med = ch["first_invoke"].median
         goals.append((f"cold start with an https target ≤ {GOAL_COLD_START_HTTPS_MS:g} ms "
